@@ -1,0 +1,273 @@
+"""Source → :class:`CodeGraph`: one iterative cursor walk for the AST, queries in C for data flow.
+
+The walk reads each tree-sitter node once (kind id and byte span); type names, line/column points
+and leaf texts are derived from those on demand. Nothing here recurses, so a file nested 10,000
+deep builds like any other.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import tree_sitter as ts
+
+from graphcode.errors import ConfigError
+from graphcode.graphs.codegraph import EDGE_KINDS, CodeGraph
+from graphcode.graphs.languages import get_spec, kind_table, language_for_path, parser_for
+from graphcode.graphs.source import DEFAULT_MAX_BYTES, read_source, validate_source
+
+_ERROR_KIND = 65535  # tree-sitter's builtin error symbol
+_PUNCTUATION = frozenset("()[]{},;:.")
+
+
+@dataclass(frozen=True)
+class GraphOptions:
+    """What to build. All edge kinds and the full AST by default."""
+
+    edges: frozenset[str] = field(default_factory=lambda: frozenset(EDGE_KINDS))
+    """Edge kinds to build, a subset of ``EDGE_KINDS``. Data-flow kinds need the language's queries."""
+    drop_punctuation: bool = False
+    """Drop anonymous delimiter leaves (``( ) [ ] { } , ; : .``) — for learning. Operators stay."""
+    collapse_chains: bool = False
+    """Replace every chain of single-child nodes by its lowest node (leaves always stay) — for learning."""
+    max_bytes: int | None = DEFAULT_MAX_BYTES
+    """Refuse sources larger than this (None: no limit)."""
+
+    def __post_init__(self) -> None:
+        edges = frozenset(self.edges)
+        unknown = sorted(edges - set(EDGE_KINDS))
+        if unknown:
+            raise ConfigError(f"edge kinds: expected a subset of {', '.join(EDGE_KINDS)}, found {', '.join(unknown)}")
+        object.__setattr__(self, "edges", edges)
+
+    @classmethod
+    def from_kinds(cls, kinds: str | None, **kwargs: Any) -> GraphOptions:
+        """Options from a comma-separated list such as ``"child,next_token"``, or ``"all"``/``"ast"``/``"dataflow"``."""
+        if kinds is None or kinds in ("", "all"):
+            return cls(**kwargs)
+        groups = {"ast": ("child", "next_token"), "dataflow": ("last_write", "last_read", "computed_from")}
+        names: list[str] = []
+        for part in kinds.split(","):
+            part = part.strip()
+            names.extend(groups.get(part, (part,)))
+        return cls(edges=frozenset(names), **kwargs)
+
+
+@dataclass
+class _Walk:
+    kinds: list[int]
+    starts: list[int]
+    ends: list[int]
+    parent: list[int]
+    leaves: list[int]
+    errors: list[int]
+    missing: list[int]
+
+
+def _walk(tree: ts.Tree) -> _Walk:
+    """Pre-order walk with a cursor; node ids are positions in this order."""
+    kinds: list[int] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    parent: list[int] = []
+    leaves: list[int] = []
+    errors: list[int] = []
+    missing: list[int] = []
+    check_missing = tree.root_node.has_error
+    add_kind, add_start, add_end, add_parent = kinds.append, starts.append, ends.append, parent.append
+    cursor = tree.walk()
+    stack = [-1]
+    i = 0
+    while True:
+        node = cursor.node
+        kind = node.kind_id
+        add_kind(kind)
+        add_start(node.start_byte)
+        add_end(node.end_byte)
+        add_parent(stack[-1])
+        if kind == _ERROR_KIND:
+            errors.append(i)
+        elif check_missing and node.is_missing:
+            missing.append(i)
+        if cursor.goto_first_child():
+            stack.append(i)
+            i += 1
+            continue
+        leaves.append(i)
+        i += 1
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return _Walk(kinds, starts, ends, parent, leaves, errors, missing)
+            stack.pop()
+
+
+def parse_tree(source: bytes, lang: str) -> ts.Tree:
+    """Bare tree-sitter parse (the baseline the benchmarks compare against)."""
+    return parser_for(lang).parse(source)
+
+
+def build_graph(source: bytes, lang: str, options: GraphOptions | None = None, *, path: str | None = None,
+                tree: ts.Tree | None = None) -> CodeGraph:
+    """Build the :class:`CodeGraph` of ``source`` (already validated bytes)."""
+    options = options or GraphOptions()
+    spec = get_spec(lang)
+    if tree is None:
+        tree = parser_for(spec.name).parse(source)
+    w = _walk(tree)
+    table = kind_table(spec.name)
+    names, named_table = table.names, table.named
+    n_kinds = len(names)
+    types = [names[k] if k < n_kinds else "ERROR" for k in w.kinds]
+    named = [named_table[k] if k < n_kinds else True for k in w.kinds]
+    for i in w.missing:  # a missing node has a kind but no text; say so in its type
+        types[i] = f"MISSING {types[i]}"
+
+    edges: dict[str, list[tuple[int, int]]] = {}
+    if "child" in options.edges:
+        par = w.parent
+        edges["child"] = [(par[i], i) for i in range(1, len(par))]
+    if "next_token" in options.edges:
+        lv = w.leaves
+        edges["next_token"] = list(itertools.pairwise(lv))
+    flow_kinds = options.edges & {"last_write", "last_read", "computed_from"}
+    if flow_kinds and spec.has_dataflow:
+        from graphcode.graphs.dataflow import dataflow_edges
+
+        flow = dataflow_edges(tree, source, spec.name, w.starts, w.ends, w.kinds)
+        for kind in ("last_write", "last_read", "computed_from"):
+            if kind in flow_kinds:
+                edges[kind] = flow[kind]
+        # A language without data-flow queries gets no data-flow edges; meta says so.
+
+    graph = CodeGraph(
+        lang=spec.name,
+        source=source,
+        types=types,
+        named=named,
+        start_byte=w.starts,
+        end_byte=w.ends,
+        parent=w.parent,
+        leaves=w.leaves,
+        edges=edges,
+        errors=w.errors,
+        missing=w.missing,
+        path=path,
+        meta={"dataflow": spec.has_dataflow and bool(flow_kinds)},
+    )
+    if options.drop_punctuation or options.collapse_chains:
+        graph = simplify(graph, drop_punctuation=options.drop_punctuation, collapse_chains=options.collapse_chains)
+    return graph
+
+
+def parse(code: str | bytes, lang: str, options: GraphOptions | None = None, **kwargs: Any) -> CodeGraph:
+    """Parse source code into a :class:`CodeGraph`.
+
+    ``code`` is text or UTF-8 bytes; ``lang`` a language name or alias (see
+    ``graphcode.graphs.available_languages()``). Keyword arguments are :class:`GraphOptions` fields,
+    e.g. ``parse(code, "python", edges={"child", "last_write"})``. Broken code still gives a graph,
+    with its ``ERROR`` and ``MISSING`` nodes listed in ``graph.errors`` and ``graph.missing``.
+    """
+    if options is None:
+        options = GraphOptions(**kwargs)
+    elif kwargs:
+        options = replace(options, **kwargs)
+    data = code.encode("utf-8") if isinstance(code, str) else bytes(code)
+    data = validate_source(data, "<code>", max_bytes=options.max_bytes, allow_empty=True)
+    return build_graph(data, lang, options)
+
+
+def parse_file(path: str | os.PathLike[str], lang: str | None = None, options: GraphOptions | None = None) -> CodeGraph:
+    """Read and parse a file; the language comes from its extension unless ``lang`` is given."""
+    options = options or GraphOptions()
+    name = get_spec(lang).name if lang else language_for_path(path)
+    data = read_source(path, max_bytes=options.max_bytes)
+    return build_graph(data, name, options, path=str(path))
+
+
+def _is_punctuation(type_name: str) -> bool:
+    return bool(type_name) and all(ch in _PUNCTUATION for ch in type_name)
+
+
+def simplify(graph: CodeGraph, *, drop_punctuation: bool = False, collapse_chains: bool = False) -> CodeGraph:
+    """A smaller graph for learning: drop delimiter leaves and/or collapse single-child chains.
+
+    Kept nodes are renumbered in document order; every edge is carried over to the kept nodes that
+    stand for its ends (a collapsed node is represented by its lowest kept descendant).
+    """
+    n = graph.num_nodes
+    leaf = [False] * n
+    for i in graph.leaves:
+        leaf[i] = True
+    drop = [False] * n
+    if drop_punctuation:
+        for i in graph.leaves:
+            if not graph.named[i] and _is_punctuation(graph.types[i]):
+                drop[i] = True
+    # children counts after dropping
+    kept_children = [0] * n
+    only_child = [-1] * n
+    for i in range(1, n):
+        if not drop[i]:
+            p = graph.parent[i]
+            kept_children[p] += 1
+            only_child[p] = i
+    collapse = [False] * n
+    if collapse_chains:
+        for i in range(1, n):  # the root always stays
+            if not drop[i] and not leaf[i] and kept_children[i] == 1:
+                collapse[i] = True
+    # representative of each node: itself, or (collapsed) its only child's representative
+    rep = list(range(n))
+    for i in range(n - 1, -1, -1):
+        if drop[i]:
+            rep[i] = -1
+        elif collapse[i]:
+            rep[i] = rep[only_child[i]]
+    new_id = [-1] * n
+    kept: list[int] = []
+    for i in range(n):
+        if not drop[i] and not collapse[i]:
+            new_id[i] = len(kept)
+            kept.append(i)
+    # nearest kept ancestor
+    anc = [-1] * n
+    for i in range(1, n):
+        p = graph.parent[i]
+        anc[i] = p if new_id[p] >= 0 else anc[p]
+    parent = [new_id[anc[i]] if anc[i] >= 0 else -1 for i in kept]
+    leaves = [new_id[i] for i in graph.leaves if new_id[i] >= 0]
+
+    def mapped(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        out = []
+        for s, d in pairs:
+            rs, rd = rep[s], rep[d]
+            if rs >= 0 and rd >= 0 and rs != rd:
+                out.append((new_id[rs], new_id[rd]))
+        return out
+
+    edges: dict[str, list[tuple[int, int]]] = {}
+    for kind, pairs in graph.edges.items():
+        if kind == "child":
+            edges[kind] = [(p, c) for c, p in enumerate(parent) if p >= 0]
+        elif kind == "next_token":
+            edges[kind] = list(itertools.pairwise(leaves))
+        else:
+            edges[kind] = mapped(pairs)
+    return CodeGraph(
+        lang=graph.lang,
+        source=graph.source,
+        types=[graph.types[i] for i in kept],
+        named=[graph.named[i] for i in kept],
+        start_byte=[graph.start_byte[i] for i in kept],
+        end_byte=[graph.end_byte[i] for i in kept],
+        parent=parent,
+        leaves=leaves,
+        edges=edges,
+        errors=[new_id[i] for i in graph.errors if new_id[i] >= 0],
+        missing=[new_id[i] for i in graph.missing if new_id[i] >= 0],
+        path=graph.path,
+        meta={**graph.meta, "drop_punctuation": drop_punctuation, "collapse_chains": collapse_chains},
+    )

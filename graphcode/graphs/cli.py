@@ -1,0 +1,284 @@
+"""``graphcode graph PATH... [--lang L] [--edges KINDS] [--format F] [--out FILE|DIR] [--workers N]``.
+
+Files or whole directory trees in; graphs out. A bad file is reported and skipped; the summary at the
+end counts files, failures, nodes and edges by kind. ``jsonl`` streams one graph per line in constant
+memory. Every output file is written atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from graphcode.errors import GraphcodeError, InputError, OutputError, UnknownLanguageError
+from graphcode.graphs.build import GraphOptions, parse_file
+from graphcode.graphs.codegraph import EDGE_KINDS
+from graphcode.graphs.languages import extensions, get_spec, language_for_path
+from graphcode.graphs.source import DEFAULT_MAX_BYTES
+from graphcode.io import AtomicWriter, atomic_write
+
+FORMATS = ("json", "jsonl", "graphml", "dot", "svg", "png")
+SUFFIX = {"json": ".json", "graphml": ".graphml", "dot": ".dot", "svg": ".svg", "png": ".png"}
+SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", ".tox", ".mypy_cache"}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="+", metavar="PATH", help="source files or directories (searched recursively)")
+    p.add_argument("--lang", help="language of every file (default: from each file's extension)")
+    p.add_argument("--edges", default="all",
+                   help=f"comma-separated edge kinds: {', '.join(EDGE_KINDS)}; or 'all', 'ast', 'dataflow' (default: all)")
+    p.add_argument("--format", choices=FORMATS, default=None,
+                   help="output format (default: jsonl for several files, json for one)")
+    p.add_argument("--out", help="output file (one input, or jsonl) or directory (one output per input)")
+    p.add_argument("--workers", type=int, default=1, help="processes to use (default: 1)")
+    p.add_argument("--drop-punctuation", action="store_true", help="drop delimiter leaves such as ( ) , ;")
+    p.add_argument("--collapse-chains", action="store_true", help="collapse chains of single-child nodes")
+    p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
+                   help=f"refuse files larger than this (default: {DEFAULT_MAX_BYTES})")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, no per-file messages")
+
+
+@dataclass
+class FileResult:
+    path: str
+    ok: bool
+    error: str = ""
+    exit_code: int = 0
+    nodes: int = 0
+    edges: dict[str, int] = field(default_factory=dict)
+    payload: str | None = None  # a JSON line, for streaming
+
+
+@dataclass
+class Summary:
+    files: int = 0
+    failed: int = 0
+    nodes: int = 0
+    edges: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def format(self) -> str:
+        edges = ", ".join(f"{k}={self.edges.get(k, 0):,}" for k in EDGE_KINDS if k in self.edges)
+        rate = self.files / self.seconds if self.seconds > 0 else 0.0
+        return (f"{self.files:,} files, {self.failed:,} failed, {self.nodes:,} nodes; edges: {edges or 'none'}; "
+                f"{self.seconds:.1f} s ({rate:.0f} files/s)")
+
+
+def iter_sources(paths: Iterable[str], lang: str | None) -> Iterator[tuple[str, str | None]]:
+    """Yield ``(path, error)`` for each source file under ``paths``; ``error`` when a path is unusable."""
+    exts = set(get_spec(lang).extensions) if lang else set(extensions())
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            for root, dirs, files in os.walk(p, onerror=None):
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+                for name in sorted(files):
+                    if Path(name).suffix.lower() in exts:
+                        yield os.path.join(root, name), None
+        elif p.exists():
+            yield str(p), None
+        else:
+            yield str(p), f"{p}: expected an existing file or directory, found nothing at that path"
+
+
+# ------------------------------------------------------------------ worker
+_JOB: dict = {}
+
+
+def _init(job: dict) -> None:
+    _JOB.clear()
+    _JOB.update(job)
+
+
+def _output_path(path: str) -> Path:
+    base = _JOB["out_root"]
+    rel = _JOB["relative"](path)
+    return Path(base) / (rel + SUFFIX[_JOB["format"]])
+
+
+def _work(path: str) -> FileResult:
+    fmt = _JOB["format"]
+    try:
+        graph = parse_file(path, _JOB["lang"], _JOB["options"])
+        result = FileResult(path, True, nodes=graph.num_nodes, edges=graph.edge_counts())
+        if fmt == "jsonl":
+            result.payload = graph.to_json()
+        elif _JOB["out_root"] is not None:
+            target = _output_path(path)
+            atomic_write(target, _render(graph, fmt))
+        else:
+            result.payload = _render(graph, fmt)  # type: ignore[assignment]
+        return result
+    except GraphcodeError as err:
+        return FileResult(path, False, str(err), err.exit_code)
+    except RecursionError as err:  # never expected: every walk is iterative
+        return FileResult(path, False, f"{path}: internal recursion limit: {err}", 1)
+
+
+def _render(graph, fmt: str) -> str | bytes:
+    if fmt == "json":
+        return graph.to_json()
+    if fmt == "graphml":
+        return graph.to_graphml()
+    dot = graph.to_dot()
+    if fmt == "dot":
+        return dot
+    from graphcode.graphs.export import render
+
+    return render(dot, fmt)
+
+
+def _relative_to(roots: list[Path]):
+    resolved = [r.resolve() for r in roots]
+
+    def rel(path: str) -> str:
+        p = Path(path).resolve()
+        for r in resolved:
+            base = r if r.is_dir() else r.parent
+            try:
+                return str(p.relative_to(base))
+            except ValueError:
+                continue
+        return p.name
+
+    return rel
+
+
+# ------------------------------------------------------------------ command
+def run(args: argparse.Namespace) -> int:
+    lang = get_spec(args.lang).name if args.lang else None
+    options = GraphOptions.from_kinds(args.edges, drop_punctuation=args.drop_punctuation,
+                                      collapse_chains=args.collapse_chains, max_bytes=args.max_bytes)
+    if args.workers < 1:
+        raise InputError(f"--workers: expected a whole number of at least 1, found {args.workers}")
+    sources = list(iter_sources(args.paths, lang))
+    single = len(args.paths) == 1 and not Path(args.paths[0]).is_dir()
+    fmt = args.format or ("json" if single else "jsonl")
+    if not sources:
+        raise InputError(f"{', '.join(args.paths)}: expected source files, found none with a known extension")
+
+    out_file: Path | None = None
+    out_root: Path | None = None
+    if args.out:
+        out = Path(args.out)
+        if fmt == "jsonl" or (single and not out.is_dir() and not args.out.endswith(os.sep)):
+            out_file = out
+        else:
+            out_root = out
+            try:
+                out_root.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise OutputError(f"{out_root}: expected a folder we can create, found: {err.strerror or err}") from None
+            if not os.access(out_root, os.W_OK):
+                raise OutputError(f"{out_root}: expected a writable folder, found it is not writable")
+    elif not single and fmt != "jsonl":
+        raise InputError(f"--out: expected a directory for {fmt} output of several files, found none "
+                         "(or use --format jsonl to stream to standard output)")
+
+    # an explicit single file with an unknown extension is an error, not a skip
+    if single and lang is None:
+        language_for_path(sources[0][0])
+
+    job = {"lang": lang, "options": options, "format": fmt, "out_root": str(out_root) if out_root else None,
+           "relative": _relative_to([Path(p) for p in args.paths])}
+    summary = Summary()
+    started = time.perf_counter()
+    progress = _progress(len(sources), args.quiet)
+    paths = [p for p, err in sources if err is None]
+    bad = [(p, err) for p, err in sources if err is not None]
+    last_code = 0
+    for _path, err in bad:
+        summary.files += 1
+        summary.failed += 1
+        last_code = InputError.exit_code
+        _say(progress, f"{err}", args.quiet)
+        progress.update(1)
+
+    sink = AtomicWriter(out_file, "wb" if fmt in ("svg", "png") else "w") if out_file is not None else None
+    stream = sink.__enter__() if sink is not None else None
+    pool = None
+    try:
+        if args.workers > 1 and len(paths) > 1:
+            ctx = mp.get_context("spawn" if sys.platform == "darwin" else "fork")
+            pool = ctx.Pool(args.workers, initializer=_init, initargs=(job,))
+            results: Iterable[FileResult] = pool.imap(_work, paths, chunksize=4)
+        else:
+            _init(job)
+            results = map(_work, paths)
+        for res in results:
+            summary.files += 1
+            progress.update(1)
+            if not res.ok:
+                summary.failed += 1
+                last_code = res.exit_code
+                _say(progress, f"{res.error}", args.quiet)
+                continue
+            summary.nodes += res.nodes
+            summary.edges.update(res.edges)
+            if res.payload is not None:
+                if stream is not None:
+                    stream.write(res.payload)
+                    if fmt == "jsonl":
+                        stream.write("\n")
+                elif isinstance(res.payload, bytes):
+                    sys.stdout.buffer.write(res.payload)
+                else:
+                    sys.stdout.write(res.payload)
+                    if fmt == "jsonl" or not res.payload.endswith("\n"):
+                        sys.stdout.write("\n")
+    except BaseException as exc:
+        if pool is not None:
+            pool.terminate()
+        if sink is not None:
+            sink.__exit__(type(exc), exc, exc.__traceback__)
+        raise
+    finally:
+        progress.close()
+    if pool is not None:
+        pool.close()
+        pool.join()
+    if sink is not None:
+        sink.__exit__(None, None, None)
+    summary.seconds = time.perf_counter() - started
+    if not args.quiet or summary.failed:
+        print(f"graphcode graph: {summary.format()}", file=sys.stderr)
+    if summary.failed:
+        if single and summary.files == 1:
+            return last_code or 1
+        return 1
+    return 0
+
+
+def _say(progress, message: str, quiet: bool) -> None:
+    if quiet and not message:
+        return
+    progress.write(message, file=sys.stderr)
+
+
+class _NoProgress:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def write(self, message: str, file=None) -> None:
+        print(message, file=file or sys.stderr)
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int, quiet: bool):
+    if quiet or total < 2:
+        return _NoProgress()
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="file", file=sys.stderr, mininterval=0.5, dynamic_ncols=True, desc="graph")
+
+
+__all__ = ["UnknownLanguageError", "add_arguments", "iter_sources", "run"]

@@ -1,0 +1,222 @@
+"""The one graph type: :class:`CodeGraph`.
+
+Nodes are the AST nodes of a tree-sitter parse, numbered ``0..N-1`` in document order (pre-order:
+a parent comes before its children, siblings left to right), so ids are stable for the same source,
+grammar and options. Node data is held column-wise (one list per field) so that building a graph
+reads each tree-sitter node once and exports stay cheap.
+
+Edges are grouped by kind; every edge list holds ``(src, dst)`` pairs. Directions:
+
+=================  ==========================================================================
+``child``          parent → child in the AST.
+``next_token``     a leaf → the next leaf in source order.
+``last_write``     a variable use (read) → each definition or write of that variable that may
+                   reach it (may-reach across branches and loops).
+``last_read``      a variable use → each earlier use of the same variable that may reach it.
+``computed_from``  an assignment's target → each variable read in the assigned value.
+=================  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:  # pragma: no cover
+    import networkx as nx
+    from torch_geometric.data import Data
+
+EDGE_KINDS: tuple[str, ...] = ("child", "next_token", "last_write", "last_read", "computed_from")
+"""Every edge kind, in the order of their ids (``edge_type`` in PyTorch Geometric exports)."""
+AST_EDGE_KINDS: frozenset[str] = frozenset({"child", "next_token"})
+DATAFLOW_EDGE_KINDS: frozenset[str] = frozenset({"last_write", "last_read", "computed_from"})
+
+
+class Point(NamedTuple):
+    """A position: 0-based row and 0-based column in bytes (tree-sitter's convention)."""
+
+    row: int
+    column: int
+
+
+class Node(NamedTuple):
+    """One node of a :class:`CodeGraph`, as returned by ``graph.node(i)``."""
+
+    id: int
+    type: str
+    named: bool
+    start_byte: int
+    end_byte: int
+    start_point: Point
+    end_point: Point
+    parent: int
+    """The parent's id, -1 for the root."""
+    is_leaf: bool
+    is_error: bool
+    """An ``ERROR`` node: source that the grammar could not fit."""
+    is_missing: bool
+    """A zero-width node that the parser inserted to recover (a missing ``)``, say)."""
+    text: str | None
+    """The source text, for leaves only."""
+
+
+@dataclass(eq=False)
+class CodeGraph:
+    """A code graph: AST nodes plus typed edges. See the module docstring for edge directions."""
+
+    lang: str
+    source: bytes
+    types: list[str]
+    named: list[bool]
+    start_byte: list[int]
+    end_byte: list[int]
+    parent: list[int]
+    leaves: list[int]
+    """Ids of the leaf nodes, in source order."""
+    edges: dict[str, list[tuple[int, int]]]
+    errors: list[int] = field(default_factory=list)
+    """Ids of ``ERROR`` nodes."""
+    missing: list[int] = field(default_factory=list)
+    """Ids of zero-width nodes inserted by error recovery."""
+    path: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    """Free-form information: the options used, the grammar version."""
+    _line_starts: list[int] | None = field(default=None, repr=False)
+    _leaf_set: frozenset[int] | None = field(default=None, repr=False)
+
+    # ------------------------------------------------------------------ nodes
+    @property
+    def num_nodes(self) -> int:
+        return len(self.types)
+
+    @property
+    def num_edges(self) -> int:
+        return sum(len(v) for v in self.edges.values())
+
+    @property
+    def has_error(self) -> bool:
+        """True when the source has syntax errors (ERROR or MISSING nodes)."""
+        return bool(self.errors or self.missing)
+
+    def __len__(self) -> int:
+        return self.num_nodes
+
+    def line_starts(self) -> list[int]:
+        if self._line_starts is None:
+            starts = [0]
+            find = self.source.find
+            i = find(b"\n")
+            while i >= 0:
+                starts.append(i + 1)
+                i = find(b"\n", i + 1)
+            self._line_starts = starts
+        return self._line_starts
+
+    def point(self, byte: int) -> Point:
+        """The (row, column) of a byte offset."""
+        starts = self.line_starts()
+        row = bisect.bisect_right(starts, byte) - 1
+        return Point(row, byte - starts[row])
+
+    def is_leaf(self, i: int) -> bool:
+        if self._leaf_set is None:
+            self._leaf_set = frozenset(self.leaves)
+        return i in self._leaf_set
+
+    def text(self, i: int) -> str:
+        """The source text of node ``i`` (any node, leaf or not)."""
+        return self.source[self.start_byte[i]:self.end_byte[i]].decode("utf-8", errors="replace")
+
+    def node(self, i: int) -> Node:
+        if not 0 <= i < self.num_nodes:
+            raise IndexError(f"node id: expected 0 <= id < {self.num_nodes}, found {i}")
+        leaf = self.is_leaf(i)
+        return Node(
+            id=i,
+            type=self.types[i],
+            named=self.named[i],
+            start_byte=self.start_byte[i],
+            end_byte=self.end_byte[i],
+            start_point=self.point(self.start_byte[i]),
+            end_point=self.point(self.end_byte[i]),
+            parent=self.parent[i],
+            is_leaf=leaf,
+            is_error=i in self.errors,
+            is_missing=i in self.missing,
+            text=self.text(i) if leaf else None,
+        )
+
+    def nodes(self) -> Iterator[Node]:
+        for i in range(self.num_nodes):
+            yield self.node(i)
+
+    def find(self, type: str | None = None, text: str | None = None) -> list[int]:
+        """Ids of nodes with this type and/or this (leaf) text, in document order."""
+        out = []
+        for i in range(self.num_nodes):
+            if type is not None and self.types[i] != type:
+                continue
+            if text is not None and (not self.is_leaf(i) or self.text(i) != text):
+                continue
+            out.append(i)
+        return out
+
+    def edge_counts(self) -> dict[str, int]:
+        return {kind: len(pairs) for kind, pairs in self.edges.items()}
+
+    def children(self, i: int) -> list[int]:
+        return [dst for src, dst in self.edges.get("child", ()) if src == i]
+
+    # ----------------------------------------------------------------- exports
+    def to_networkx(self) -> nx.MultiDiGraph:
+        """A networkx ``MultiDiGraph``; node and edge attributes as in the JSON schema."""
+        from graphcode.graphs.export import to_networkx
+
+        return to_networkx(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        from graphcode.graphs.export import to_dict
+
+        return to_dict(self)
+
+    def to_json(self, indent: int | None = None) -> str:
+        """JSON text in the documented schema (``graphcode.graphs.export.SCHEMA``); lossless."""
+        from graphcode.graphs.export import to_json
+
+        return to_json(self, indent=indent)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> CodeGraph:
+        from graphcode.graphs.export import from_json
+
+        return from_json(text)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CodeGraph:
+        from graphcode.graphs.export import from_dict
+
+        return from_dict(data)
+
+    def to_graphml(self) -> str:
+        from graphcode.graphs.export import to_graphml
+
+        return to_graphml(self)
+
+    def to_dot(self, *, edges: frozenset[str] | set[str] | None = None, max_label: int = 24) -> str:
+        """Graphviz DOT text. ``edges`` limits the kinds drawn (default: all)."""
+        from graphcode.graphs.export import to_dot
+
+        return to_dot(self, edges=edges, max_label=max_label)
+
+    def to_pyg(self, tokenizer: Any = None, vocab: Any = None) -> Data:
+        """A PyTorch Geometric ``Data`` (imports torch lazily). See :func:`graphcode.graphs.pyg.to_pyg`."""
+        from graphcode.graphs.pyg import to_pyg
+
+        return to_pyg(self, tokenizer=tokenizer, vocab=vocab)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k}={v}" for k, v in self.edge_counts().items())
+        where = f" {self.path!r}" if self.path else ""
+        return f"CodeGraph({self.lang}{where}, nodes={self.num_nodes}, {counts}, errors={len(self.errors) + len(self.missing)})"

@@ -1,0 +1,255 @@
+"""Exports of a :class:`CodeGraph`: networkx, JSON (documented schema, lossless), GraphML, DOT, SVG/PNG.
+
+JSON schema ``graphcode.graph/1``::
+
+    {
+      "schema": "graphcode.graph/1",
+      "lang": "python",                 # canonical language name
+      "path": "pkg/mod.py" | null,      # where the source came from
+      "source": "...",                  # the full source text (UTF-8)
+      "nodes": [                        # ids are list positions, in document order (pre-order)
+        {"id": 0, "type": "module", "named": true,
+         "start_byte": 0, "end_byte": 42,
+         "start_point": [0, 0], "end_point": [3, 0],   # [row, column], 0-based, column in bytes
+         "parent": -1,                                  # -1 for the root
+         "leaf": false, "text": null,                   # text for leaves only
+         "error": false, "missing": false}              # ERROR node / zero-width MISSING node
+      ],
+      "edges": {"child": [[0, 1], ...], "next_token": [...], "last_write": [...],
+                "last_read": [...], "computed_from": [...]},   # [src, dst] pairs; only kinds built
+      "meta": {...}
+    }
+
+``from_json(to_json(g))`` gives back an equal graph (same nodes, edges, source and metadata).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from typing import TYPE_CHECKING, Any
+
+from graphcode.errors import GraphcodeError, InputError
+from graphcode.graphs.codegraph import EDGE_KINDS, CodeGraph
+
+if TYPE_CHECKING:  # pragma: no cover
+    import networkx as nx
+
+SCHEMA = "graphcode.graph/1"
+
+EDGE_STYLE = {
+    "child": 'color="#444444"',
+    "next_token": 'color="#999999", style=dotted, constraint=false',
+    "last_write": 'color="#d62728", constraint=false',
+    "last_read": 'color="#1f77b4", style=dashed, constraint=false',
+    "computed_from": 'color="#2ca02c", constraint=false',
+}
+
+
+class GraphvizNotFoundError(GraphcodeError):
+    """Rendering a picture needs Graphviz's ``dot`` program."""
+
+    exit_code = 8
+
+
+# ------------------------------------------------------------------ JSON
+def to_dict(graph: CodeGraph) -> dict[str, Any]:
+    leaf = set(graph.leaves)
+    errors, missing = set(graph.errors), set(graph.missing)
+    nodes = []
+    for i in range(graph.num_nodes):
+        sp, ep = graph.point(graph.start_byte[i]), graph.point(graph.end_byte[i])
+        nodes.append({
+            "id": i,
+            "type": graph.types[i],
+            "named": graph.named[i],
+            "start_byte": graph.start_byte[i],
+            "end_byte": graph.end_byte[i],
+            "start_point": [sp.row, sp.column],
+            "end_point": [ep.row, ep.column],
+            "parent": graph.parent[i],
+            "leaf": i in leaf,
+            "text": graph.text(i) if i in leaf else None,
+            "error": i in errors,
+            "missing": i in missing,
+        })
+    return {
+        "schema": SCHEMA,
+        "lang": graph.lang,
+        "path": graph.path,
+        "source": graph.source.decode("utf-8", errors="replace"),
+        "nodes": nodes,
+        "edges": {kind: [list(e) for e in pairs] for kind, pairs in graph.edges.items()},
+        "meta": graph.meta,
+    }
+
+
+def to_json(graph: CodeGraph, indent: int | None = None) -> str:
+    return json.dumps(to_dict(graph), indent=indent, ensure_ascii=False)
+
+
+def _field(obj: dict, key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if key not in obj:
+        raise InputError(f"{where}: expected a field {key!r}, found none")
+    value = obj[key]
+    if not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise InputError(f"{where}.{key}: expected {names}, found {type(value).__name__}")
+    return value
+
+
+def from_dict(data: dict[str, Any]) -> CodeGraph:
+    if not isinstance(data, dict):
+        raise InputError(f"graph JSON: expected an object, found {type(data).__name__}")
+    schema = data.get("schema")
+    if schema != SCHEMA:
+        raise InputError(f"graph JSON: expected schema {SCHEMA!r}, found {schema!r}")
+    nodes = _field(data, "nodes", list, "graph")
+    edges_in = _field(data, "edges", dict, "graph")
+    source = _field(data, "source", str, "graph").encode("utf-8")
+    types, named, starts, ends, parent, leaves, errors, missing = [], [], [], [], [], [], [], []
+    for i, node in enumerate(nodes):
+        where = f"graph.nodes[{i}]"
+        if _field(node, "id", int, where) != i:
+            raise InputError(f"{where}.id: expected {i} (ids are positions), found {node['id']}")
+        types.append(_field(node, "type", str, where))
+        named.append(bool(_field(node, "named", bool, where)))
+        starts.append(_field(node, "start_byte", int, where))
+        ends.append(_field(node, "end_byte", int, where))
+        parent.append(_field(node, "parent", int, where))
+        if node.get("leaf"):
+            leaves.append(i)
+        if node.get("error"):
+            errors.append(i)
+        if node.get("missing"):
+            missing.append(i)
+    n = len(nodes)
+    edges: dict[str, list[tuple[int, int]]] = {}
+    for kind, pairs in edges_in.items():
+        if kind not in EDGE_KINDS:
+            raise InputError(f"graph.edges: expected kinds among {', '.join(EDGE_KINDS)}, found {kind!r}")
+        out = []
+        for k, pair in enumerate(pairs):
+            if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, int) and 0 <= v < n for v in pair)):
+                raise InputError(f"graph.edges.{kind}[{k}]: expected [src, dst] with ids in 0..{n - 1}, found {pair!r}")
+            out.append((pair[0], pair[1]))
+        edges[kind] = out
+    return CodeGraph(
+        lang=_field(data, "lang", str, "graph"),
+        source=source,
+        types=types,
+        named=named,
+        start_byte=starts,
+        end_byte=ends,
+        parent=parent,
+        leaves=leaves,
+        edges=edges,
+        errors=errors,
+        missing=missing,
+        path=data.get("path"),
+        meta=dict(data.get("meta") or {}),
+    )
+
+
+def from_json(text: str | bytes) -> CodeGraph:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InputError(f"graph JSON: expected valid JSON, found an error at line {err.lineno} column {err.colno}: {err.msg}") from None
+    return from_dict(data)
+
+
+# ------------------------------------------------------------------ networkx / GraphML
+def to_networkx(graph: CodeGraph) -> nx.MultiDiGraph:
+    """A ``MultiDiGraph``: node attributes as in the JSON schema with points flattened
+    (``start_row``, ``start_col``, ...); each edge has ``key`` and attribute ``kind`` = its edge kind."""
+    import networkx as nx
+
+    g = nx.MultiDiGraph(lang=graph.lang, path=graph.path or "")
+    leaf = set(graph.leaves)
+    errors, missing = set(graph.errors), set(graph.missing)
+    for i in range(graph.num_nodes):
+        sp, ep = graph.point(graph.start_byte[i]), graph.point(graph.end_byte[i])
+        g.add_node(
+            i,
+            type=graph.types[i],
+            named=graph.named[i],
+            start_byte=graph.start_byte[i],
+            end_byte=graph.end_byte[i],
+            start_row=sp.row,
+            start_col=sp.column,
+            end_row=ep.row,
+            end_col=ep.column,
+            leaf=i in leaf,
+            text=graph.text(i) if i in leaf else "",
+            error=i in errors,
+            missing=i in missing,
+        )
+    for kind, pairs in graph.edges.items():
+        g.add_edges_from((s, d, kind, {"kind": kind}) for s, d in pairs)
+    return g
+
+
+def to_graphml(graph: CodeGraph) -> str:
+    import networkx as nx
+
+    return "\n".join(nx.generate_graphml(to_networkx(graph)))
+
+
+# ------------------------------------------------------------------ DOT / pictures
+def _dot_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def to_dot(graph: CodeGraph, *, edges: frozenset[str] | set[str] | None = None, max_label: int = 24) -> str:
+    """Graphviz DOT: the AST drawn as a tree, data flow as coloured edges that do not bend the layout."""
+    kinds = set(graph.edges) if edges is None else set(edges) & set(graph.edges)
+    leaf = set(graph.leaves)
+    bad = set(graph.errors) | set(graph.missing)
+    lines = [
+        "digraph codegraph {",
+        '  graph [rankdir=TB, fontname="Helvetica", nodesep=0.15, ranksep=0.35];',
+        '  node [shape=box, style="rounded,filled", fillcolor="#f5f5f5", fontname="Helvetica", fontsize=10, height=0.25];',
+        '  edge [arrowsize=0.5];',
+    ]
+    for i in range(graph.num_nodes):
+        label = graph.types[i]
+        if i in leaf:
+            text = graph.text(i)
+            if text != label:
+                text = text if len(text) <= max_label else text[: max_label - 1] + "…"
+                label = f"{label}\n{text}" if graph.named[i] else text
+        extra = ', fillcolor="#ffd6d6", color="#d62728"' if i in bad else (', fillcolor="#e8f0fe"' if i in leaf else "")
+        lines.append(f'  n{i} [label="{_dot_escape(label)}"{extra}];')
+    for kind in EDGE_KINDS:
+        if kind not in kinds:
+            continue
+        style = EDGE_STYLE[kind]
+        for s, d in graph.edges[kind]:
+            lines.append(f"  n{s} -> n{d} [{style}, tooltip=\"{kind}\"];")
+    if kinds - {"child"}:
+        legend = " ".join(f"{k}" for k in EDGE_KINDS if k in kinds and k != "child")
+        lines.append(f'  label="{_dot_escape(graph.lang + ": " + legend)}"; fontsize=10;')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render(dot_text: str, fmt: str = "svg", *, timeout: float = 120.0) -> bytes:
+    """Render DOT text with Graphviz's ``dot`` into ``svg`` or ``png`` bytes."""
+    if fmt not in ("svg", "png"):
+        raise GraphcodeError(f"picture format: expected 'svg' or 'png', found {fmt!r}")
+    exe = shutil.which("dot")
+    if exe is None:
+        raise GraphvizNotFoundError(
+            f"writing {fmt.upper()} needs Graphviz's 'dot' program, found none on PATH. Install Graphviz "
+            "(Debian/Ubuntu: sudo apt-get install graphviz; macOS: brew install graphviz; conda: conda install graphviz), "
+            "or write DOT text with --format dot and render it elsewhere"
+        )
+    try:
+        done = subprocess.run([exe, f"-T{fmt}"], input=dot_text.encode("utf-8"), capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise GraphcodeError(f"Graphviz: expected a picture within {timeout:.0f} s, found it still running (graph too large?)") from None
+    if done.returncode != 0:
+        raise GraphcodeError(f"Graphviz: expected exit status 0, found {done.returncode}: {done.stderr.decode(errors='replace')[:500]}")
+    return done.stdout
