@@ -1,0 +1,453 @@
+"""The graphcode model: a Hugging Face backbone, a graph encoder and a fusion, as one plain ``nn.Module``.
+
+Encoder-decoder backbones (``config.is_encoder_decoder``)::
+
+    input_ids ─► encoder ─► (B, T, D) ─┐
+    graph ─► GraphEncoder ─► (N, D_gnn)┴► EncoderDecoderFusion ─► memory (B, T', D) ─► decoder ─► logits (B, L, V)
+
+Decoder-only backbones::
+
+    input_ids ─► input embeddings (B, T, D) ─┐
+    graph ─► GraphEncoder ─► (N, D_gnn) ─────┴► DecoderOnlyFusion ─► (B, P + T, D) ─► decoder ─► logits (B, T, V)
+
+With ``graph=False`` the model is the backbone alone: :meth:`GraphCodeModel.forward` calls it on the
+tokens exactly as a plain Hugging Face model would be called.
+
+A saved model is a directory::
+
+    graphcode_config.json   the GraphCodeConfig, with "format_version"
+    backbone/               the backbone's own save_pretrained (config.json, model.safetensors, ...)
+    graph.safetensors       the graph encoder and fusion weights (graph on only)
+    tokenizer/              the tokenizer's save_pretrained (when one is attached)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import Tensor, nn
+
+from graphcode.errors import CheckpointError, ConfigError
+from graphcode.models.batch import GraphCodeBatch
+from graphcode.models.checkpoint import (
+    atomic_directory,
+    check_safetensors,
+    check_state_dict,
+    load_safetensors,
+    read_json,
+)
+from graphcode.models.config import GraphCodeConfig
+from graphcode.models.fusion import DecoderOnlyFusion, EncoderDecoderFusion, FusedInputs, build_fusion
+from graphcode.models.gnn import GraphEncoder
+
+if TYPE_CHECKING:  # pragma: no cover
+    from transformers import PreTrainedModel
+
+CONFIG_NAME = "graphcode_config.json"
+WEIGHTS_NAME = "graph.safetensors"
+BACKBONE_DIR = "backbone"
+TOKENIZER_DIR = "tokenizer"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class GraphCodeOutput:
+    """What :meth:`GraphCodeModel.forward` returns."""
+
+    loss: Tensor | None
+    """Mean cross-entropy over the labels that are not -100, or ``None`` without labels."""
+    logits: Tensor
+    """Encoder-decoder: ``(B, L, V)`` over the target. Decoder-only: ``(B, T, V)`` aligned with
+    ``input_ids`` (the logits of a graph prefix are dropped)."""
+    node_states: Tensor | None = None
+    """``(N, D_gnn)``, the graph encoder's output, or ``None`` with the graph off."""
+    encoder_last_hidden_state: Tensor | None = None
+    """Encoder-decoder only: ``(B, T', D)``, the fused memory the decoder read."""
+
+
+def _auto_class(is_encoder_decoder: bool) -> Any:
+    from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM
+
+    return AutoModelForSeq2SeqLM if is_encoder_decoder else AutoModelForCausalLM
+
+
+def build_backbone(spec: str | dict[str, Any], **backbone_kwargs: Any) -> PreTrainedModel:
+    """A Hugging Face model from a name or path (pretrained weights) or a config dict (fresh weights).
+
+    Args:
+        spec: A model name or local path, or a config dict with a ``model_type`` key.
+        **backbone_kwargs: Passed to ``from_pretrained`` (e.g. ``dtype``); unused for a config dict.
+    """
+    from transformers import AutoConfig
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+
+    if isinstance(spec, dict):
+        settings = dict(spec)
+        model_type = settings.pop("model_type")
+        if model_type not in CONFIG_MAPPING:
+            raise ConfigError(
+                f"config.backbone.model_type: expected a model type that transformers knows, "
+                f"found {model_type!r}"
+            )
+        try:
+            hf_config = AutoConfig.for_model(model_type, **settings)
+        except (TypeError, ValueError) as err:
+            raise ConfigError(
+                f"config.backbone: expected valid {model_type!r} settings, found {err}"
+            ) from err
+        return _auto_class(hf_config.is_encoder_decoder).from_config(hf_config)
+    try:
+        hf_config = AutoConfig.from_pretrained(spec)
+        return _auto_class(hf_config.is_encoder_decoder).from_pretrained(spec, **backbone_kwargs)
+    except (OSError, ValueError) as err:
+        raise CheckpointError(f"{spec}: cannot be loaded as a Hugging Face model: {err}") from err
+
+
+class GraphCodeModel(nn.Module):
+    r"""A Hugging Face backbone augmented with a code graph.
+
+    Args:
+        config: The backbone, the graph switch, the GNN and the fusion.
+        backbone: A ready backbone; when ``None`` it is built from ``config.backbone`` (a name or path loads
+            pretrained weights, a config dict gives fresh ones). (default: :obj:`None`)
+        tokenizer: A tokenizer to keep with the model; :meth:`save_pretrained` writes it. (default: :obj:`None`)
+
+    Shapes:
+        - **input:** a :class:`GraphCodeBatch` with tokens ``(B, T)``, a graph of ``N`` nodes and ``E`` edges
+          and node-token pairs ``(2, A)``
+        - **output:** :class:`GraphCodeOutput` with logits ``(B, L, V)`` (encoder-decoder) or ``(B, T, V)``
+          (decoder-only)
+    """
+
+    def __init__(
+        self, config: GraphCodeConfig, backbone: PreTrainedModel | None = None, tokenizer: Any = None
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.backbone = backbone if backbone is not None else build_backbone(config.backbone)
+        self.tokenizer = tokenizer
+        self.graph_encoder: GraphEncoder | None = None
+        self.fusion: EncoderDecoderFusion | DecoderOnlyFusion | None = None
+        if config.graph:
+            model_dim = self.backbone.get_input_embeddings().embedding_dim
+            self.graph_encoder = GraphEncoder(config.gnn, token_dim=model_dim)
+            self.fusion = build_fusion(
+                config.fusion, self.is_encoder_decoder, config.gnn.hidden_size, model_dim
+            )
+        self._accepts_position_ids = "position_ids" in inspect.signature(self.backbone.forward).parameters
+
+    @property
+    def is_encoder_decoder(self) -> bool:
+        """Whether the backbone is an encoder-decoder (T5, BART) rather than decoder-only (GPT-2, Llama)."""
+        return bool(self.backbone.config.is_encoder_decoder)
+
+    # ------------------------------------------------------------------ forward
+
+    def forward(self, batch: GraphCodeBatch, **backbone_kwargs: Any) -> GraphCodeOutput:
+        """Run the model on a batch; ``backbone_kwargs`` (e.g. ``decoder_input_ids``) go to the backbone."""
+        batch.validate()
+        if not self.config.graph:
+            out = self.backbone(
+                input_ids=batch.input_ids,
+                attention_mask=batch.attention_mask,
+                labels=batch.labels,
+                **backbone_kwargs,
+            )
+            return GraphCodeOutput(loss=out.loss, logits=out.logits)
+        if self.is_encoder_decoder:
+            return self._forward_encoder_decoder(batch, **backbone_kwargs)
+        return self._forward_decoder_only(batch, **backbone_kwargs)
+
+    def _forward_encoder_decoder(self, batch: GraphCodeBatch, **backbone_kwargs: Any) -> GraphCodeOutput:
+        from transformers.modeling_outputs import BaseModelOutput
+
+        node_states, memory, memory_mask = self._fused_encoder(batch)
+        out = self.backbone(
+            encoder_outputs=BaseModelOutput(last_hidden_state=memory),
+            attention_mask=memory_mask,
+            labels=batch.labels,
+            **backbone_kwargs,
+        )
+        return GraphCodeOutput(
+            loss=out.loss, logits=out.logits, node_states=node_states, encoder_last_hidden_state=memory
+        )
+
+    def _forward_decoder_only(self, batch: GraphCodeBatch, **backbone_kwargs: Any) -> GraphCodeOutput:
+        node_states, fused = self._fused_inputs(batch)
+        if self._accepts_position_ids and "position_ids" not in backbone_kwargs:
+            # Positions follow the mask, as in Hugging Face generation: left and right padding agree.
+            backbone_kwargs["position_ids"] = _positions(fused.attention_mask)  # (B, P + T)
+        out = self.backbone(
+            inputs_embeds=fused.inputs_embeds,
+            attention_mask=fused.attention_mask,
+            labels=fused.labels,
+            **backbone_kwargs,
+        )
+        logits = out.logits[:, fused.num_prefix_tokens :]  # (B, P + T, V) -> (B, T, V)
+        return GraphCodeOutput(loss=out.loss, logits=logits, node_states=node_states)
+
+    def encode_graph(self, batch: GraphCodeBatch, token_embeddings: Tensor | None = None) -> Tensor:
+        """Node states ``(N, D_gnn)`` of the batch's graphs.
+
+        Args:
+            batch: The batch; its ``graph`` must be set.
+            token_embeddings: The backbone's input embeddings ``(B, T, D)`` of ``batch.input_ids``, for
+                ``node_feature="type+tokens"``; computed when needed and not given. (default: :obj:`None`)
+        """
+        if self.graph_encoder is None:
+            raise ValueError(
+                "GraphCodeModel.encode_graph: expected a model with the graph on, found config.graph=false"
+            )
+        graph = batch.graph
+        if graph is None:
+            raise ValueError(
+                "GraphCodeBatch.graph: expected a graph batch (config.graph is true), found None"
+            )
+        if token_embeddings is None and self.graph_encoder.token_projection is not None:
+            token_embeddings = self.backbone.get_input_embeddings()(batch.input_ids)  # (B, T, D)
+        return self.graph_encoder(
+            graph.x,
+            graph.edge_index,
+            getattr(graph, "edge_type", None),
+            token_embeddings=token_embeddings,
+            node_token_index=_pairs(batch),
+        )  # (N, D_gnn)
+
+    def _fused_encoder(self, batch: GraphCodeBatch) -> tuple[Tensor, Tensor, Tensor]:
+        """Node states ``(N, D_gnn)``, the fused encoder memory ``(B, T', D)`` and its mask ``(B, T')``."""
+        encoder = self.backbone.get_encoder()
+        encoded = encoder(input_ids=batch.input_ids, attention_mask=batch.attention_mask, return_dict=True)
+        node_states = self.encode_graph(batch)  # (N, D_gnn)
+        fused = self.fusion(
+            encoded.last_hidden_state, batch.attention_mask, node_states, _node_batch(batch), _pairs(batch)
+        )
+        return node_states, fused.hidden_states, fused.attention_mask
+
+    def _fused_inputs(self, batch: GraphCodeBatch) -> tuple[Tensor | None, FusedInputs]:
+        """Node states ``(N, D_gnn)`` (or ``None``) and the decoder-only inputs, graph prefix included."""
+        embeds = self.backbone.get_input_embeddings()(batch.input_ids)  # (B, T, D)
+        if not self.config.graph:
+            return None, FusedInputs(embeds, batch.attention_mask, batch.labels, num_prefix_tokens=0)
+        node_states = self.encode_graph(batch, token_embeddings=embeds)  # (N, D_gnn)
+        fused = self.fusion(
+            embeds, batch.attention_mask, batch.labels, node_states, _node_batch(batch), _pairs(batch)
+        )
+        return node_states, fused
+
+    # ------------------------------------------------------------------ generate
+
+    @torch.no_grad()
+    def generate(
+        self,
+        batch: GraphCodeBatch | Tensor | None = None,
+        *,
+        input_ids: Tensor | None = None,
+        attention_mask: Tensor | None = None,
+        graph: Any = None,
+        node_token_index: Tensor | None = None,
+        **generate_kwargs: Any,
+    ) -> Any:
+        """Generate with the backbone's own ``generate``, fed the fused encoder memory or input embeddings.
+
+        Any Hugging Face generation setting works (``num_beams``, ``do_sample``, ``num_return_sequences``,
+        ``logits_processor``, ``return_dict_in_generate``, ...): ``generate_kwargs`` are passed through.
+
+        Args:
+            batch: A :class:`GraphCodeBatch`, or the ``input_ids`` ``(B, T)`` with the other parts given as
+                keywords. (default: :obj:`None`)
+            input_ids: ``(B, T)`` prompt tokens, when ``batch`` is not given. (default: :obj:`None`)
+            attention_mask: ``(B, T)``; all ones when not given. (default: :obj:`None`)
+            graph: The graph batch, as in :class:`GraphCodeBatch`. (default: :obj:`None`)
+            node_token_index: ``(2, A)`` node-token pairs. (default: :obj:`None`)
+            **generate_kwargs: Passed to the backbone's ``generate``.
+
+        Returns:
+            What the backbone's ``generate`` returns. Encoder-decoder: decoder tokens ``(B * R, 1 + L)``
+            starting with the decoder start token. Decoder-only: only the new tokens ``(B * R, L)``, without
+            the prompt, in every mode (logits processors likewise see only the new tokens). ``R`` is
+            ``num_return_sequences``.
+        """
+        if isinstance(batch, Tensor):
+            batch, input_ids = None, batch
+        if batch is None:
+            if input_ids is None:
+                raise ValueError(
+                    "GraphCodeModel.generate: expected a GraphCodeBatch or input_ids (B, T), found neither"
+                )
+            if attention_mask is None:
+                attention_mask = torch.ones_like(input_ids)
+            batch = GraphCodeBatch(input_ids, attention_mask, graph=graph, node_token_index=node_token_index)
+        batch.validate()
+
+        if self.is_encoder_decoder:
+            if not self.config.graph:
+                return self.backbone.generate(
+                    input_ids=batch.input_ids, attention_mask=batch.attention_mask, **generate_kwargs
+                )
+            from transformers.modeling_outputs import BaseModelOutput
+
+            _, memory, memory_mask = self._fused_encoder(batch)  # (B, T', D), (B, T')
+            return self.backbone.generate(
+                encoder_outputs=BaseModelOutput(last_hidden_state=memory),
+                attention_mask=memory_mask,
+                **generate_kwargs,
+            )
+        _, fused = self._fused_inputs(batch)
+        return self.backbone.generate(
+            inputs_embeds=fused.inputs_embeds, attention_mask=fused.attention_mask, **generate_kwargs
+        )
+
+    # ------------------------------------------------------------------ saving and loading
+
+    def graph_state_dict(self) -> dict[str, Tensor]:
+        """The weights of the graph encoder and the fusion (empty with the graph off)."""
+        return {name: value for name, value in self.state_dict().items() if not name.startswith("backbone.")}
+
+    def save_pretrained(self, save_directory: str | Path) -> None:
+        """Write the model to a directory (see the module docstring), atomically: a reader sees the old
+        directory or the new one whole, never a half-written one."""
+        from safetensors.torch import save_file
+
+        from graphcode import __version__
+
+        with atomic_directory(save_directory) as tmp:
+            self.backbone.save_pretrained(tmp / BACKBONE_DIR)
+            if self.config.graph:
+                weights = {
+                    name: value.detach().cpu().contiguous() for name, value in self.graph_state_dict().items()
+                }
+                save_file(weights, str(tmp / WEIGHTS_NAME), metadata={"format": "pt"})
+            settings = {
+                "format_version": FORMAT_VERSION,
+                "graphcode_version": __version__,
+                **self.config.to_dict(),
+            }
+            (tmp / CONFIG_NAME).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+            if self.tokenizer is not None:
+                self.tokenizer.save_pretrained(str(tmp / TOKENIZER_DIR))
+
+    @classmethod
+    def from_pretrained(
+        cls, name_or_path: str | Path, config: GraphCodeConfig | None = None, **backbone_kwargs: Any
+    ) -> GraphCodeModel:
+        """Load a model.
+
+        Args:
+            name_or_path: A directory written by :meth:`save_pretrained`, or a Hugging Face model name or path
+                of a plain backbone, whose graph parts are then freshly initialised.
+            config: For a plain backbone, the graph settings to use (its ``backbone`` field is replaced by
+                ``name_or_path``); must be ``None`` for a graphcode directory. (default: :obj:`None`)
+            **backbone_kwargs: Passed to the backbone's ``from_pretrained`` (e.g. ``dtype``).
+        """
+        path = Path(name_or_path)
+        if (path / CONFIG_NAME).is_file():
+            if config is not None:
+                raise ConfigError(
+                    f"config: expected None for a graphcode checkpoint, whose settings are in "
+                    f"{path / CONFIG_NAME}, found a GraphCodeConfig"
+                )
+            return cls._load_checkpoint(path, **backbone_kwargs)
+        spec = str(name_or_path)
+        config = (
+            dataclasses.replace(config, backbone=spec)
+            if config is not None
+            else GraphCodeConfig(backbone=spec)
+        )
+        return cls(config, backbone=build_backbone(spec, **backbone_kwargs))
+
+    @classmethod
+    def _load_checkpoint(cls, path: Path, **backbone_kwargs: Any) -> GraphCodeModel:
+        config_path = path / CONFIG_NAME
+        settings = read_json(config_path)
+        version = settings.pop("format_version", None)
+        settings.pop("graphcode_version", None)
+        if version != FORMAT_VERSION:
+            raise CheckpointError(
+                f"{config_path}: expected format_version {FORMAT_VERSION}, found {version!r}"
+            )
+        try:
+            config = GraphCodeConfig.from_dict(settings)
+        except ConfigError as err:
+            raise CheckpointError(f"{config_path}: {err}") from err
+
+        backbone = _load_backbone(path / BACKBONE_DIR, **backbone_kwargs)
+        tokenizer = None
+        if (path / TOKENIZER_DIR).is_dir():
+            from transformers import AutoTokenizer
+
+            try:
+                tokenizer = AutoTokenizer.from_pretrained(str(path / TOKENIZER_DIR))
+            except Exception as err:  # tokenizers fail in many ways on broken files
+                raise CheckpointError(
+                    f"{path / TOKENIZER_DIR}: cannot be loaded as a tokenizer: {err}"
+                ) from err
+        model = cls(config, backbone=backbone, tokenizer=tokenizer)
+
+        weights_path = path / WEIGHTS_NAME
+        if config.graph:
+            state = load_safetensors(weights_path)
+            check_state_dict(weights_path, model.graph_state_dict(), state)
+            model.load_state_dict(state, strict=False)
+        elif weights_path.exists():
+            raise CheckpointError(
+                f"{weights_path}: expected no graph weights since {config_path} says graph is "
+                f"false, found the file"
+            )
+        return model
+
+
+def _load_backbone(backbone_dir: Path, **backbone_kwargs: Any) -> PreTrainedModel:
+    """Load a saved backbone strictly: every key present, none unexpected, every shape right."""
+    from transformers import AutoConfig
+
+    config_path = backbone_dir / "config.json"
+    read_json(config_path)
+    for weights in sorted(backbone_dir.glob("*.safetensors")):
+        check_safetensors(weights)
+    try:
+        hf_config = AutoConfig.from_pretrained(str(backbone_dir))
+        backbone, info = _auto_class(hf_config.is_encoder_decoder).from_pretrained(
+            str(backbone_dir), output_loading_info=True, ignore_mismatched_sizes=True, **backbone_kwargs
+        )
+    except Exception as err:  # transformers and safetensors raise many types for broken files
+        raise CheckpointError(f"{backbone_dir}: cannot be loaded as a Hugging Face model: {err}") from err
+    problems = []
+    if info["missing_keys"]:
+        problems.append(f"missing keys: {', '.join(sorted(info['missing_keys'])[:5])}")
+    if info["unexpected_keys"]:
+        problems.append(f"unexpected keys: {', '.join(sorted(info['unexpected_keys'])[:5])}")
+    if info["mismatched_keys"]:
+        shapes = [
+            f"{name} expected {tuple(model)}, found {tuple(ckpt)}"
+            for name, ckpt, model in sorted(info["mismatched_keys"])[:5]
+        ]
+        problems.append(f"wrong shapes: {', '.join(shapes)}")
+    if problems:
+        raise CheckpointError(f"{backbone_dir}: weights do not match its config.json: {'; '.join(problems)}")
+    return backbone
+
+
+def _pairs(batch: GraphCodeBatch) -> Tensor | None:
+    pairs = batch.node_token_index
+    return pairs if pairs is not None and pairs.numel() else None
+
+
+def _node_batch(batch: GraphCodeBatch) -> Tensor:
+    """Graph id per node ``(N,)``; a single graph (no ``batch`` vector) is graph 0."""
+    graph = batch.graph
+    node_batch = getattr(graph, "batch", None)
+    if node_batch is None:
+        node_batch = torch.zeros(graph.x.size(0), dtype=torch.long, device=graph.x.device)  # (N,)
+    return node_batch
+
+
+def _positions(attention_mask: Tensor) -> Tensor:
+    """Position ids ``(B, T)`` counted over real tokens only, 0 on padding."""
+    positions = attention_mask.long().cumsum(-1) - 1  # (B, T)
+    return positions.masked_fill(attention_mask == 0, 0)

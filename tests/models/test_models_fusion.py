@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch.testing import assert_close
+
+from graphcode.models import DecoderOnlyFusion, EncoderDecoderFusion, FusionConfig
+from graphcode.models.fusion import AlignedAdd, GatedAlignedAdd, GraphPrefix, build_fusion
+
+D_GNN, D = 24, 32
+NODE_STATES = torch.randn(
+    7, D_GNN, generator=torch.Generator().manual_seed(0)
+)  # (N, D_gnn): graphs of 4 and 3
+NODE_BATCH = torch.tensor([0, 0, 0, 0, 1, 1, 1])  # (N,)
+PAIRS = torch.tensor([[1, 3, 5], [1, 2, 6 + 0]])  # (2, A) over a (B=2, T=6) grid
+
+
+def test_gate_starts_almost_closed():
+    torch.manual_seed(0)
+    add, gated = AlignedAdd(D_GNN, D), GatedAlignedAdd(D_GNN, D, gate_bias_init=-4.0)
+    gated.projection.load_state_dict(add.projection.state_dict())
+    tokens = torch.randn(2, 6, D)  # (B, T, D)
+    full = add(tokens, NODE_STATES, PAIRS) - tokens
+    share = gated(tokens, NODE_STATES, PAIRS) - tokens
+    assert_close(share, full * (1 / (1 + math.exp(4.0))))
+
+
+def test_memory_appends_padded_nodes_and_extends_the_mask():
+    fusion = EncoderDecoderFusion("memory", D_GNN, D)
+    states = torch.randn(2, 6, D)  # (B, T, D)
+    mask = torch.tensor([[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0]])  # (B, T)
+    fused = fusion(states, mask, NODE_STATES, NODE_BATCH, PAIRS)
+    assert fused.hidden_states.shape == (2, 6 + 4, D)
+    assert fused.attention_mask.tolist() == [[1] * 6 + [1, 1, 1, 1], [1, 1, 1, 0, 0, 0, 1, 1, 1, 0]]
+    assert_close(fused.hidden_states[:, :6], states)
+    assert fused.attention_mask.dtype == mask.dtype
+
+
+def test_add_touches_only_aligned_tokens():
+    fusion = EncoderDecoderFusion("add", D_GNN, D)
+    states = torch.randn(2, 6, D)
+    fused = fusion(states, torch.ones(2, 6, dtype=torch.long), NODE_STATES, NODE_BATCH, PAIRS)
+    changed = (fused.hidden_states != states).any(-1)  # (B, T)
+    assert changed.nonzero().tolist() == [[0, 1], [0, 2], [1, 0]]
+
+
+def test_prefix_pools_each_graph_on_its_own():
+    torch.manual_seed(0)
+    prefix = GraphPrefix(D_GNN, D, num_prefix_tokens=3)
+    both = prefix(NODE_STATES, NODE_BATCH, batch_size=2)  # (B, P, D)
+    assert both.shape == (2, 3, D)
+    assert_close(both[0], prefix(NODE_STATES[:4], torch.zeros(4, dtype=torch.long), 1)[0])
+    assert_close(both[1], prefix(NODE_STATES[4:], torch.zeros(3, dtype=torch.long), 1)[0])
+
+
+def test_prefix_extends_mask_and_labels():
+    fusion = DecoderOnlyFusion("prefix", D_GNN, D, FusionConfig(num_prefix_tokens=3))
+    embeds = torch.randn(2, 6, D)
+    mask = torch.ones(2, 6, dtype=torch.long)
+    labels = torch.full((2, 6), 7)
+    fused = fusion(embeds, mask, labels, NODE_STATES, NODE_BATCH, PAIRS)
+    assert fused.num_prefix_tokens == 3
+    assert fused.inputs_embeds.shape == (2, 9, D)
+    assert fused.attention_mask[:, :3].eq(1).all()
+    assert fused.labels[:, :3].eq(-100).all() and fused.labels[:, 3:].eq(7).all()
+    assert_close(fused.inputs_embeds[:, 3:], embeds)
+
+
+@pytest.mark.parametrize(
+    ("mode", "is_encoder_decoder", "cls"),
+    [("add+memory", True, EncoderDecoderFusion), ("prefix+add", False, DecoderOnlyFusion)],
+)
+def test_build_fusion_picks_the_kind(mode, is_encoder_decoder, cls):
+    fusion = build_fusion(FusionConfig(mode=mode), is_encoder_decoder, D_GNN, D)
+    assert isinstance(fusion, cls)
+    assert fusion.add is not None

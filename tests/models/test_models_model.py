@@ -1,0 +1,228 @@
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.testing import assert_close
+from transformers import LogitsProcessor, LogitsProcessorList
+
+from graphcode.models import GraphCodeModel
+
+ALL_MODES = [
+    ("t5", "add"),
+    ("t5", "gate"),
+    ("t5", "memory"),
+    ("t5", "add+memory"),
+    ("gpt2", "prefix"),
+    ("gpt2", "add"),
+    ("gpt2", "prefix+add"),
+]
+
+
+def _decoder_only(backbone: str) -> bool:
+    return backbone == "gpt2"
+
+
+@pytest.mark.parametrize(("backbone", "mode"), ALL_MODES)
+def test_forward_shapes_and_finite_loss(backbone, mode, make_model, make_batch, examples):
+    model = make_model(backbone, mode)
+    batch = make_batch(examples, decoder_only=_decoder_only(backbone))
+    out = model(batch)
+    B, T = batch.input_ids.shape
+    L = batch.labels.size(1)
+    assert out.logits.shape == (B, T if _decoder_only(backbone) else L, 64)
+    assert out.node_states.shape == (7, 24)
+    assert out.loss.ndim == 0 and torch.isfinite(out.loss)
+    if backbone == "t5":
+        memory_length = T + 4 if "memory" in mode else T
+        assert out.encoder_last_hidden_state.shape == (B, memory_length, 32)
+
+
+@pytest.mark.parametrize(("backbone", "mode"), ALL_MODES)
+def test_batched_equals_unbatched(backbone, mode, make_model, make_batch, select_logits, examples):
+    decoder_only = _decoder_only(backbone)
+    model = make_model(backbone, mode)
+    batch = make_batch(examples, decoder_only=decoder_only)
+    logits = model(batch).logits
+    for index, example in enumerate(examples):
+        alone = make_batch([example], decoder_only=decoder_only)
+        expected = select_logits(model(alone).logits, alone, 0, decoder_only)
+        assert_close(select_logits(logits, batch, index, decoder_only), expected)
+
+
+@pytest.mark.parametrize("mode", ["prefix", "prefix+add"])
+def test_decoder_only_left_padding_equals_right_padding(
+    mode, make_model, make_batch, select_logits, examples
+):
+    model = make_model("gpt2", mode)
+    right = make_batch(examples, decoder_only=True, padding_side="right")
+    left = make_batch(examples, decoder_only=True, padding_side="left")
+    right_logits, left_logits = model(right).logits, model(left).logits
+    for index in range(len(examples)):
+        assert_close(
+            select_logits(left_logits, left, index, True), select_logits(right_logits, right, index, True)
+        )
+
+
+@pytest.mark.parametrize("backbone", ["t5", "gpt2"])
+def test_graph_off_equals_the_backbone(backbone, make_model, make_batch, backbone_config, examples):
+    decoder_only = _decoder_only(backbone)
+    model = make_model(backbone, graph=False)
+    assert model.graph_encoder is None and model.fusion is None
+    assert list(model.state_dict()) == [f"backbone.{name}" for name in model.backbone.state_dict()]
+
+    # A plain Hugging Face model with the same weights.
+    from graphcode.models import build_backbone
+
+    plain = build_backbone(backbone_config(backbone)).eval()
+    plain.load_state_dict(model.backbone.state_dict())
+    batch = make_batch(examples, decoder_only=decoder_only, graph=False)
+    ours = model(batch)
+    theirs = plain(input_ids=batch.input_ids, attention_mask=batch.attention_mask, labels=batch.labels)
+    assert_close(ours.logits, theirs.logits, rtol=0, atol=0)
+    assert_close(ours.loss, theirs.loss, rtol=0, atol=0)
+
+    # Greedy generation agrees too (decoder-only returns only the new tokens).
+    prompt = make_batch(examples[:1], decoder_only=False, graph=False)
+    generated = model.generate(prompt, max_new_tokens=4, do_sample=False)
+    expected = plain.generate(
+        input_ids=prompt.input_ids, attention_mask=prompt.attention_mask, max_new_tokens=4, do_sample=False
+    )
+    if decoder_only:
+        expected = expected[:, prompt.input_ids.size(1) :]
+    assert torch.equal(generated, expected)
+
+
+@pytest.mark.parametrize(("backbone", "mode"), ALL_MODES)
+def test_gradients_reach_the_gnn(backbone, mode, make_model, make_batch, examples):
+    model = make_model(backbone, mode).train()
+    model(make_batch(examples, decoder_only=_decoder_only(backbone))).loss.backward()
+    gnn_grads = {name: p.grad for name, p in model.graph_encoder.named_parameters()}
+    for name in ("node_type_embedding.weight", "token_projection.weight", "convs.1.conv.lin.weight"):
+        assert gnn_grads[name] is not None and gnn_grads[name].abs().sum() > 0, name
+    assert all(p.grad is not None for p in model.fusion.parameters())
+
+
+@pytest.mark.parametrize("conv", ["rgcn", "gat"])
+def test_relation_aware_convs_run_in_the_model(conv, make_model, make_batch, examples):
+    model = make_model("t5", "add+memory", conv=conv)
+    assert torch.isfinite(model(make_batch(examples, decoder_only=False)).loss)
+
+
+class _Forbid(LogitsProcessor):
+    """Bans one token id: ``(input_ids, scores) -> scores``."""
+
+    def __init__(self, token_id: int) -> None:
+        self.token_id = token_id
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        scores[:, self.token_id] = -float("inf")
+        return scores
+
+
+@pytest.mark.parametrize(("backbone", "mode"), [("t5", "add+memory"), ("t5", "gate"), ("gpt2", "prefix+add")])
+def test_generate_greedy_beam_and_processors(backbone, mode, make_model, make_batch, examples):
+    model = make_model(backbone, mode)
+    prompt = make_batch(examples, decoder_only=False, padding_side="right" if backbone == "t5" else "left")
+    prompt.labels = None
+    B = prompt.batch_size
+    # Encoder-decoder outputs start with the decoder start token; decoder-only ones hold only new tokens.
+    extra = 1 if backbone == "t5" else 0
+
+    greedy = model.generate(prompt, max_new_tokens=5, min_new_tokens=5, do_sample=False)
+    assert greedy.shape == (B, 5 + extra)
+
+    beams = model.generate(prompt, max_new_tokens=5, min_new_tokens=5, num_beams=3, num_return_sequences=2)
+    assert beams.shape == (2 * B, 5 + extra)
+
+    banned = greedy[0, extra].item()
+    steered = model.generate(
+        prompt,
+        max_new_tokens=5,
+        do_sample=True,
+        top_k=5,
+        logits_processor=LogitsProcessorList([_Forbid(banned)]),
+    )
+    assert not (steered[:, extra:] == banned).any()
+
+    by_keywords = model.generate(
+        prompt.input_ids,
+        attention_mask=prompt.attention_mask,
+        graph=prompt.graph,
+        node_token_index=prompt.node_token_index,
+        max_new_tokens=5,
+        min_new_tokens=5,
+        do_sample=False,
+    )
+    assert torch.equal(by_keywords, greedy)
+
+
+@pytest.mark.parametrize(("backbone", "mode"), [("t5", "add+memory"), ("gpt2", "prefix+add")])
+def test_generate_sees_the_same_fusion_as_forward(backbone, mode, make_model, make_batch, examples):
+    """The first greedy token equals the argmax of ``forward``'s next-token logits."""
+    model = make_model(backbone, mode)
+    prompt = make_batch(examples[:1], decoder_only=False)
+    prompt.labels = None
+    first = model.generate(prompt, max_new_tokens=1, do_sample=False)[:, -1]
+    if backbone == "t5":
+        start = torch.zeros(1, 1, dtype=torch.long)  # the decoder start token
+        logits = model(prompt, decoder_input_ids=start).logits[:, -1]  # (B, V)
+    else:
+        logits = model(prompt).logits[:, -1]  # (B, V)
+    assert torch.equal(first, logits.argmax(-1))
+
+
+def test_missing_graph_with_graph_on_is_an_error(make_model, make_batch, examples):
+    batch = make_batch(examples, decoder_only=False, graph=False)
+    with pytest.raises(ValueError, match=r"GraphCodeBatch.graph: expected a graph batch .* found None"):
+        make_model("t5", "memory")(batch)
+
+
+def test_bad_alignment_index_is_an_error(make_model, make_batch, examples):
+    batch = make_batch(examples, decoder_only=False)
+    batch.node_token_index = torch.tensor([[0], [999]])
+    with pytest.raises(
+        ValueError, match=r"node_token_index\[1\]: expected flat token indices in \[0, 12\), found"
+    ):
+        make_model("t5", "add")(batch)
+
+
+def test_mode_not_fitting_the_backbone_fails_at_build(make_model):
+    from graphcode.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="for a decoder-only backbone, found 'memory'"):
+        make_model("gpt2", "memory")
+
+
+def test_is_a_plain_module(make_model):
+    model = make_model("t5")
+    assert isinstance(model, torch.nn.Module) and isinstance(model, GraphCodeModel)
+    assert model.fusion.mode == "memory"
+
+
+@pytest.mark.parametrize(("backbone", "mode"), ALL_MODES)
+def test_an_empty_graph_and_no_alignment_pairs(backbone, mode, make_model, make_batch, examples):
+    """An example whose graph has no nodes (a parse that found nothing) and a batch without pairs still run."""
+    from dataclasses import replace
+
+    empty = replace(examples[1], node_type=[], edges=[], pairs=[])
+    batch = make_batch([examples[0], empty], decoder_only=_decoder_only(backbone))
+    model = make_model(backbone, mode)
+    assert torch.isfinite(model(batch).loss)
+    batch.node_token_index = torch.zeros(2, 0, dtype=torch.long)  # (2, A=0)
+    assert torch.isfinite(model(batch).loss)
+
+
+def test_batch_moves_whole(make_batch, examples):
+    batch = make_batch(examples, decoder_only=False)
+    moved = batch.to("cpu", non_blocking=True)
+    assert moved is not batch and moved.batch_size == 2
+    assert torch.equal(moved.node_token_index, batch.node_token_index)
+    assert torch.equal(moved.graph.edge_index, batch.graph.edge_index)
+
+
+@pytest.mark.parametrize(("backbone", "mode"), [("t5", "gate"), ("t5", "add+memory"), ("gpt2", "prefix+add")])
+def test_half_precision_backbone_with_a_float32_graph(backbone, mode, make_model, make_batch, examples):
+    model = make_model(backbone, mode)
+    model.backbone.to(torch.bfloat16)
+    out = model(make_batch(examples, decoder_only=_decoder_only(backbone)))
+    assert out.logits.dtype == torch.bfloat16 and torch.isfinite(out.loss)
