@@ -15,7 +15,8 @@ from typing import Any
 import tree_sitter as ts
 
 from graphcode.errors import ConfigError
-from graphcode.graphs.codegraph import EDGE_KINDS, CodeGraph
+from graphcode.graphs.codegraph import DATAFLOW_EDGE_KINDS, EDGE_KINDS, CodeGraph
+from graphcode.graphs.dataflow import dataflow_edges, flow_query
 from graphcode.graphs.languages import get_spec, kind_table, language_for_path, parser_for
 from graphcode.graphs.source import DEFAULT_MAX_BYTES, read_source, validate_source
 
@@ -65,10 +66,15 @@ class _Walk:
     leaves: list[int]
     errors: list[int]
     missing: list[int]
+    collected: list[int]
 
 
-def _walk(tree: ts.Tree) -> _Walk:
-    """Pre-order walk with a cursor; node ids are positions in this order."""
+def _walk(tree: ts.Tree, collect: frozenset[int] = frozenset()) -> _Walk:
+    """Pre-order walk with a cursor; node ids are positions in this order.
+
+    Nodes whose kind id is in ``collect`` are listed in ``collected`` (the data-flow engine's
+    catch-all references), so no query has to find them again.
+    """
     kinds: list[int] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -76,32 +82,41 @@ def _walk(tree: ts.Tree) -> _Walk:
     leaves: list[int] = []
     errors: list[int] = []
     missing: list[int] = []
+    collected: list[int] = []
     check_missing = tree.root_node.has_error
     add_kind, add_start, add_end, add_parent = kinds.append, starts.append, ends.append, parent.append
+    add_leaf, add_collected = leaves.append, collected.append
     cursor = tree.walk()
-    stack = [-1]
+    first_child, next_sibling, up = cursor.goto_first_child, cursor.goto_next_sibling, cursor.goto_parent
+    stack: list[int] = []
+    push, pop = stack.append, stack.pop
+    par = -1
     i = 0
     while True:
         node = cursor.node
         kind = node.kind_id
         add_kind(kind)
-        add_start(node.start_byte)
-        add_end(node.end_byte)
-        add_parent(stack[-1])
+        span = node.byte_range
+        add_start(span[0])
+        add_end(span[1])
+        add_parent(par)
+        if kind in collect:
+            add_collected(i)
         if kind == _ERROR_KIND:
             errors.append(i)
         elif check_missing and node.is_missing:
             missing.append(i)
-        if cursor.goto_first_child():
-            stack.append(i)
+        if first_child():
+            push(par)
+            par = i
             i += 1
             continue
-        leaves.append(i)
+        add_leaf(i)
         i += 1
-        while not cursor.goto_next_sibling():
-            if not cursor.goto_parent():
-                return _Walk(kinds, starts, ends, parent, leaves, errors, missing)
-            stack.pop()
+        while not next_sibling():
+            if not up():
+                return _Walk(kinds, starts, ends, parent, leaves, errors, missing, collected)
+            par = pop()
 
 
 def parse_tree(source: bytes, lang: str) -> ts.Tree:
@@ -116,7 +131,9 @@ def build_graph(source: bytes, lang: str, options: GraphOptions | None = None, *
     spec = get_spec(lang)
     if tree is None:
         tree = parser_for(spec.name).parse(source)
-    w = _walk(tree)
+    flow_kinds = options.edges & DATAFLOW_EDGE_KINDS if spec.has_dataflow else frozenset()
+    fq = flow_query(spec.name) if flow_kinds else None
+    w = _walk(tree, fq.reference_kinds if fq is not None else frozenset())
     table = kind_table(spec.name)
     names, named_table = table.names, table.named
     n_kinds = len(names)
@@ -132,15 +149,12 @@ def build_graph(source: bytes, lang: str, options: GraphOptions | None = None, *
     if "next_token" in options.edges:
         lv = w.leaves
         edges["next_token"] = list(itertools.pairwise(lv))
-    flow_kinds = options.edges & {"last_write", "last_read", "computed_from"}
-    if flow_kinds and spec.has_dataflow:
-        from graphcode.graphs.dataflow import dataflow_edges
-
-        flow = dataflow_edges(tree, source, spec.name, w.starts, w.ends, w.kinds)
+    if flow_kinds:
+        flow = dataflow_edges(tree, source, spec.name, w.starts, w.ends, w.kinds, w.collected)
         for kind in ("last_write", "last_read", "computed_from"):
             if kind in flow_kinds:
                 edges[kind] = flow[kind]
-        # A language without data-flow queries gets no data-flow edges; meta says so.
+    # A language without data-flow queries gets no data-flow edges; meta["dataflow"] says so.
 
     graph = CodeGraph(
         lang=spec.name,
@@ -155,7 +169,7 @@ def build_graph(source: bytes, lang: str, options: GraphOptions | None = None, *
         errors=w.errors,
         missing=w.missing,
         path=path,
-        meta={"dataflow": spec.has_dataflow and bool(flow_kinds)},
+        meta={"dataflow": bool(flow_kinds)},
     )
     if options.drop_punctuation or options.collapse_chains:
         graph = simplify(graph, drop_punctuation=options.drop_punctuation, collapse_chains=options.collapse_chains)

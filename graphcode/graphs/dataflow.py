@@ -13,7 +13,8 @@ The engine knows no language. Each language folder gives two tree-sitter queries
   writes to existing variables (``@flow.write``) and reads that a definition must not hide
   (``@flow.read``).
 
-Algorithm, in three passes, none recursive:
+Algorithm, in three passes, none recursive, with Python work proportional to identifiers and
+regions rather than to nodes:
 
 1. *Names.* Every identifier capture becomes an event (read, write or definition). A sweep over
    scopes by position gives each event its innermost scope; names then resolve to variables by the
@@ -25,8 +26,13 @@ Algorithm, in three passes, none recursive:
    after the body), builds a small control-flow graph per flow: the file, and each deferred body
    (function, lambda), which starts from its parameters and sees outer variables as written by any
    of their definitions (it may be called at any time).
-3. *May-reach.* A worklist over each flow's blocks computes, per variable, the definitions and the
-   reads that may reach each point; replaying the events then emits the edges.
+3. *May-reach.* Classic bit-vector reaching analysis: every event is one bit of a Python int, each
+   block has gen/kill masks, and a worklist over each flow's blocks reaches the fixed point; replaying
+   the events from each block's entry state then emits the edges.
+
+A pattern of the exact form ``(kind) @local.reference`` (every node of that kind is a reference
+unless captured otherwise) is not run as a query: the AST walk collects those nodes anyway, which
+saves a capture per identifier.
 
 Attributes and fields: ``obj.attr`` reads ``obj``; the attribute name is not a variable (languages
 say so with ``@local.ignore``). Writing ``obj.attr = v`` therefore reads ``obj`` and writes no
@@ -36,7 +42,8 @@ variable.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from functools import cache
 
 import tree_sitter as ts
@@ -44,12 +51,15 @@ import tree_sitter as ts
 from graphcode.errors import ConfigError
 from graphcode.graphs.languages import get_spec, ts_language
 
-# event kinds
+# event kinds (READ sorts before a write on the same node: `x += 1` reads, then writes)
 READ, WRITE, DEF = 0, 1, 2
 # capture categories
-(C_SCOPE, C_DEF, C_REF, C_IGNORE, C_GLOBAL, C_NONLOCAL, C_WRITE, C_READ, C_ASSIGN, C_TARGET, C_VALUE,
+(C_DEF, C_REF, C_WRITE, C_READ, C_IGNORE, C_SCOPE, C_GLOBAL, C_NONLOCAL, C_ASSIGN, C_TARGET, C_VALUE,
  C_BRANCH, C_ARM, C_DEFAULT, C_LOOP, C_ONCE, C_LAST, C_TRY, C_HANDLER, C_FINALLY, C_DEFERRED,
  C_RETURN, C_BREAK, C_CONTINUE, C_OTHER) = range(25)
+_IDENT_CATS = (C_DEF, C_REF, C_WRITE, C_READ, C_IGNORE)
+F_DEF, F_REF, F_WRITE, F_READ, F_IGNORE = 1, 2, 4, 8, 16
+_FLAG = {C_DEF: F_DEF, C_REF: F_REF, C_WRITE: F_WRITE, C_READ: F_READ, C_IGNORE: F_IGNORE}
 
 _EXACT = {
     "local.scope": C_SCOPE, "local.reference": C_REF, "local.ignore": C_IGNORE,
@@ -59,14 +69,17 @@ _EXACT = {
     "flow.loop": C_LOOP, "flow.once": C_ONCE, "flow.last": C_LAST, "flow.try": C_TRY,
     "flow.handler": C_HANDLER, "flow.finally": C_FINALLY, "flow.deferred": C_DEFERRED,
     "flow.return": C_RETURN, "flow.break": C_BREAK, "flow.continue": C_CONTINUE,
+    "flow.group": C_ASSIGN,
 }
 
-# region kinds and their nesting priority for regions with identical spans (outer first)
+# Nesting priority of regions with identical spans (outer first). A close at the same position
+# runs inner first, so a write at the end of an assignment happens before its arm is left.
 R_DEFERRED, R_PART, R_TRY, R_LOOP, R_BRANCH, R_ASSIGN, R_JUMP = range(7)
-_PART_KINDS = {C_ARM: "arm", C_DEFAULT: "default", C_HANDLER: "handler", C_FINALLY: "finally"}
+_PARTS = (C_ARM, C_DEFAULT, C_HANDLER, C_FINALLY)
 _REGION_PRIO = {C_DEFERRED: R_DEFERRED, C_TRY: R_TRY, C_LOOP: R_LOOP, C_BRANCH: R_BRANCH}
-# sweep item kinds
 K_EVENT, K_ENTER, K_EXIT, K_JUMP = range(4)
+
+_CATCH_ALL = re.compile(r"^\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*@local\.reference\s*$")
 
 
 def _category(name: str) -> int:
@@ -83,14 +96,58 @@ def _category(name: str) -> int:
 
 @dataclass(frozen=True)
 class FlowQuery:
+    """A language's compiled data-flow query and what the engine derives from it."""
+
     query: ts.Query
-    settings: tuple[dict[str, str | None], ...]
-    categories: dict[str, int]
+    captures: dict[str, tuple[int, dict[str, str | None], int]]
+    """Capture name → (category, the pattern's ``#set!`` settings, group id or -1)."""
+    reference_kinds: frozenset[int]
+    """Kind ids that catch-all ``(kind) @local.reference`` patterns name: the walk collects these."""
+
+
+_SUFFIX = re.compile(r"\.__p(\d+)$")
+_CAPTURE = re.compile(r"@([A-Za-z_][A-Za-z0-9_.\-]*)")
+
+
+def _root_end(pattern: str) -> int:
+    """Index just past the pattern's root node: the first balanced ``( ... )`` or ``[ ... ]``,
+    inside a predicate group ``((node ...) (#pred ...))`` the inner node."""
+    start = 1 if pattern.startswith("((") else 0
+    depth = 0
+    i = start
+    in_string = False
+    while i < len(pattern):
+        ch = pattern[i]
+        if in_string:
+            if ch == "\\":
+                i += 1
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch == ";":
+            while i < len(pattern) and pattern[i] != "\n":
+                i += 1
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return -1
 
 
 @cache
 def flow_query(lang: str) -> FlowQuery:
-    """The combined ``locals.scm`` + ``dataflow.scm`` query of a language, compiled once."""
+    """The combined ``locals.scm`` + ``dataflow.scm`` query of a language, compiled once.
+
+    The engine runs it with ``captures()`` (one C traversal, no per-match objects). Two things that
+    ``captures()`` does not keep are restored by rewriting the text before compiling: a pattern with
+    ``#set!`` settings or with ``@flow.target``/``@flow.value`` gets a pattern-unique suffix on its
+    capture names, and a target/value pattern without ``@flow.assign`` gets its root node captured,
+    so targets and values group by the root node that contains them.
+    """
     spec = get_spec(lang)
     parts = []
     for name in ("locals", "dataflow"):
@@ -98,642 +155,710 @@ def flow_query(lang: str) -> FlowQuery:
         if text is None:
             raise ConfigError(f"{spec.folder / (name + '.scm')}: expected a query file for data flow, found none")
         parts.append(text)
+    text = "\n".join(parts)
+    language = ts_language(spec.name)
     try:
-        query = ts.Query(ts_language(spec.name), "\n".join(parts))
+        original = ts.Query(language, text)
     except Exception as err:  # tree_sitter.QueryError and friends
         raise ConfigError(f"{spec.folder}: expected valid locals.scm and dataflow.scm queries, found an error: {err}") from err
-    settings = tuple(dict(query.pattern_settings(i)) for i in range(query.pattern_count))
-    categories = {query.capture_name(i): _category(query.capture_name(i)) for i in range(query.capture_count)}
-    return FlowQuery(query=query, settings=settings, categories=categories)
+
+    encoded = text.encode("utf-8")
+    pieces: list[str] = []
+    ref_names: set[str] = set()
+    settings_of: dict[int, dict[str, str | None]] = {}
+    for i in range(original.pattern_count):
+        pattern = encoded[original.start_byte_for_pattern(i):original.end_byte_for_pattern(i)].decode("utf-8").strip()
+        settings = dict(original.pattern_settings(i))
+        m = _CATCH_ALL.match(pattern)
+        if m and not settings:
+            ref_names.add(m.group(1))
+            continue
+        names = set(_CAPTURE.findall(pattern))
+        grouped = bool(names & {"flow.target", "flow.value"})
+        if settings or grouped:
+            if grouped and "flow.assign" not in names:
+                end = _root_end(pattern)
+                if end < 0:
+                    raise ConfigError(f"{spec.folder}: expected a balanced pattern, found {pattern!r}")
+                pattern = pattern[:end] + " @flow.group" + pattern[end:]
+            pattern = _CAPTURE.sub(lambda mm, i=i: f"@{mm.group(1)}.__p{i}", pattern)
+            settings_of[i] = settings
+        pieces.append(pattern)
+    query = ts.Query(language, "\n".join(pieces))
+    captures: dict[str, tuple[int, dict, int]] = {}
+    for k in range(query.capture_count):
+        name = query.capture_name(k)
+        m = _SUFFIX.search(name)
+        if m:
+            pattern = int(m.group(1))
+            base = name[: m.start()]
+            captures[name] = (_category(base), settings_of.get(pattern, {}), pattern)
+        else:
+            captures[name] = (_category(name), {}, -1)
+    kinds = frozenset(
+        k for k in range(language.node_kind_count)
+        if language.node_kind_is_named(k) and language.node_kind_for_id(k) in ref_names
+    )
+    return FlowQuery(query=query, captures=captures, reference_kinds=kinds)
 
 
-@dataclass
-class _Scope:
-    start: int
-    end: int
-    parent: int
-    binding: str
-    kind: str  # "block" | "function" | "class" | ...
-    hidden: bool  # names not visible from nested scopes (Python class bodies)
-    depth: int = 0
-    globals: set[str] = field(default_factory=set)
-    nonlocals: set[str] = field(default_factory=set)
+def _node_id(node: ts.Node, starts: list[int], ends: list[int], kinds: list[int]) -> int:
+    """The graph id of a node, found by its byte span and kind (ids are in document order)."""
+    sb, eb = node.byte_range
+    kind = node.kind_id
+    i = bisect.bisect_right(starts, sb) - 1
+    while i >= 0 and starts[i] == sb:
+        if ends[i] == eb and kinds[i] == kind:
+            return i
+        i -= 1
+    return -1
 
 
-@dataclass
-class _Event:
-    start: int
-    end: int
-    node: int
-    name: str
-    kind: int
-    placement: str | None = None  # "parent" | "global" | "function" for definitions
-    hoist: bool = False
-    scope: int = 0
-    var: int = -1
-    idx: int = -1
+def _group_assignments(groups, relocate):
+    """(assignment span or None, target spans, value spans) per matched assignment.
 
-
-@dataclass
-class _Frame:
-    kind: int
-    key: int
-    spine: int = -1
-    head: int = -1
-    exits: list[int] = field(default_factory=list)
-    exhaustive: bool = False
-    breakable: bool = False
-    entry: int = -1
-    first_block: int = -1
-    normal_exit: int = -1
-    handler_preds: list[int] | None = None
-    flow: int = 0
-    saved: int = -1
-
-
-class _NodeIndex:
-    """Maps tree-sitter nodes to graph node ids by byte span (ids are in document order)."""
-
-    def __init__(self, starts: list[int], ends: list[int], kinds: list[int]):
-        self.starts, self.ends, self.kinds = starts, ends, kinds
-
-    def __call__(self, node: ts.Node) -> int:
-        sb, eb, kind = node.start_byte, node.end_byte, node.kind_id
-        starts, ends, kinds = self.starts, self.ends, self.kinds
-        i = bisect.bisect_right(starts, sb) - 1
-        while i >= 0 and starts[i] == sb:
-            if ends[i] == eb and kinds[i] == kind:
-                return i
-            i -= 1
-        return -1
+    Within one pattern, each target or value belongs to the innermost root node that strictly
+    contains it. Spans of @flow.assign nodes (writes move to their end) come first, ungrouped.
+    """
+    out: list[tuple[tuple[int, int] | None, list[tuple[int, int]], list[tuple[int, int]]]] = [
+        (span, [], []) for span in relocate
+    ]
+    for anchors, targets, values in groups.values():
+        if not anchors:
+            continue
+        anchors = sorted(set(anchors), key=lambda a: (a[0], -a[1]))
+        starts = [a[0] for a in anchors]
+        slots: dict[tuple[int, int], tuple[list, list]] = {a: ([], []) for a in anchors}
+        for k, spans in ((0, targets), (1, values)):
+            for sb, eb in spans:
+                j = bisect.bisect_right(starts, sb) - 1
+                while j >= 0:
+                    a_sb, a_eb = anchors[j]
+                    if a_sb <= sb and eb <= a_eb and (a_sb, a_eb) != (sb, eb):
+                        slots[anchors[j]][k].append((sb, eb))
+                        break
+                    j -= 1
+        out.extend((None, t, v) for t, v in slots.values() if t and v)
+    return out
 
 
 def dataflow_edges(tree: ts.Tree, source: bytes, lang: str, starts: list[int], ends: list[int],
-                   kinds: list[int]) -> dict[str, list[tuple[int, int]]]:
-    """Data-flow edges of a parsed file, keyed by edge kind. See the module docstring."""
+                   kinds: list[int], references: list[int]) -> dict[str, list[tuple[int, int]]]:
+    """Data-flow edges of a parsed file, keyed by edge kind (see the module docstring).
+
+    ``starts``, ``ends`` and ``kinds`` are the graph's node columns; ``references`` the ids of nodes
+    whose kind is in ``flow_query(lang).reference_kinds``, in document order.
+    """
     fq = flow_query(lang)
     spec = get_spec(lang)
-    index = _NodeIndex(starts, ends, kinds)
-    cats = fq.categories
-    settings = fq.settings
 
-    scope_spans: dict[tuple[int, int], dict[str, str | None]] = {}
-    ident: dict[tuple[int, int], list] = {}  # span -> [node, defs settings list, ref, write, read, ignore]
-    decls: list[tuple[int, int, str, int]] = []  # global/nonlocal: (start, end, name, category)
-    regions: list[tuple[int, int, int, dict]] = []  # (start, end, category, settings)
+    # ------------------------------------------------------------ captures
+    flags: dict[int, int] = dict.fromkeys(references, F_REF)
+    at_start = {starts[n]: n for n in references}
+    def_settings: dict[int, dict] = {}
+    scope_spans: dict[tuple[int, int], dict] = {}
+    decls: list[tuple[int, int, bytes, int]] = []
+    regions: list[tuple[int, int, int, dict]] = []
     parts: list[tuple[int, int, int]] = []
     jumps: list[tuple[int, int, int]] = []
-    # (span of a @flow.assign node or None, @flow.target spans, @flow.value spans)
-    assigns: list[tuple[tuple[int, int] | None, list[tuple[int, int]], list[tuple[int, int]]]] = []
+    # per pattern group: (anchor spans, relocating?), target spans, value spans
+    groups: dict[int, tuple[list[tuple[int, int]], list[tuple[int, int]], list[tuple[int, int]]]] = {}
+    relocate: list[tuple[int, int]] = []  # spans of @flow.assign nodes
 
-    for pattern, caps in ts.QueryCursor(fq.query).matches(tree.root_node):
-        pset = settings[pattern]
-        assign_span = None
-        targets: list[tuple[int, int]] = []
-        values: list[tuple[int, int]] = []
-        for cname, nodes in caps.items():
-            cat = cats.get(cname, C_OTHER)
-            if cat == C_OTHER:
-                continue
+    for cname, nodes in ts.QueryCursor(fq.query).captures(tree.root_node).items():
+        cat, pset, group = fq.captures[cname]
+        if cat <= C_IGNORE:
+            flag = _FLAG[cat]
             for node in nodes:
-                span = (node.start_byte, node.end_byte)
-                if cat in (C_DEF, C_REF, C_WRITE, C_READ, C_IGNORE):
-                    rec = ident.get(span)
-                    if rec is None:
-                        rec = ident[span] = [node, [], False, False, False, False]
-                    if cat == C_DEF:
-                        rec[1].append(pset)
-                    elif cat == C_REF:
-                        rec[2] = True
-                    elif cat == C_WRITE:
-                        rec[3] = True
-                    elif cat == C_READ:
-                        rec[4] = True
-                    else:
-                        rec[5] = True
-                elif cat == C_SCOPE:
-                    prev = scope_spans.get(span)
-                    scope_spans[span] = {**prev, **pset} if prev else dict(pset)
-                elif cat in _REGION_PRIO:
-                    regions.append((span[0], span[1], cat, pset))
-                elif cat in _PART_KINDS or cat in (C_ONCE, C_LAST):
-                    parts.append((span[0], span[1], cat))
-                elif cat in (C_RETURN, C_BREAK, C_CONTINUE):
-                    jumps.append((span[0], span[1], cat))
-                elif cat == C_ASSIGN:
-                    assign_span = span
-                elif cat == C_TARGET:
-                    targets.append(span)
-                elif cat == C_VALUE:
-                    values.append(span)
-                elif cat in (C_GLOBAL, C_NONLOCAL):
-                    decls.append((span[0], span[1], node.text.decode("utf-8", "replace"), cat))
-        if assign_span is not None or (targets and values):
-            assigns.append((assign_span, targets, values))
+                sb, eb = node.byte_range
+                n = at_start.get(sb)
+                if n is None or ends[n] != eb:
+                    n = _node_id(node, starts, ends, kinds)
+                    if n < 0:
+                        continue
+                flags[n] = flags.get(n, 0) | flag
+                if cat == C_DEF and pset:
+                    def_settings[n] = pset
+            continue
+        spans = [node.byte_range for node in nodes]
+        if cat == C_SCOPE:
+            for span in spans:
+                prev = scope_spans.get(span)
+                scope_spans[span] = {**prev, **pset} if prev else pset
+        elif cat in _REGION_PRIO:
+            regions.extend((sb, eb, cat, pset) for sb, eb in spans)
+        elif cat in _PARTS or cat in (C_ONCE, C_LAST):
+            parts.extend((sb, eb, cat) for sb, eb in spans)
+        elif C_RETURN <= cat <= C_CONTINUE:
+            jumps.extend((sb, eb, cat) for sb, eb in spans)
+        elif cat in (C_ASSIGN, C_TARGET, C_VALUE):
+            if cat == C_ASSIGN and cname.startswith("flow.assign"):
+                relocate.extend(spans)
+            if group >= 0:
+                slot = groups.setdefault(group, ([], [], []))
+                slot[0 if cat == C_ASSIGN else 1 if cat == C_TARGET else 2].extend(spans)
+        elif cat in (C_GLOBAL, C_NONLOCAL):
+            decls.extend((sb, eb, source[sb:eb], cat) for sb, eb in spans)
+    assigns = _group_assignments(groups, relocate)
 
-    # ------------------------------------------------------------ events
-    events: list[_Event] = []
-    for (sb, eb), (node, defs, ref, write, read, ignore) in ident.items():
-        name = source[sb:eb].decode("utf-8", "replace")
-        if not name:
-            continue
-        nid = index(node)
-        if nid < 0:
-            continue
-        if read or (ref and not defs and not write and not ignore):
-            events.append(_Event(sb, eb, nid, name, READ))
-        if defs:
-            placement = None
-            hoist = False
-            for d in defs:
-                placement = d.get("local.definition.scope") or placement
-                hoist = hoist or d.get("local.definition.hoist") is not None
-            events.append(_Event(sb, eb, nid, name, DEF, placement, hoist))
-        elif write:
-            events.append(_Event(sb, eb, nid, name, WRITE))
-    if not events:
+    # ------------------------------------------------------------ events (document order)
+    ev_node: list[int] = []
+    ev_kind: list[int] = []
+    for n in sorted(flags):
+        f = flags[n]
+        if f & F_READ or (f & F_REF and not f & (F_DEF | F_WRITE | F_IGNORE)):
+            ev_node.append(n)
+            ev_kind.append(READ)
+        if f & F_DEF:
+            ev_node.append(n)
+            ev_kind.append(DEF)
+        elif f & F_WRITE:
+            ev_node.append(n)
+            ev_kind.append(WRITE)
+    if not ev_node:
         return {"last_write": [], "last_read": [], "computed_from": []}
-    events.sort(key=lambda e: (e.start, e.kind))
-    for i, ev in enumerate(events):
-        ev.idx = i
+    ev_start = [starts[n] for n in ev_node]
+    ev_end = [ends[n] for n in ev_node]
+    ev_name = [source[a:b] for a, b in zip(ev_start, ev_end, strict=True)]
 
-    scopes = _scope_tree(scope_spans, len(source), spec.binding)
-    _assign_scopes(events, scopes, decls)
-    _resolve(events, scopes)
+    scopes = _Scopes(scope_spans, len(source), spec.binding)
+    ev_scope = scopes.innermost(ev_start, ev_end)
+    decls.sort()
+    decl_scopes = scopes.innermost([d[0] for d in decls], [d[1] for d in decls])
+    for (_sb, _eb, name, cat), sc in zip(decls, decl_scopes, strict=True):
+        scopes.declare(sc, name, cat == C_GLOBAL)
+    ev_var, var_home, moved = _resolve(ev_node, ev_kind, ev_name, ev_start, ev_scope, def_settings, scopes)
 
-    last_write, last_read = _flow(events, scopes, regions, parts, jumps, assigns, len(source))
-    computed = _computed_from(events, assigns)
+    order, payloads = _schedule(ev_kind, ev_start, ev_end, regions, parts, jumps, assigns, len(source))
+    cfg = _build_cfg(order, payloads, ev_scope, moved, scopes)
+    last_write, last_read = _reach(cfg, ev_node, ev_kind, ev_var, var_home, scopes)
+    computed = _computed_from(ev_node, ev_kind, ev_start, ev_end, assigns)
     return {"last_write": last_write, "last_read": last_read, "computed_from": computed}
 
 
 # ------------------------------------------------------------------ names
-def _scope_tree(spans: dict[tuple[int, int], dict], size: int, default_binding: str) -> list[_Scope]:
-    scopes = [_Scope(-1, size + 1, -1, default_binding, "root", False)]
-    stack = [0]
-    for (sb, eb), pset in sorted(spans.items(), key=lambda kv: (kv[0][0], -kv[0][1])):
-        while len(stack) > 1 and scopes[stack[-1]].end <= sb and not (sb == eb == scopes[stack[-1]].end):
-            stack.pop()
-        parent = stack[-1]
-        scopes.append(_Scope(
-            sb, eb, parent,
-            binding=pset.get("local.scope.binding") or default_binding,
-            kind=pset.get("local.scope.kind") or "block",
-            hidden=pset.get("local.scope.hidden") is not None,
-            depth=scopes[parent].depth + 1,
-        ))
-        stack.append(len(scopes) - 1)
-    return scopes
+class _Scopes:
+    """The scope tree: index 0 is the file; parents come before children."""
 
-
-def _innermost_scopes(positions: list[tuple[int, int]], scopes: list[_Scope]) -> list[int]:
-    """The innermost scope containing each (start, end) span; spans sorted by start."""
-    out = []
-    stack = [0]
-    k = 1
-    n = len(scopes)
-    for sb, eb in positions:
-        while k < n and scopes[k].start <= sb:
-            s = scopes[k]
-            while len(stack) > 1 and scopes[stack[-1]].end <= s.start:
+    def __init__(self, spans: dict[tuple[int, int], dict], size: int, default_binding: str):
+        self.start = [-1]
+        self.end = [size + 1]
+        self.parent = [-1]
+        self.depth = [0]
+        self.binding = [default_binding]
+        self.kind = ["root"]
+        self.hidden = [False]
+        self.globals: dict[int, set[bytes]] = {}
+        self.nonlocals: dict[int, set[bytes]] = {}
+        stack = [0]
+        for (sb, eb), pset in sorted(spans.items(), key=lambda kv: (kv[0][0], -kv[0][1])):
+            while len(stack) > 1 and self.end[stack[-1]] <= sb:
                 stack.pop()
-            stack.append(k)
+            parent = stack[-1]
+            self.start.append(sb)
+            self.end.append(eb)
+            self.parent.append(parent)
+            self.depth.append(self.depth[parent] + 1)
+            self.binding.append(pset.get("local.scope.binding") or default_binding)
+            self.kind.append(pset.get("local.scope.kind") or "block")
+            self.hidden.append("local.scope.hidden" in pset)
+            stack.append(len(self.start) - 1)
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    def of_span(self, sb: int, eb: int) -> int:
+        """The scope whose node spans exactly (sb, eb), else the innermost one containing it."""
+        k = bisect.bisect_left(self.start, sb, 1)
+        while k < len(self.start) and self.start[k] == sb:
+            if self.end[k] == eb:
+                return k
             k += 1
-        while len(stack) > 1 and not (scopes[stack[-1]].start <= sb and eb <= scopes[stack[-1]].end):
-            stack.pop()
-        out.append(stack[-1])
-    return out
+        return self.innermost([sb], [eb])[0]
+
+    def innermost(self, starts: list[int], ends: list[int]) -> list[int]:
+        """The innermost scope containing each span; spans sorted by start."""
+        out = []
+        stack = [0]
+        k, n = 1, len(self.start)
+        s_start, s_end = self.start, self.end
+        for sb, eb in zip(starts, ends, strict=True):
+            while k < n and s_start[k] <= sb:
+                while len(stack) > 1 and s_end[stack[-1]] <= s_start[k]:
+                    stack.pop()
+                stack.append(k)
+                k += 1
+            while len(stack) > 1 and not (s_start[stack[-1]] <= sb and eb <= s_end[stack[-1]]):
+                stack.pop()
+            out.append(stack[-1])
+        return out
+
+    def declare(self, scope: int, name: bytes, is_global: bool) -> None:
+        (self.globals if is_global else self.nonlocals).setdefault(scope, set()).add(name)
+
+    def function_of(self, s: int) -> int:
+        while s > 0 and self.kind[s] != "function":
+            s = self.parent[s]
+        return s
+
+    def within(self, s: int, owner: int) -> bool:
+        """Is scope ``s`` the scope ``owner`` or nested inside it?"""
+        depth = self.depth[owner]
+        while s >= 0 and self.depth[s] > depth:
+            s = self.parent[s]
+        return s == owner
 
 
-def _assign_scopes(events: list[_Event], scopes: list[_Scope], decls: list[tuple[int, int, str, int]]) -> None:
-    for ev, sc in zip(events, _innermost_scopes([(e.start, e.end) for e in events], scopes), strict=True):
-        ev.scope = sc
-    decls.sort()
-    for (_, _, name, cat), sc in zip(decls, _innermost_scopes([(d[0], d[1]) for d in decls], scopes), strict=True):
-        (scopes[sc].globals if cat == C_GLOBAL else scopes[sc].nonlocals).add(name)
+def _resolve(ev_node, ev_kind, ev_name, ev_start, ev_scope, def_settings, scopes: _Scopes):
+    """Variable ids of events: (owning scope, name) under the language's binding rules.
 
+    Returns ``(ev_var, var_home, moved)``: each event's variable, each variable's owning scope, and
+    which events a ``local.definition.scope`` setting moved out of their innermost scope.
+    """
+    n_ev = len(ev_node)
+    var_ids: dict[tuple[int, bytes], int] = {}
+    var_home: list[int] = []
+    decl_first: dict[tuple[int, bytes], int] = {}
+    ev_var = [-1] * n_ev
+    moved = [False] * n_ev
+    globals_, nonlocals = scopes.globals, scopes.nonlocals
+    parent, binding, hidden = scopes.parent, scopes.binding, scopes.hidden
 
-def _function_scope(scopes: list[_Scope], s: int) -> int:
-    while s > 0 and scopes[s].kind != "function":
-        s = scopes[s].parent
-    return s
-
-
-def _resolve(events: list[_Event], scopes: list[_Scope]) -> None:
-    """Give each event a variable id: (owning scope, name), by the binding rules."""
-    decl_pos: dict[tuple[int, str], list[int]] = {}
-    var_ids: dict[tuple[int, str], int] = {}
-
-    def var(scope: int, name: str) -> int:
+    def var(scope: int, name: bytes) -> int:
         key = (scope, name)
         v = var_ids.get(key)
         if v is None:
-            v = var_ids[key] = len(var_ids)
+            v = var_ids[key] = len(var_home)
+            var_home.append(scope)
         return v
 
-    pending: list[_Event] = []
-    for ev in events:
-        if ev.kind != DEF:
+    pending = []
+    for e in range(n_ev):
+        if ev_kind[e] != DEF:
             continue
-        s = ev.scope
-        if ev.placement == "parent" and s > 0:
-            s = scopes[s].parent
-        elif ev.placement == "global":
-            s = 0
-        elif ev.placement == "function":
-            s = _function_scope(scopes, s)
-        ev.scope = s
-        if ev.name in scopes[s].globals or ev.name in scopes[s].nonlocals:
-            pending.append(ev)  # written through a global/nonlocal declaration
+        s = ev_scope[e]
+        pset = def_settings.get(ev_node[e])
+        hoist = False
+        if pset:
+            placement = pset.get("local.definition.scope")
+            if placement == "parent" and s > 0:
+                s = parent[s]
+            elif placement == "global":
+                s = 0
+            elif placement == "function":
+                s = scopes.function_of(s)
+            hoist = "local.definition.hoist" in pset
+            if s != ev_scope[e]:
+                moved[e] = True
+                ev_scope[e] = s
+        name = ev_name[e]
+        if name in globals_.get(s, ()) or name in nonlocals.get(s, ()):
+            pending.append(e)
             continue
-        decl_pos.setdefault((s, ev.name), []).append(-1 if ev.hoist else ev.start)
-        ev.var = var(s, ev.name)
+        key = (s, name)
+        first = -1 if hoist else ev_start[e]
+        if key not in decl_first or first < decl_first[key]:
+            decl_first[key] = first
+        ev_var[e] = var(s, name)
 
-    def lookup(name: str, scope: int, pos: int) -> int:
+    def lookup(name: bytes, scope: int, pos: int) -> int:
         s = scope
         first = True
         fallback = -1
         while s >= 0:
-            sc = scopes[s]
-            if not first and sc.hidden:
-                s = sc.parent
+            if not first and hidden[s]:
+                s = parent[s]
                 continue
-            if name in sc.globals:
+            if name in globals_.get(s, ()):
                 return var(0, name)
-            if name in sc.nonlocals and sc.parent >= 0:
-                return lookup(name, sc.parent, pos) if sc.parent != s else var(0, name)
-            positions = decl_pos.get((s, name))
-            if positions:
-                if sc.binding == "scope" or positions[0] <= pos:
+            if name in nonlocals.get(s, ()):
+                s = parent[s]
+                first = False
+                continue
+            at = decl_first.get((s, name))
+            if at is not None:
+                if binding[s] == "scope" or at <= pos:
                     return var(s, name)
                 if fallback < 0:
                     fallback = s
             first = False
-            s = sc.parent
+            s = parent[s]
         return var(fallback if fallback >= 0 else 0, name)
 
-    for ev in pending:
-        ev.var = lookup(ev.name, ev.scope, ev.start)
-    for ev in events:
-        if ev.kind != DEF:
-            ev.var = lookup(ev.name, ev.scope, ev.start)
+    for e in pending:
+        ev_var[e] = lookup(ev_name[e], ev_scope[e], ev_start[e])
+    for e in range(n_ev):
+        if ev_var[e] < 0:
+            ev_var[e] = lookup(ev_name[e], ev_scope[e], ev_start[e])
+    return ev_var, var_home, moved
 
 
-# ------------------------------------------------------------------ flow
-def _flow(events: list[_Event], scopes: list[_Scope], regions: list, parts: list, jumps: list, assigns: list,
-          size: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+# ------------------------------------------------------------------ execution order
+def _schedule(ev_kind, ev_start, ev_end, regions, parts, jumps, assigns, size: int):
+    """Order events and region boundaries by when they execute; returns (order, payloads).
+
+    At one byte position: first what closes there (inner nodes first; a relocated write or a jump
+    before the close of its node), then what opens there (outer first; a loop's once-part before the
+    loop), then plain events. Writes inside an assignment move to its end; a loop's @flow.once part
+    moves before the loop, its @flow.last part to the end of each iteration.
+    """
     big = size + 2
 
     def close_key(pos: int, start: int, prio: int, tail: int) -> int:
-        return ((((pos * 4 + 1) * big + (big - 1 - start)) * 8 + (7 - prio)) * 2 + tail)
+        return (((pos * 4 + 1) * big + (big - 1 - start)) * 8 + (7 - prio)) * 2 + tail
 
     def open_key(pos: int, end: int, prio: int, tail: int) -> int:
-        return ((((pos * 4 + 2) * big + (big - 1 - end)) * 8 + prio) * 2 + tail)
+        return (((pos * 4 + 2) * big + (big - 1 - end)) * 8 + prio) * 2 + tail
 
     def normal_key(pos: int, kind: int) -> int:
         return (((pos * 4 + 3) * big) * 8 + kind) * 2
 
-    # Relocation anchors: writes inside an assignment happen at its end; everything inside a loop's
-    # @flow.once part happens before the loop, inside its @flow.last part at the end of each iteration.
-    # A relocated event keeps its own order inside the group as a secondary key.
-    anchors: list[tuple[int, int, int, bool]] = []  # (start, end, key, is_loop_part)
+    anchors: list[tuple[int, int, int, bool]] = []  # (start, end, key, is loop part)
     for span, _t, _v in assigns:
         if span is not None:
             anchors.append((span[0], span[1], close_key(span[1], span[0], R_ASSIGN, 0), False))
     loops = sorted((r for r in regions if r[2] == C_LOOP), key=lambda r: (r[0], -r[1]))
     loop_starts = [r[0] for r in loops]
     for sb, eb, cat in parts:
-        if cat not in (C_ONCE, C_LAST):
+        if cat != C_ONCE and cat != C_LAST:
             continue
-        j = bisect.bisect_right(loop_starts, sb) - 1  # the innermost loop containing this part
+        j = bisect.bisect_right(loop_starts, sb) - 1  # the innermost loop containing the part
         while j >= 0 and not (loops[j][0] <= sb and eb <= loops[j][1]):
             j -= 1
-        if j < 0:
-            continue
-        ls, le = loops[j][0], loops[j][1]
-        key = open_key(ls, le, R_LOOP, 0) if cat == C_ONCE else close_key(le, ls, R_LOOP, 0)
-        anchors.append((sb, eb, key, True))
-    keys = _event_keys(events, anchors, normal_key)
+        if j >= 0:
+            ls, le = loops[j][0], loops[j][1]
+            key = open_key(ls, le, R_LOOP, 0) if cat == C_ONCE else close_key(le, ls, R_LOOP, 0)
+            anchors.append((sb, eb, key, True))
 
-    items: list[tuple[int, int, int, int, object]] = []  # (key, secondary key, seq, kind, payload)
-    for seq, (ev, (k1, k2)) in enumerate(zip(events, keys, strict=True)):
-        items.append((k1, k2, seq, K_EVENT, ev))
+    n_ev = len(ev_kind)
+    scale = (size + 3) * 4 * big * 16  # above any single key
+    keys: list[int] = []
+    payloads: list[tuple] = []
+    if anchors:
+        anchors.sort(key=lambda a: (a[0], -a[1]))
+        stack: list[tuple[int, int, int, bool]] = []
+        k = 0
+        for e in range(n_ev):
+            sb, eb = ev_start[e], ev_end[e]
+            while k < len(anchors) and anchors[k][0] <= sb:
+                while stack and stack[-1][1] <= anchors[k][0]:
+                    stack.pop()
+                stack.append(anchors[k])
+                k += 1
+            while stack and not (stack[-1][0] <= sb and eb <= stack[-1][1]):
+                stack.pop()
+            own = normal_key(sb, ev_kind[e])
+            key = own * scale
+            relocated_write = False
+            for a_start, a_end, a_key, is_loop in reversed(stack):  # innermost first
+                if not (a_start <= sb and eb <= a_end):
+                    continue
+                if is_loop:
+                    key = a_key * scale + own
+                    break
+                if ev_kind[e] != READ and not relocated_write:
+                    own = a_key
+                    key = own * scale
+                    relocated_write = True
+            keys.append(key)
+    else:
+        keys = [normal_key(ev_start[e], ev_kind[e]) * scale for e in range(n_ev)]
+    payloads = [(K_EVENT, e) for e in range(n_ev)]
     for sb, eb, cat, pset in regions:
         prio = _REGION_PRIO[cat]
-        items.append((open_key(sb, eb, prio, 1), 0, 0, K_ENTER, (cat, sb, eb, pset)))
-        items.append((close_key(eb, sb, prio, 1), 0, 0, K_EXIT, (cat, sb, eb)))
+        keys.append(open_key(sb, eb, prio, 1) * scale)
+        payloads.append((K_ENTER, cat, sb, eb, pset))
+        keys.append(close_key(eb, sb, prio, 1) * scale)
+        payloads.append((K_EXIT, cat, sb))
     for sb, eb, cat in parts:
-        if cat in _PART_KINDS:
-            items.append((open_key(sb, eb, R_PART, 1), 0, 0, K_ENTER, (cat, sb, eb, None)))
-            items.append((close_key(eb, sb, R_PART, 1), 0, 0, K_EXIT, (cat, sb, eb)))
+        if cat in _PARTS:
+            keys.append(open_key(sb, eb, R_PART, 1) * scale)
+            payloads.append((K_ENTER, cat, sb, eb, None))
+            keys.append(close_key(eb, sb, R_PART, 1) * scale)
+            payloads.append((K_EXIT, cat, sb))
     for sb, eb, cat in jumps:
-        items.append((close_key(eb, sb, R_JUMP, 0), 0, 0, K_JUMP, cat))
-    items.sort(key=lambda it: (it[0], it[1], it[2]))
+        keys.append(close_key(eb, sb, R_JUMP, 0) * scale)
+        payloads.append((K_JUMP, cat))
+    n = len(keys)
+    keys = [k * n + i for i, k in enumerate(keys)]  # stable: ties keep creation order
+    order = sorted(range(n), key=keys.__getitem__)
+    return order, payloads
 
-    # ---- build one CFG per flow (flow 0: the file; one per deferred body)
-    block_events: list[list[_Event]] = []
-    block_flow: list[int] = []
-    preds: list[list[int]] = []
-    flow_entry: list[int] = []
-    flow_owner: list[int] = []  # owner scope of each flow
 
-    def new_block(flow: int, pred: list[int]) -> int:
-        block_events.append([])
-        block_flow.append(flow)
-        preds.append(pred)
-        return len(preds) - 1
+# ------------------------------------------------------------------ control-flow graph
+@dataclass
+class _CFG:
+    events: list[list[int]]  # event ids per block, in execution order
+    preds: list[list[int]]
+    flow: list[int]
+    entry: list[int]  # entry block per flow
+    owner: list[int]  # owner scope per flow (0 for the file)
 
-    flow_entry.append(new_block(0, []))
-    flow_owner.append(0)
-    cur = [flow_entry[0]]  # current block per flow
-    frames: list[_Frame] = [_Frame(kind=-1, key=-1, flow=0)]
-    deferred_stack: list[int] = [0]  # flows open at this point, innermost last
-    scope_of_span = {(s.start, s.end): i for i, s in enumerate(scopes)}
 
-    def in_scope(s: int, owner: int) -> bool:
-        while s >= 0:
-            if s == owner:
-                return True
-            if scopes[s].depth <= scopes[owner].depth:
-                return False
-            s = scopes[s].parent
-        return False
+class _Frame:
+    __slots__ = ("breakable", "entry", "exhaustive", "exits", "first_block", "flow", "handler_preds", "head",
+                 "key", "kind", "normal_exit", "saved", "spine")
 
-    def current_flow_frame_index(kind_pred) -> int:
-        f = frames[-1].flow
-        for k in range(len(frames) - 1, 0, -1):
-            fr = frames[k]
-            if fr.flow != f:
-                return -1
-            if kind_pred(fr):
-                return k
-        return -1
+    def __init__(self, kind: int, key: int, flow: int):
+        self.kind, self.key, self.flow = kind, key, flow
+        self.spine: list[int] = []
+        self.exits: list[int] = []
+        self.head = -1
+        self.exhaustive = False
+        self.breakable = False
+        self.entry: list[int] = []
+        self.first_block = 0
+        self.normal_exit: list[int] = []
+        self.handler_preds: list[int] | None = None
+        self.saved = None
 
-    for _k1, _k2, _seq, kind, payload in items:
-        if kind == K_EVENT:
-            ev = payload  # type: ignore[assignment]
-            flow = deferred_stack[-1]
-            if len(deferred_stack) > 1:
-                for f in reversed(deferred_stack):
-                    if f == 0 or in_scope(ev.scope, flow_owner[f]):
+
+def _build_cfg(order, payloads, ev_scope, moved, scopes: _Scopes) -> _CFG:
+    """One sweep over the schedule builds a CFG per flow. Blocks are made only when an event needs
+    one or a loop needs a head; elsewhere the current point is just the list of its predecessors."""
+    b_events: list[list[int]] = []
+    b_preds: list[list[int]] = []
+    b_flow: list[int] = []
+
+    def new_block(flow: int, preds: list[int]) -> int:
+        b_events.append([])
+        b_preds.append(preds)
+        b_flow.append(flow)
+        return len(b_preds) - 1
+
+    entry = [new_block(0, [])]
+    owner = [0]
+    point: list[list[int]] = [[entry[0]]]  # per flow: predecessors of the current point
+    open_b: list[int] = [entry[0]]  # per flow: the block at the current point, or -1
+    frames: list[_Frame] = [_Frame(-1, -1, 0)]
+    deferred: list[int] = [0]  # open flows, innermost last
+
+    def goto(flow: int, preds: list[int]) -> None:
+        point[flow] = preds
+        open_b[flow] = -1
+
+    for idx in order:
+        item = payloads[idx]
+        tag = item[0]
+        if tag == K_EVENT:
+            e = item[1]
+            flow = deferred[-1]
+            if moved[e] and flow:
+                # a definition placed in an enclosing scope (a function's own name) happens in the
+                # innermost flow whose owner scope holds it
+                for f in reversed(deferred):
+                    if f == 0 or scopes.within(ev_scope[e], owner[f]):
                         flow = f
                         break
-            block_events[cur[flow]].append(ev)
-        elif kind == K_ENTER:
-            cat, sb, eb, pset = payload  # type: ignore[misc]
-            flow = frames[-1].flow
+            b = open_b[flow]
+            if b < 0:
+                b = new_block(flow, point[flow])
+                point[flow] = [b]
+                open_b[flow] = b
+            b_events[b].append(e)
+            continue
+        if tag == K_ENTER:
+            _, cat, sb, eb, pset = item
+            top = frames[-1]
+            flow = top.flow
             if cat == C_DEFERRED:
-                f = len(flow_entry)
-                owner = scope_of_span.get((sb, eb))
-                if owner is None:
-                    owner = _innermost_scopes([(sb, eb)], scopes)[0]
-                flow_owner.append(owner)
-                cur.append(-1)
-                flow_entry.append(new_block(f, []))
-                cur[f] = flow_entry[f]
-                frames.append(_Frame(kind=cat, key=sb, flow=f))
-                deferred_stack.append(f)
-            elif cat == C_BRANCH:
-                frames.append(_Frame(kind=cat, key=sb, flow=flow, spine=cur[flow],
-                                     breakable=bool(pset) and pset.get("flow.breakable") is not None))
+                f = len(entry)
+                owner.append(scopes.of_span(sb, eb))
+                b = new_block(f, [])
+                entry.append(b)
+                point.append([b])
+                open_b.append(b)
+                frames.append(_Frame(cat, sb, f))
+                deferred.append(f)
+                continue
+            fr = _Frame(cat, sb, flow)
+            if cat == C_BRANCH:
+                fr.spine = point[flow]
+                fr.breakable = bool(pset) and "flow.breakable" in pset
             elif cat == C_LOOP:
-                # the head holds no events: its state is "before any iteration or after any", so the
-                # loop's exit also sees the path that runs the body zero times
-                head = new_block(flow, [cur[flow]])
-                cur[flow] = new_block(flow, [head])
-                frames.append(_Frame(kind=cat, key=sb, flow=flow, head=head))
+                fr.head = new_block(flow, point[flow])
+                goto(flow, [fr.head])
             elif cat == C_TRY:
-                frames.append(_Frame(kind=cat, key=sb, flow=flow, entry=cur[flow], first_block=len(preds)))
-            else:  # parts
-                top = frames[-1]
-                if cat in (C_ARM, C_DEFAULT) and top.kind == C_BRANCH:
-                    top.spine = cur[flow]
-                    if cat == C_DEFAULT:
-                        top.exhaustive = True
-                    cur[flow] = new_block(flow, [cur[flow]])
-                elif cat == C_HANDLER and top.kind == C_TRY:
-                    if top.handler_preds is None:
-                        top.normal_exit = cur[flow]
-                        top.handler_preds = [top.entry, *range(top.first_block, len(preds))]
-                    cur[flow] = new_block(flow, list(top.handler_preds))
-                elif cat == C_FINALLY and top.kind == C_TRY:
-                    cur[flow] = new_block(flow, [cur[flow], *top.exits])
-                    top.exits = []
-                    top.handler_preds = top.handler_preds or []
-                    top.normal_exit = cur[flow]
-                frames.append(_Frame(kind=cat, key=sb, flow=flow))
-        elif kind == K_EXIT:
-            cat, sb, _eb = payload  # type: ignore[misc]
-            # pop to the matching frame (defensive against malformed trees)
+                fr.entry = point[flow]
+                fr.first_block = len(b_preds)
+            elif (cat in (C_ARM, C_DEFAULT)) and top.kind == C_BRANCH:
+                top.spine = point[flow]
+                top.exhaustive = top.exhaustive or cat == C_DEFAULT
+                goto(flow, list(point[flow]))
+            elif cat == C_HANDLER and top.kind == C_TRY:
+                if top.handler_preds is None:
+                    top.normal_exit = point[flow]
+                    top.handler_preds = [*top.entry, *(b for b in range(top.first_block, len(b_preds))
+                                                       if b_flow[b] == flow)]
+                goto(flow, list(top.handler_preds))
+            elif cat == C_FINALLY and top.kind == C_TRY:
+                goto(flow, [*point[flow], *top.exits])
+                top.exits = []
+                top.handler_preds = top.handler_preds or []
+                top.normal_exit = point[flow]
+            frames.append(fr)
+            continue
+        if tag == K_EXIT:
+            _, cat, sb = item
             k = len(frames) - 1
             while k > 0 and not (frames[k].kind == cat and frames[k].key == sb):
                 k -= 1
             if k == 0:
-                continue
-            while len(frames) - 1 > k:
-                frames.pop()
+                continue  # defensive: an exit without its enter
+            del frames[k + 1:]
             fr = frames.pop()
             flow = fr.flow
             if cat == C_DEFERRED:
-                deferred_stack.pop()
+                deferred.pop()
             elif cat == C_BRANCH:
-                join_preds = list(fr.exits)
-                if not fr.exhaustive:
-                    join_preds.append(cur[flow])
-                cur[flow] = new_block(flow, join_preds)
+                goto(flow, fr.exits + ([] if fr.exhaustive else point[flow]))
             elif cat == C_LOOP:
-                preds[fr.head].append(cur[flow])
-                cur[flow] = new_block(flow, [fr.head, cur[flow], *fr.exits])
+                b_preds[fr.head].extend(point[flow])
+                goto(flow, [fr.head, *fr.exits])
             elif cat == C_TRY:
-                cur[flow] = new_block(flow, [cur[flow], *fr.exits])
+                goto(flow, [*point[flow], *fr.exits])
             else:
                 top = frames[-1]
-                if cat in (C_ARM, C_DEFAULT) and top.kind == C_BRANCH:
-                    top.exits.append(cur[flow])
-                    cur[flow] = new_block(flow, [top.spine])
+                if (cat in (C_ARM, C_DEFAULT)) and top.kind == C_BRANCH:
+                    top.exits.extend(point[flow])
+                    goto(flow, top.spine)
                 elif cat == C_HANDLER and top.kind == C_TRY:
-                    top.exits.append(cur[flow])
-                    cur[flow] = top.normal_exit
-        else:  # jump
-            flow = frames[-1].flow
-            if payload in (C_BREAK, C_CONTINUE):
-                want_break = payload == C_BREAK
-                k = current_flow_frame_index(
-                    lambda fr, b=want_break: fr.kind == C_LOOP or (b and fr.kind == C_BRANCH and fr.breakable))
-                if k > 0:
-                    fr = frames[k]
-                    if want_break:
-                        fr.exits.append(cur[flow])
+                    top.exits.extend(point[flow])
+                    goto(flow, top.normal_exit)
+            continue
+        # a jump
+        cat = item[1]
+        flow = frames[-1].flow
+        if cat in (C_BREAK, C_CONTINUE):
+            for k in range(len(frames) - 1, 0, -1):
+                fr = frames[k]
+                if fr.flow != flow:
+                    break
+                if fr.kind == C_LOOP:
+                    if cat == C_BREAK:
+                        fr.exits.extend(point[flow])
                     else:
-                        preds[fr.head].append(cur[flow])
-            cur[flow] = new_block(flow, [])
-
-    return _reach(events, block_events, block_flow, preds, flow_entry, flow_owner, scopes, in_scope)
-
-
-def _event_keys(events: list[_Event], anchors: list[tuple[int, int, int, bool]], normal_key) -> list[tuple[int, int]]:
-    """Each event's (key, secondary key) in execution order; events are sorted by start."""
-    out: list[tuple[int, int]] = []
-    anchors.sort(key=lambda a: (a[0], -a[1]))
-    stack: list[tuple[int, int, int, bool]] = []
-    k = 0
-    for ev in events:
-        while k < len(anchors) and anchors[k][0] <= ev.start:
-            a = anchors[k]
-            while stack and stack[-1][1] <= a[0]:
-                stack.pop()
-            stack.append(a)
-            k += 1
-        while stack and not (stack[-1][0] <= ev.start and ev.end <= stack[-1][1]):
-            stack.pop()
-        own = normal_key(ev.start, ev.kind)
-        loop_key = None
-        for sb, eb, key, is_loop_part in reversed(stack):  # innermost first
-            if not (sb <= ev.start and ev.end <= eb):
-                continue
-            if is_loop_part:
-                loop_key = key
-                break
-            if ev.kind != READ and own == normal_key(ev.start, ev.kind):
-                own = key  # the innermost assignment moves a write to its end
-        out.append((loop_key, own) if loop_key is not None else (own, 0))
-    return out
+                        b_preds[fr.head].extend(point[flow])
+                    break
+                if cat == C_BREAK and fr.kind == C_BRANCH and fr.breakable:
+                    fr.exits.extend(point[flow])
+                    break
+        goto(flow, [])
+    return _CFG(b_events, b_preds, b_flow, entry, owner)
 
 
-def _reach(events, block_events, block_flow, preds, flow_entry, flow_owner, scopes, in_scope):
-    """Worklist may-reach analysis per flow, then emit edges by replaying each block."""
-    n_blocks = len(preds)
-    # definitions per variable (for variables free in a deferred flow: any definition may reach)
-    pool: dict[int, frozenset[int]] = {}
-    defs_by_var: dict[int, list[int]] = {}
-    for i, ev in enumerate(events):
-        if ev.kind != READ:
-            defs_by_var.setdefault(ev.var, []).append(i)
-    for v, ids in defs_by_var.items():
-        pool[v] = frozenset(ids)
-    var_scope: dict[int, int] = {}
-    for ev in events:
-        var_scope.setdefault(ev.var, -1)
-    for ev in events:
-        if ev.kind != READ and var_scope[ev.var] < 0:
-            var_scope[ev.var] = ev.scope
+# ------------------------------------------------------------------ may-reach
+def _reach(cfg: _CFG, ev_node, ev_kind, ev_var, var_home, scopes: _Scopes):
+    """Bit-vector reaching analysis (bit e = event e is a latest write/read of its variable on some
+    path), per flow to a fixed point; then replay blocks to emit the edges."""
+    n_vars = len(var_home)
+    wmask = [0] * n_vars  # bits of the writes/definitions of each variable
+    rmask = [0] * n_vars  # bits of the reads of each variable
+    for e, (v, kind) in enumerate(zip(ev_var, ev_kind, strict=True)):
+        if kind == READ:
+            rmask[v] |= 1 << e
+        else:
+            wmask[v] |= 1 << e
 
-    blocks_of_flow: list[list[int]] = [[] for _ in flow_entry]
+    n_blocks = len(cfg.preds)
+    gen = [0] * n_blocks
+    keep = [0] * n_blocks  # ~kill
+    for b, events in enumerate(cfg.events):
+        if not events:
+            continue
+        g = 0
+        kill = 0
+        for e in events:
+            v = ev_var[e]
+            m = rmask[v] if ev_kind[e] == READ else wmask[v]
+            g = (g & ~m) | (1 << e)
+            kill |= m
+        gen[b] = g
+        keep[b] = ~kill
+
+    blocks_of: list[list[int]] = [[] for _ in cfg.entry]
     for b in range(n_blocks):
-        blocks_of_flow[block_flow[b]].append(b)
+        blocks_of[cfg.flow[b]].append(b)
 
+    in_state = [0] * n_blocks
     last_write: list[tuple[int, int]] = []
     last_read: list[tuple[int, int]] = []
-    empty: frozenset[int] = frozenset()
-
-    for f, blocks in enumerate(blocks_of_flow):
-        # initial state of the flow's entry: free variables may hold any of their definitions
-        init: dict[int, tuple[frozenset[int], frozenset[int]]] = {}
-        if f > 0:
-            owner = flow_owner[f]
+    for f, blocks in enumerate(blocks_of):
+        init = 0
+        if f:
+            # variables owned outside this flow may hold any of their definitions when it runs
+            own = cfg.owner[f]
+            seen: set[int] = set()
             for b in blocks:
-                for ev in block_events[b]:
-                    v = ev.var
-                    if v in init:
-                        continue
-                    home = var_scope.get(v, -1)
-                    if home < 0 or not in_scope(home, owner):
-                        init[v] = (pool.get(v, empty), empty)
-        out: dict[int, dict] = {}
-        entry = flow_entry[f]
-        succ_changed = True
+                for e in cfg.events[b]:
+                    v = ev_var[e]
+                    if v not in seen:
+                        seen.add(v)
+                        if not scopes.within(var_home[v], own):
+                            init |= wmask[v]
+        out = {}
+        entry = cfg.entry[f]
+        changed = True
         rounds = 0
-        while succ_changed:
-            succ_changed = False
+        while changed and rounds < 100:
+            changed = False
             rounds += 1
             for b in blocks:
-                state = _merge([out[p] for p in preds[b] if p in out])
-                if b == entry:
-                    state = _merge([state, init]) if init else state
-                for ev in block_events[b]:
-                    d, r = state.get(ev.var, (empty, empty))
-                    if ev.kind == READ:
-                        state[ev.var] = (d, frozenset((ev.idx,)))
-                    else:
-                        state[ev.var] = (frozenset((ev.idx,)), r)
-                if out.get(b) != state:
-                    out[b] = state
-                    succ_changed = True
-            if rounds > 50:  # structured flow converges in a few rounds; never loop forever
-                break
-        # replay with the fixed-point states
+                s = init if b == entry else 0
+                for p in cfg.preds[b]:
+                    s |= out.get(p, 0)
+                in_state[b] = s
+                o = (s & keep[b]) | gen[b] if cfg.events[b] else s
+                if out.get(b) != o:
+                    out[b] = o
+                    changed = True
         for b in blocks:
-            state = _merge([out[p] for p in preds[b] if p in out])
-            if b == entry and init:
-                state = _merge([state, init])
-            for ev in block_events[b]:
-                d, r = state.get(ev.var, (empty, empty))
-                me = ev.idx
-                if ev.kind == READ:
-                    node = ev.node
-                    for k in d:
-                        last_write.append((node, events[k].node))
-                    for k in r:
-                        last_read.append((node, events[k].node))
-                    state[ev.var] = (d, frozenset((me,)))
+            s = in_state[b]
+            for e in cfg.events[b]:
+                v = ev_var[e]
+                if ev_kind[e] == READ:
+                    node = ev_node[e]
+                    x = s & wmask[v]
+                    while x:
+                        low = x & -x
+                        last_write.append((node, ev_node[low.bit_length() - 1]))
+                        x ^= low
+                    x = s & rmask[v]
+                    while x:
+                        low = x & -x
+                        last_read.append((node, ev_node[low.bit_length() - 1]))
+                        x ^= low
+                    s = (s & ~rmask[v]) | (1 << e)
                 else:
-                    state[ev.var] = (frozenset((me,)), r)
-    last_write.sort()
-    last_read.sort()
-    return _dedupe(last_write), _dedupe(last_read)
+                    s = (s & ~wmask[v]) | (1 << e)
+    return _unique(last_write), _unique(last_read)
 
 
-def _merge(states: list[dict]) -> dict:
-    if not states:
-        return {}
-    if len(states) == 1:
-        return dict(states[0])
-    merged = dict(states[0])
-    for s in states[1:]:
-        for v, (d, r) in s.items():
-            old = merged.get(v)
-            if old is None:
-                merged[v] = (d, r)
-            elif old[0] is not d or old[1] is not r:
-                merged[v] = (old[0] | d, old[1] | r)
-    return merged
+def _unique(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    return sorted({p for p in pairs if p[0] != p[1]})
 
 
-def _dedupe(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    out = []
-    prev = None
-    for p in pairs:
-        if p != prev and p[0] != p[1]:
-            out.append(p)
-        prev = p
-    return out
-
-
-def _computed_from(events: list[_Event], assigns: list) -> list[tuple[int, int]]:
-    starts = [e.start for e in events]
+def _computed_from(ev_node, ev_kind, ev_start, ev_end, assigns) -> list[tuple[int, int]]:
     out: set[tuple[int, int]] = set()
+    n = len(ev_node)
     for _span, targets, values in assigns:
         if not targets or not values:
             continue
         written = []
         for ts_, te in targets:
-            i = bisect.bisect_left(starts, ts_)
-            while i < len(events) and events[i].start < te:
-                ev = events[i]
-                if ev.kind != READ and ev.end <= te:
-                    written.append(ev.node)
+            i = bisect.bisect_left(ev_start, ts_)
+            while i < n and ev_start[i] < te:
+                if ev_kind[i] != READ and ev_end[i] <= te:
+                    written.append(ev_node[i])
                 i += 1
         if not written:
             continue
         read = []
         for vs, ve in values:
-            i = bisect.bisect_left(starts, vs)
-            while i < len(events) and events[i].start < ve:
-                ev = events[i]
-                if ev.kind == READ and ev.end <= ve:
-                    read.append(ev.node)
+            i = bisect.bisect_left(ev_start, vs)
+            while i < n and ev_start[i] < ve:
+                if ev_kind[i] == READ and ev_end[i] <= ve:
+                    read.append(ev_node[i])
                 i += 1
-        for w in written:
-            for r in read:
-                if w != r:
-                    out.add((w, r))
+        out.update((w, r) for w in written for r in read if w != r)
     return sorted(out)

@@ -1,0 +1,121 @@
+"""Graph extraction speed and memory on the Python standard library of this machine.
+
+Prints, measured in one run on the same files:
+
+- bare tree-sitter parsing (the baseline): files/s and MB/s;
+- graphcode with all edge kinds (AST, tokens, data flow): files/s, MB/s, and the ratio to the baseline;
+- the same with 2 worker processes, and the speed-up over one;
+- peak memory (resident set) of the process, and failures (files that raise).
+
+    .venv/bin/python benchmarks/bench_graphs.py            # a 734-file sample
+    .venv/bin/python benchmarks/bench_graphs.py --files 0  # every file
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import random
+import resource
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+from graphcode.graphs import GraphOptions, build_graph, parse_tree
+from graphcode.graphs.source import validate_source
+
+
+def stdlib_files(limit: int, seed: int) -> list[Path]:
+    root = Path(sysconfig.get_paths()["stdlib"])
+    files = sorted(p for p in root.rglob("*.py") if "site-packages" not in p.parts)
+    random.Random(seed).shuffle(files)
+    return files[:limit] if limit > 0 else files
+
+
+def load(files: list[Path]) -> list[tuple[str, bytes]]:
+    out = []
+    for p in files:
+        try:
+            out.append((str(p), validate_source(p.read_bytes(), str(p), max_bytes=None)))
+        except Exception:  # unreadable, not UTF-8, empty: not part of the timing
+            continue
+    return out
+
+
+def _graph_one(item: tuple[str, bytes]) -> tuple[int, int, str | None]:
+    path, data = item
+    try:
+        g = build_graph(data, "python", GraphOptions(max_bytes=None), path=path)
+        return g.num_nodes, g.num_edges, None
+    except Exception as err:  # counted as a failure
+        return 0, 0, f"{path}: {type(err).__name__}: {err}"
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--files", type=int, default=734, help="sample size (0: all files)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--repeat", type=int, default=3, help="best of N timings")
+    args = ap.parse_args()
+
+    items = load(stdlib_files(args.files, args.seed))
+    mb = sum(len(d) for _, d in items) / 1e6
+    print(f"python {sys.version.split()[0]}; {len(items)} stdlib files, {mb:.1f} MB")
+
+    def best(fn) -> float:
+        times = []
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        return min(times)
+
+    # warm up: load grammars, compile queries
+    _graph_one(items[0])
+
+    t_parse = best(lambda: [parse_tree(d, "python") for _, d in items])
+    rss_parse = peak_rss_mib()
+
+    failures: list[str] = []
+    stats = {"nodes": 0, "edges": 0}
+
+    def graphs() -> None:
+        failures.clear()
+        stats["nodes"] = stats["edges"] = 0
+        for item in items:
+            n, e, err = _graph_one(item)
+            stats["nodes"] += n
+            stats["edges"] += e
+            if err:
+                failures.append(err)
+
+    t_graph = best(graphs)
+    rss_graph = peak_rss_mib()
+
+    ctx = mp.get_context("fork")
+    with ctx.Pool(2) as pool:
+        pool.map(_graph_one, items[:4])  # start-up outside the timing
+        t_two = best(lambda: pool.map(_graph_one, items, chunksize=8))
+
+    n = len(items)
+    print(f"{'':28}{'files/s':>10}{'MB/s':>8}{'ratio':>8}")
+    print(f"{'bare tree-sitter parse':28}{n / t_parse:>10.0f}{mb / t_parse:>8.2f}{1.0:>8.2f}")
+    print(f"{'graph, all edges, 1 proc':28}{n / t_graph:>10.0f}{mb / t_graph:>8.2f}{t_parse / t_graph:>8.2f}")
+    print(f"{'graph, all edges, 2 procs':28}{n / t_two:>10.0f}{mb / t_two:>8.2f}{t_parse / t_two:>8.2f}")
+    print(f"graph throughput / bare parse: {t_parse / t_graph:.2f} (target >= 0.33)")
+    print(f"speed-up with 2 workers: {t_graph / t_two:.2f}x")
+    print(f"nodes {stats['nodes']:,}, edges {stats['edges']:,}")
+    print(f"peak RSS: {rss_parse:.0f} MiB after parsing, {rss_graph:.0f} MiB after graphs")
+    print(f"failures: {len(failures)} of {n}")
+    for f in failures[:10]:
+        print("  " + f)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
