@@ -229,9 +229,10 @@ def simplify(graph: CodeGraph, *, drop_punctuation: bool = False, collapse_chain
             kept_children[p] += 1
             only_child[p] = i
     collapse = [False] * n
+    error_set = set(graph.errors) | set(graph.missing)  # error nodes stay visible
     if collapse_chains:
         for i in range(1, n):  # the root always stays
-            if not drop[i] and not leaf[i] and kept_children[i] == 1:
+            if not drop[i] and not leaf[i] and kept_children[i] == 1 and i not in error_set:
                 collapse[i] = True
     # representative of each node: itself, or (collapsed) its only child's representative
     rep = list(range(n))

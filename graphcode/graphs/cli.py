@@ -245,7 +245,10 @@ def run(args: argparse.Namespace) -> int:
         pool.close()
         pool.join()
     if sink is not None:
-        sink.__exit__(None, None, None)
+        if summary.files > summary.failed:
+            sink.__exit__(None, None, None)
+        else:  # nothing succeeded: leave no (empty) output file behind
+            sink.__exit__(RuntimeError, RuntimeError("no graph"), None)
     summary.seconds = time.perf_counter() - started
     if not args.quiet or summary.failed:
         print(f"graphcode graph: {summary.format()}", file=sys.stderr)

@@ -1,0 +1,169 @@
+"""`graphcode graph` and `graphcode check` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from graphcode.cli import main
+from tests.graphs.conftest import SAMPLE_FILES, SAMPLES
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "src"
+    (root / "pkg").mkdir(parents=True)
+    for name in ("sample.py", "sample.go", "Sample.java"):
+        shutil.copy(SAMPLES / name, root / "pkg" / name)
+    (root / "pkg" / "broken.py").write_text("def f(:\n    return\n")
+    (root / "bad_binary.py").write_bytes(b"\x00\xff\x00")
+    (root / "latin1.py").write_bytes("s = 'caf\xe9'\n".encode("latin-1"))
+    (root / "empty.py").write_bytes(b"")
+    (root / "notes.txt").write_text("not code")
+    (root / ".git").mkdir()
+    (root / ".git" / "hook.py").write_text("x = 1\n")
+    return root
+
+
+def test_single_file_json_to_stdout(capsys) -> None:
+    assert main(["graph", str(SAMPLES / "sample.py")]) == 0
+    out = capsys.readouterr()
+    data = json.loads(out.out)
+    assert data["schema"] == "graphcode.graph/1" and data["lang"] == "python"
+    assert "1 files, 0 failed" in out.err
+
+
+def test_directory_reports_and_skips_bad_files(tree: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "graphs.jsonl"
+    code = main(["graph", str(tree), "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "bad_binary.py: expected a text file, found binary data" in err
+    assert "latin1.py: expected UTF-8 text" in err
+    assert "empty.py: expected source text, found an empty file" in err
+    assert "7 files, 3 failed" in err  # broken.py is a graph with errors, not a failure
+    lines = out.read_text().splitlines()
+    assert len(lines) == 4
+    langs = sorted(json.loads(line)["lang"] for line in lines)
+    assert langs == ["go", "java", "python", "python"]
+    assert not any(".git" in json.loads(line)["path"] for line in lines)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".graphs")] == []  # no temporary left
+
+
+def test_summary_counts_nodes_and_edges_by_kind(tree: Path, capsys) -> None:
+    main(["graph", str(tree / "pkg"), "--format", "jsonl"])
+    out = capsys.readouterr()
+    graphs = [json.loads(line) for line in out.out.splitlines()]
+    nodes = sum(len(g["nodes"]) for g in graphs)
+    assert f"{nodes:,} nodes" in out.err
+    writes = sum(len(g["edges"]["last_write"]) for g in graphs)
+    assert f"last_write={writes:,}" in out.err
+
+
+def test_workers_give_the_same_output(tree: Path, tmp_path: Path) -> None:
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    main(["graph", str(tree / "pkg"), "--out", str(one), "--quiet"])
+    main(["graph", str(tree / "pkg"), "--out", str(two), "--workers", "2", "--quiet"])
+    assert one.read_text() == two.read_text()
+
+
+def test_out_dir_mirrors_the_tree(tree: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert main(["graph", str(tree / "pkg"), "--format", "graphml", "--out", str(out), "--quiet"]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["Sample.java.graphml", "broken.py.graphml", "sample.go.graphml", "sample.py.graphml"]
+
+
+def test_edges_option_and_dot(tmp_path: Path, capsys) -> None:
+    assert main(["graph", str(SAMPLES / "sample.go"), "--edges", "ast", "--format", "dot"]) == 0
+    dot = capsys.readouterr().out
+    assert "digraph codegraph" in dot and "last_write" not in dot
+
+
+def test_svg_without_graphviz_says_how_to_install(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` here
+    code = main(["graph", str(SAMPLES / "sample.py"), "--format", "svg", "--out", str(tmp_path / "g.svg")])
+    err = capsys.readouterr().err
+    assert code == 8
+    assert "needs Graphviz's 'dot' program" in err and "apt-get install graphviz" in err
+    assert not (tmp_path / "g.svg").exists()
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_svg_with_graphviz(tmp_path: Path) -> None:
+    out = tmp_path / "g.svg"
+    assert main(["graph", str(SAMPLES / "sample.py"), "--format", "svg", "--out", str(out), "--quiet"]) == 0
+    assert "<svg" in out.read_text()
+
+
+def test_exit_codes_for_bad_input(tmp_path: Path, capsys) -> None:
+    assert main(["graph", str(tmp_path / "missing.py")]) == 3
+    assert main(["graph", str(SAMPLES / "sample.py"), "--lang", "cobol"]) == 4
+    odd = tmp_path / "file.xyz"
+    odd.write_text("x")
+    assert main(["graph", str(odd)]) == 4
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder should be")
+    assert main(["graph", str(SAMPLES / "sample.py"), "--out", str(blocker / "g.json")]) == 5
+    err = capsys.readouterr().err
+    assert "expected a folder to write g.json into, found a file" in err or "expected a folder we can create" in err
+    assert main(["nonsense"]) == 2
+
+
+def test_check_reports_positions(tmp_path: Path, capsys) -> None:
+    good = tmp_path / "good.py"
+    good.write_text("def f(x):\n    return x\n")
+    py2 = tmp_path / "py2.py"
+    py2.write_text("print 'hello'\n")
+    outside = tmp_path / "outside.py"
+    outside.write_text("return 1\n")
+    indent = tmp_path / "indent.py"
+    indent.write_text("if x:\n  a = 1\n    b = 2\n")
+    broken_java = tmp_path / "A.java"
+    broken_java.write_text("class A { void f() { int x = ; } }\n")
+    assert main(["check", str(good)]) == 0
+    assert main(["check", str(py2), str(outside), str(indent), str(broken_java)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert f"{py2}:1:1: SyntaxError: Missing parentheses in call to 'print'. Did you mean print(...)?" in out
+    assert f"{outside}:1:1: SyntaxError: 'return' outside function" in out
+    assert f"{indent}:3:4: IndentationError: unexpected indent" in out  # the compiler's own position
+    assert any(line.startswith(f"{broken_java}:1:28: syntax error") for line in out)
+    # tree-sitter alone accepts what the compiler rejects
+    assert main(["check", "--no-compiler", str(py2)]) == 0
+
+
+def test_check_skips_unreadable_files(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_bytes(b"\xff\xfe\x00")
+    good = tmp_path / "good.py"
+    good.write_text("x = 1\n")
+    assert main(["check", str(bad), str(good)]) == 3
+    err = capsys.readouterr().err
+    assert "bad.py: expected a text file" in err and "1 files checked" in err
+
+
+@pytest.mark.parametrize("lang", sorted(SAMPLE_FILES))
+def test_check_accepts_every_sample(lang: str, capsys) -> None:
+    assert main(["check", str(SAMPLES / SAMPLE_FILES[lang])]) == 0
+
+
+def test_graph_and_check_start_without_torch(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "from graphcode.cli import main\n"
+        f"assert main(['graph', {str(SAMPLES / 'sample.py')!r}, '--quiet']) == 0\n"
+        f"assert main(['check', {str(SAMPLES / 'sample.py')!r}, '--quiet']) == 0\n"
+        "import graphcode\n"
+        "graphcode.parse('x = 1', 'python'); graphcode.check_syntax('x = 1', 'python')\n"
+        "heavy = [m for m in ('torch', 'transformers', 'lightning', 'torch_geometric') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    assert done.returncode == 0, done.stderr

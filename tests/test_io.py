@@ -1,0 +1,35 @@
+"""Atomic writes: an error or an interrupt never leaves half a file."""
+
+from __future__ import annotations
+
+import pytest
+
+from graphcode.errors import OutputError
+from graphcode.io import AtomicWriter, atomic_write
+
+
+def test_atomic_write_replaces_whole(tmp_path) -> None:
+    target = tmp_path / "out.txt"
+    atomic_write(target, "old")
+    atomic_write(target, "new")
+    assert target.read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_interrupted_write_keeps_the_old_file(tmp_path) -> None:
+    target = tmp_path / "out.jsonl"
+    target.write_text("complete\n")
+    with pytest.raises(KeyboardInterrupt), AtomicWriter(target) as f:
+        f.write("half a line")
+        raise KeyboardInterrupt
+    assert target.read_text() == "complete\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
+
+
+def test_unwritable_destination(tmp_path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError, match=r"expected a folder to write out\.txt into, found a file"):
+        atomic_write(blocker / "out.txt", "data")
+    with pytest.raises(OutputError, match="expected a file path to write, found a directory"):
+        atomic_write(tmp_path, "data")
