@@ -5,7 +5,7 @@ Imports tree-sitter and the standard library only; networkx on export, torch onl
 
 from __future__ import annotations
 
-from graphcode.graphs.build import GraphOptions, build_graph, parse, parse_file, parse_tree, simplify
+from graphcode.graphs.build import GraphOptions, build_graph, parse, parse_file, parse_tree, simplify, subtree
 from graphcode.graphs.codegraph import AST_EDGE_KINDS, DATAFLOW_EDGE_KINDS, EDGE_KINDS, CodeGraph, Node, Point
 from graphcode.graphs.languages import (
     available_languages,
@@ -31,4 +31,5 @@ __all__ = [
     "parse_file",
     "parse_tree",
     "simplify",
+    "subtree",
 ]

@@ -286,3 +286,38 @@ def simplify(graph: CodeGraph, *, drop_punctuation: bool = False, collapse_chain
         path=graph.path,
         meta={**graph.meta, "drop_punctuation": drop_punctuation, "collapse_chains": collapse_chains},
     )
+
+
+def subtree(graph: CodeGraph, root: int) -> CodeGraph:
+    """The subgraph under node ``root`` (a function, say): its nodes renumbered from 0 in document
+    order, every edge whose two ends lie inside it, and the source it spans."""
+    if not 0 <= root < graph.num_nodes:
+        raise IndexError(f"node id: expected 0 <= id < {graph.num_nodes}, found {root}")
+    end = root + 1
+    parent = graph.parent
+    # descendants of `root` are the contiguous run of ids after it (pre-order)
+    inside = {root}
+    while end < graph.num_nodes and parent[end] in inside:
+        inside.add(end)
+        end += 1
+    offset = graph.start_byte[root]
+    shift = root
+    edges = {
+        kind: [(s - shift, d - shift) for s, d in pairs if root <= s < end and root <= d < end]
+        for kind, pairs in graph.edges.items()
+    }
+    return CodeGraph(
+        lang=graph.lang,
+        source=graph.source[offset:graph.end_byte[root]],
+        types=graph.types[root:end],
+        named=graph.named[root:end],
+        start_byte=[b - offset for b in graph.start_byte[root:end]],
+        end_byte=[b - offset for b in graph.end_byte[root:end]],
+        parent=[-1] + [p - shift for p in parent[root + 1:end]],
+        leaves=[i - shift for i in graph.leaves if root <= i < end],
+        edges=edges,
+        errors=[i - shift for i in graph.errors if root <= i < end],
+        missing=[i - shift for i in graph.missing if root <= i < end],
+        path=graph.path,
+        meta={**graph.meta, "subtree_of": root},
+    )

@@ -42,6 +42,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--collapse-chains", action="store_true", help="collapse chains of single-child nodes")
     p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
                    help=f"refuse files larger than this (default: {DEFAULT_MAX_BYTES})")
+    p.add_argument("--summary-only", action="store_true",
+                   help="build every graph and print the summary, but write no graphs")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no per-file messages")
 
 
@@ -108,7 +110,9 @@ def _work(path: str) -> FileResult:
     try:
         graph = parse_file(path, _JOB["lang"], _JOB["options"])
         result = FileResult(path, True, nodes=graph.num_nodes, edges=graph.edge_counts())
-        if fmt == "jsonl":
+        if _JOB["summary_only"]:
+            pass
+        elif fmt == "jsonl":
             result.payload = graph.to_json()
         elif _JOB["out_root"] is not None:
             target = _output_path(path)
@@ -178,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
                 raise OutputError(f"{out_root}: expected a folder we can create, found: {err.strerror or err}") from None
             if not os.access(out_root, os.W_OK):
                 raise OutputError(f"{out_root}: expected a writable folder, found it is not writable")
-    elif not single and fmt != "jsonl":
+    elif not single and fmt != "jsonl" and not args.summary_only:
         raise InputError(f"--out: expected a directory for {fmt} output of several files, found none "
                          "(or use --format jsonl to stream to standard output)")
 
@@ -186,7 +190,9 @@ def run(args: argparse.Namespace) -> int:
     if single and lang is None:
         language_for_path(sources[0][0])
 
-    job = {"lang": lang, "options": options, "format": fmt, "out_root": str(out_root) if out_root else None,
+    if args.summary_only and args.out:
+        raise InputError("--summary-only: expected no --out (nothing is written), found --out " + args.out)
+    job = {"lang": lang, "options": options, "format": fmt, "summary_only": args.summary_only, "out_root": str(out_root) if out_root else None,
            "relative": _relative_to([Path(p) for p in args.paths])}
     summary = Summary()
     started = time.perf_counter()

@@ -166,6 +166,21 @@ class CodeGraph:
     def edge_counts(self) -> dict[str, int]:
         return {kind: len(pairs) for kind, pairs in self.edges.items()}
 
+    def subtree(self, i: int) -> CodeGraph:
+        """The graph under node ``i``, renumbered from 0, with the edges inside it."""
+        from graphcode.graphs.build import subtree
+
+        return subtree(self, i)
+
+    def function(self, name: str) -> CodeGraph:
+        """The subtree of the first definition named ``name`` (a node whose ``name`` child is it)."""
+        for i in self.leaves:
+            if self.text(i) == name:
+                p = self.parent[i]
+                if p >= 0 and ("function" in self.types[p] or "method" in self.types[p]):
+                    return self.subtree(p)
+        raise KeyError(f"function {name!r}: expected a function or method definition of that name, found none")
+
     def children(self, i: int) -> list[int]:
         return [dst for src, dst in self.edges.get("child", ()) if src == i]
 

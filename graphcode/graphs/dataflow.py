@@ -109,6 +109,33 @@ _SUFFIX = re.compile(r"\.__p(\d+)$")
 _CAPTURE = re.compile(r"@([A-Za-z_][A-Za-z0-9_.\-]*)")
 
 
+def _strip_comments(pattern: str) -> str:
+    """The pattern without ``;`` comments (tree-sitter's pattern text runs up to the next pattern)."""
+    out = []
+    in_string = False
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if in_string:
+            out.append(ch)
+            if ch == "\\" and i + 1 < len(pattern):
+                out.append(pattern[i + 1])
+                i += 1
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+            out.append(ch)
+        elif ch == ";":
+            while i < len(pattern) and pattern[i] != "\n":
+                i += 1
+            continue
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
 def _root_end(pattern: str) -> int:
     """Index just past the pattern's root node: the first balanced ``( ... )`` or ``[ ... ]``,
     inside a predicate group ``((node ...) (#pred ...))`` the inner node."""
@@ -167,7 +194,8 @@ def flow_query(lang: str) -> FlowQuery:
     ref_names: set[str] = set()
     settings_of: dict[int, dict[str, str | None]] = {}
     for i in range(original.pattern_count):
-        pattern = encoded[original.start_byte_for_pattern(i):original.end_byte_for_pattern(i)].decode("utf-8").strip()
+        pattern = _strip_comments(
+            encoded[original.start_byte_for_pattern(i):original.end_byte_for_pattern(i)].decode("utf-8")).strip()
         settings = dict(original.pattern_settings(i))
         m = _CATCH_ALL.match(pattern)
         if m and not settings:
@@ -327,9 +355,10 @@ def dataflow_edges(tree: ts.Tree, source: bytes, lang: str, starts: list[int], e
     decl_scopes = scopes.innermost([d[0] for d in decls], [d[1] for d in decls])
     for (_sb, _eb, name, cat), sc in zip(decls, decl_scopes, strict=True):
         scopes.declare(sc, name, cat == C_GLOBAL)
-    ev_var, var_home, moved = _resolve(ev_node, ev_kind, ev_name, ev_start, ev_scope, def_settings, scopes)
+    ev_var, var_home, moved, hoisted = _resolve(ev_node, ev_kind, ev_name, ev_start, ev_scope, def_settings, scopes)
 
-    order, payloads = _schedule(ev_kind, ev_start, ev_end, regions, parts, jumps, assigns, len(source))
+    order, payloads = _schedule(ev_kind, ev_start, ev_end, ev_scope, hoisted, regions, parts, jumps, assigns,
+                                scopes, len(source))
     cfg = _build_cfg(order, payloads, ev_scope, moved, scopes)
     last_write, last_read = _reach(cfg, ev_node, ev_kind, ev_var, var_home, scopes)
     computed = _computed_from(ev_node, ev_kind, ev_start, ev_end, assigns)
@@ -412,8 +441,9 @@ class _Scopes:
 def _resolve(ev_node, ev_kind, ev_name, ev_start, ev_scope, def_settings, scopes: _Scopes):
     """Variable ids of events: (owning scope, name) under the language's binding rules.
 
-    Returns ``(ev_var, var_home, moved)``: each event's variable, each variable's owning scope, and
-    which events a ``local.definition.scope`` setting moved out of their innermost scope.
+    Returns ``(ev_var, var_home, moved, hoisted)``: each event's variable, each variable's owning
+    scope, which events a ``local.definition.scope`` setting moved out of their innermost scope, and
+    which definitions are hoisted (they happen at the start of their scope).
     """
     n_ev = len(ev_node)
     var_ids: dict[tuple[int, bytes], int] = {}
@@ -421,6 +451,7 @@ def _resolve(ev_node, ev_kind, ev_name, ev_start, ev_scope, def_settings, scopes
     decl_first: dict[tuple[int, bytes], int] = {}
     ev_var = [-1] * n_ev
     moved = [False] * n_ev
+    hoisted = [False] * n_ev
     globals_, nonlocals = scopes.globals, scopes.nonlocals
     parent, binding, hidden = scopes.parent, scopes.binding, scopes.hidden
 
@@ -448,6 +479,7 @@ def _resolve(ev_node, ev_kind, ev_name, ev_start, ev_scope, def_settings, scopes
             elif placement == "function":
                 s = scopes.function_of(s)
             hoist = "local.definition.hoist" in pset
+            hoisted[e] = pset.get("local.definition.hoist") == "value"
             if s != ev_scope[e]:
                 moved[e] = True
                 ev_scope[e] = s
@@ -490,17 +522,20 @@ def _resolve(ev_node, ev_kind, ev_name, ev_start, ev_scope, def_settings, scopes
     for e in range(n_ev):
         if ev_var[e] < 0:
             ev_var[e] = lookup(ev_name[e], ev_scope[e], ev_start[e])
-    return ev_var, var_home, moved
+    return ev_var, var_home, moved, hoisted
 
 
 # ------------------------------------------------------------------ execution order
-def _schedule(ev_kind, ev_start, ev_end, regions, parts, jumps, assigns, size: int):
+def _schedule(ev_kind, ev_start, ev_end, ev_scope, hoisted, regions, parts, jumps, assigns, scopes: _Scopes,
+              size: int):
     """Order events and region boundaries by when they execute; returns (order, payloads).
 
     At one byte position: first what closes there (inner nodes first; a relocated write or a jump
     before the close of its node), then what opens there (outer first; a loop's once-part before the
-    loop), then plain events. Writes inside an assignment move to its end; a loop's @flow.once part
-    moves before the loop, its @flow.last part to the end of each iteration.
+    loop), then plain events. Writes inside an assignment, in the assignment's own scope (not the
+    parameters of a lambda in its value), move to its end; a loop's @flow.once part moves before the
+    loop, its @flow.last part to the end of each iteration; hoisted definitions to the start of
+    their scope.
     """
     big = size + 2
 
@@ -513,10 +548,13 @@ def _schedule(ev_kind, ev_start, ev_end, regions, parts, jumps, assigns, size: i
     def normal_key(pos: int, kind: int) -> int:
         return (((pos * 4 + 3) * big) * 8 + kind) * 2
 
-    anchors: list[tuple[int, int, int, bool]] = []  # (start, end, key, is loop part)
-    for span, _t, _v in assigns:
-        if span is not None:
-            anchors.append((span[0], span[1], close_key(span[1], span[0], R_ASSIGN, 0), False))
+    def hoist_key(e: int) -> int:
+        return normal_key(max(scopes.start[ev_scope[e]], 0), DEF)
+
+    anchors: list[tuple[int, int, int, int]] = []  # (start, end, key, scope of an assignment or -1: a loop part)
+    spans = sorted({span for span, _t, _v in assigns if span is not None})
+    for (sb, eb), sc in zip(spans, scopes.innermost([a for a, _ in spans], [b for _, b in spans]), strict=True):
+        anchors.append((sb, eb, close_key(eb, sb, R_ASSIGN, 0), sc))
     loops = sorted((r for r in regions if r[2] == C_LOOP), key=lambda r: (r[0], -r[1]))
     loop_starts = [r[0] for r in loops]
     for sb, eb, cat in parts:
@@ -528,7 +566,7 @@ def _schedule(ev_kind, ev_start, ev_end, regions, parts, jumps, assigns, size: i
         if j >= 0:
             ls, le = loops[j][0], loops[j][1]
             key = open_key(ls, le, R_LOOP, 0) if cat == C_ONCE else close_key(le, ls, R_LOOP, 0)
-            anchors.append((sb, eb, key, True))
+            anchors.append((sb, eb, key, -1))
 
     n_ev = len(ev_kind)
     scale = (size + 3) * 4 * big * 16  # above any single key
@@ -536,7 +574,7 @@ def _schedule(ev_kind, ev_start, ev_end, regions, parts, jumps, assigns, size: i
     payloads: list[tuple] = []
     if anchors:
         anchors.sort(key=lambda a: (a[0], -a[1]))
-        stack: list[tuple[int, int, int, bool]] = []
+        stack: list[tuple[int, int, int, int]] = []
         k = 0
         for e in range(n_ev):
             sb, eb = ev_start[e], ev_end[e]
@@ -547,22 +585,22 @@ def _schedule(ev_kind, ev_start, ev_end, regions, parts, jumps, assigns, size: i
                 k += 1
             while stack and not (stack[-1][0] <= sb and eb <= stack[-1][1]):
                 stack.pop()
-            own = normal_key(sb, ev_kind[e])
+            own = hoist_key(e) if hoisted[e] else normal_key(sb, ev_kind[e])
             key = own * scale
-            relocated_write = False
-            for a_start, a_end, a_key, is_loop in reversed(stack):  # innermost first
+            relocated_write = hoisted[e]
+            for a_start, a_end, a_key, a_scope in reversed(stack):  # innermost first
                 if not (a_start <= sb and eb <= a_end):
                     continue
-                if is_loop:
+                if a_scope < 0:
                     key = a_key * scale + own
                     break
-                if ev_kind[e] != READ and not relocated_write:
+                if ev_kind[e] != READ and not relocated_write and ev_scope[e] == a_scope:
                     own = a_key
                     key = own * scale
                     relocated_write = True
             keys.append(key)
     else:
-        keys = [normal_key(ev_start[e], ev_kind[e]) * scale for e in range(n_ev)]
+        keys = [(hoist_key(e) if hoisted[e] else normal_key(ev_start[e], ev_kind[e])) * scale for e in range(n_ev)]
     payloads = [(K_EVENT, e) for e in range(n_ev)]
     for sb, eb, cat, pset in regions:
         prio = _REGION_PRIO[cat]
@@ -593,6 +631,7 @@ class _CFG:
     flow: list[int]
     entry: list[int]  # entry block per flow
     owner: list[int]  # owner scope per flow (0 for the file)
+    catch: dict[int, range]  # handler entry block -> the try body's blocks (any of their events may reach it)
 
 
 class _Frame:
@@ -632,6 +671,7 @@ def _build_cfg(order, payloads, ev_scope, moved, scopes: _Scopes) -> _CFG:
     open_b: list[int] = [entry[0]]  # per flow: the block at the current point, or -1
     frames: list[_Frame] = [_Frame(-1, -1, 0)]
     deferred: list[int] = [0]  # open flows, innermost last
+    catch: dict[int, range] = {}
 
     def goto(flow: int, preds: list[int]) -> None:
         point[flow] = preds
@@ -681,6 +721,7 @@ def _build_cfg(order, payloads, ev_scope, moved, scopes: _Scopes) -> _CFG:
             elif cat == C_TRY:
                 fr.entry = point[flow]
                 fr.first_block = len(b_preds)
+                goto(flow, list(point[flow]))  # the try body starts a block of its own
             elif (cat in (C_ARM, C_DEFAULT)) and top.kind == C_BRANCH:
                 top.spine = point[flow]
                 top.exhaustive = top.exhaustive or cat == C_DEFAULT
@@ -688,9 +729,12 @@ def _build_cfg(order, payloads, ev_scope, moved, scopes: _Scopes) -> _CFG:
             elif cat == C_HANDLER and top.kind == C_TRY:
                 if top.handler_preds is None:
                     top.normal_exit = point[flow]
-                    top.handler_preds = [*top.entry, *(b for b in range(top.first_block, len(b_preds))
-                                                       if b_flow[b] == flow)]
-                goto(flow, list(top.handler_preds))
+                    body = range(top.first_block, len(b_preds))
+                    top.handler_preds = [*top.entry, *(b for b in body if b_flow[b] == flow)]
+                    top.head = len(b_preds)  # the handlers' shared entry block, made next
+                    catch[top.head] = body
+                    new_block(flow, top.handler_preds)
+                goto(flow, [top.head])
             elif cat == C_FINALLY and top.kind == C_TRY:
                 goto(flow, [*point[flow], *top.exits])
                 top.exits = []
@@ -744,7 +788,7 @@ def _build_cfg(order, payloads, ev_scope, moved, scopes: _Scopes) -> _CFG:
                     fr.exits.extend(point[flow])
                     break
         goto(flow, [])
-    return _CFG(b_events, b_preds, b_flow, entry, owner)
+    return _CFG(b_events, b_preds, b_flow, entry, owner, catch)
 
 
 # ------------------------------------------------------------------ may-reach
@@ -780,6 +824,15 @@ def _reach(cfg: _CFG, ev_node, ev_kind, ev_var, var_home, scopes: _Scopes):
     for b in range(n_blocks):
         blocks_of[cfg.flow[b]].append(b)
 
+    # a handler may start after any event of its try body: each of them may reach it
+    extra = [0] * n_blocks
+    for h, body in cfg.catch.items():
+        m = 0
+        for b in body:
+            if cfg.flow[b] == cfg.flow[h]:
+                for e in cfg.events[b]:
+                    m |= 1 << e
+        extra[h] = m
     in_state = [0] * n_blocks
     last_write: list[tuple[int, int]] = []
     last_read: list[tuple[int, int]] = []
@@ -804,7 +857,7 @@ def _reach(cfg: _CFG, ev_node, ev_kind, ev_var, var_home, scopes: _Scopes):
             changed = False
             rounds += 1
             for b in blocks:
-                s = init if b == entry else 0
+                s = (init if b == entry else 0) | extra[b]
                 for p in cfg.preds[b]:
                     s |= out.get(p, 0)
                 in_state[b] = s

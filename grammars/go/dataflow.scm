@@ -1,0 +1,65 @@
+; Go control flow and assignments for graphcode's data-flow engine (see grammars/README.md).
+
+; ---------------------------------------------------------------- assignments
+; `x = v` and `a, b = b, a` write existing variables after the values are evaluated (flow.assign);
+; each target is computed from the values. Assigning through a selector, index or pointer writes no
+; variable. `x += v` (every compound operator) reads x, then writes it.
+((assignment_statement left: (expression_list (identifier) @flow.write))
+  (#not-eq? @flow.write "_"))
+(assignment_statement left: (expression_list (identifier) @flow.read)
+  operator: ["+=" "-=" "*=" "/=" "%=" "&=" "|=" "^=" "<<=" ">>=" "&^="])
+(assignment_statement left: (_) @flow.target right: (_) @flow.value)
+; `x, err := f(x)` may re-use x: its new value is written after f(x) reads the old one.
+(short_var_declaration left: (_) @flow.target right: (_) @flow.value)
+; Writes in the assignment's own scope happen after its value is evaluated.
+(assignment_statement left: (expression_list (identifier)) right: (_) @_value) @flow.assign
+(short_var_declaration right: (_) @_value) @flow.assign
+; `x++`, `x--`
+(inc_statement (identifier) @flow.read @flow.write)
+(dec_statement (identifier) @flow.read @flow.write)
+
+; Other declarations: the new names are computed from their initialisers.
+(var_spec name: (_) @flow.target value: (_) @flow.value)
+(const_spec name: (_) @flow.target value: (_) @flow.value)
+; Range variables are computed from what they range over; `for k, v = range m` writes existing ones.
+(range_clause left: (_) @flow.target right: (_) @flow.value)
+((range_clause left: (expression_list (identifier) @flow.write) "=")
+  (#not-eq? @flow.write "_"))
+(receive_statement left: (_) @flow.target right: (_) @flow.value)
+((receive_statement left: (expression_list (identifier) @flow.write) "=")
+  (#not-eq? @flow.write "_"))
+(type_switch_statement alias: (_) @flow.target value: (_) @flow.value)
+
+; ---------------------------------------------------------------- branches
+(if_statement consequence: (_) @flow.arm) @flow.branch
+(if_statement alternative: (_) @flow.default)
+(binary_expression operator: ["&&" "||"] right: (_) @flow.arm) @flow.branch
+; Switches and selects are branches that `break` leaves; each case is an arm and `default` makes them
+; exhaustive. `fallthrough` into the next case is not modelled.
+((expression_switch_statement) @flow.branch
+  (#set! flow.breakable "true"))
+((type_switch_statement) @flow.branch
+  (#set! flow.breakable "true"))
+(expression_case) @flow.arm
+(type_case) @flow.arm
+(default_case) @flow.default
+; A select runs exactly one of its cases: its last case completes the alternatives.
+((select_statement) @flow.branch
+  (#set! flow.breakable "true"))
+(select_statement (communication_case) @flow.arm . (_))
+(select_statement (communication_case) @flow.default .)
+
+; ---------------------------------------------------------------- loops
+(for_statement) @flow.loop
+(for_clause initializer: (_) @flow.once)
+(for_clause update: (_) @flow.last)
+(range_clause right: (_) @flow.once)
+
+; ---------------------------------------------------------------- deferred bodies and jumps
+; Function, method and function-literal bodies run when called, not where they are written.
+(function_declaration) @flow.deferred
+(method_declaration) @flow.deferred
+(func_literal) @flow.deferred
+(return_statement) @flow.return
+(break_statement) @flow.break
+(continue_statement) @flow.continue

@@ -1,0 +1,329 @@
+; JavaScript scopes, definitions and references, in tree-sitter's locals conventions.
+; Read by graphcode's data-flow engine; see grammars/README.md for every capture and setting.
+; The language's rule is "declaration" (language.toml): `let`, `const` and `class` names are visible
+; from their declaration on; `var` and function declarations are hoisted.
+;
+; Destructuring patterns nest; a query cannot follow them to any depth, so the patterns below spell out
+; two levels of array/object patterns (`const {a, b: [c, {d}]} = o`) for declarations and parameters,
+; and one level elsewhere. Deeper names are missed (their identifiers are then plain references).
+
+; ---------------------------------------------------------------- scopes
+; Functions, methods, arrows and static blocks are function scopes: `var` declarations belong to them.
+((function_declaration) @local.scope
+  (#set! local.scope.kind "function"))
+((generator_function_declaration) @local.scope
+  (#set! local.scope.kind "function"))
+((function_expression) @local.scope
+  (#set! local.scope.kind "function"))
+((generator_function) @local.scope
+  (#set! local.scope.kind "function"))
+((arrow_function) @local.scope
+  (#set! local.scope.kind "function"))
+((method_definition) @local.scope
+  (#set! local.scope.kind "function"))
+((class_static_block) @local.scope
+  (#set! local.scope.kind "function"))
+; Blocks and the statements that declare `let`/`const` names for their own extent
+(statement_block) @local.scope
+(for_statement) @local.scope
+(for_in_statement) @local.scope
+(catch_clause) @local.scope
+(switch_body) @local.scope
+; A class expression's own name is visible only inside it.
+(class) @local.scope
+
+; ---------------------------------------------------------------- definitions
+; Function declarations: the name belongs to the enclosing scope and is visible in all of it.
+((function_declaration name: (identifier) @local.definition.function)
+  (#set! local.definition.scope "parent")
+  (#set! local.definition.hoist "value"))
+((generator_function_declaration name: (identifier) @local.definition.function)
+  (#set! local.definition.scope "parent")
+  (#set! local.definition.hoist "value"))
+; A named function expression's name is visible only inside it.
+(function_expression name: (identifier) @local.definition.function)
+(generator_function name: (identifier) @local.definition.function)
+(class_declaration name: (identifier) @local.definition.type)
+(class name: (identifier) @local.definition.type)
+
+; Declarations: `let`, `const`, `using` and `var`, with destructuring.
+(variable_declarator name: (identifier) @local.definition.var)
+(variable_declarator name: [
+  (array_pattern [
+    (identifier) @local.definition.var
+    (assignment_pattern left: (identifier) @local.definition.var)
+    (rest_pattern (identifier) @local.definition.var)
+    (array_pattern [
+      (identifier) @local.definition.var
+      (assignment_pattern left: (identifier) @local.definition.var)
+      (rest_pattern (identifier) @local.definition.var)
+    ])
+    (object_pattern [
+      (shorthand_property_identifier_pattern) @local.definition.var
+      (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.var)
+      (pair_pattern value: (identifier) @local.definition.var)
+      (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.var))
+      (rest_pattern (identifier) @local.definition.var)
+    ])
+    (assignment_pattern left: [
+      (array_pattern [
+        (identifier) @local.definition.var
+        (assignment_pattern left: (identifier) @local.definition.var)
+        (rest_pattern (identifier) @local.definition.var)
+      ])
+      (object_pattern [
+        (shorthand_property_identifier_pattern) @local.definition.var
+        (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.var)
+        (pair_pattern value: (identifier) @local.definition.var)
+        (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.var))
+        (rest_pattern (identifier) @local.definition.var)
+      ])
+    ])
+    (rest_pattern [
+      (array_pattern [
+        (identifier) @local.definition.var
+        (assignment_pattern left: (identifier) @local.definition.var)
+        (rest_pattern (identifier) @local.definition.var)
+      ])
+      (object_pattern [
+        (shorthand_property_identifier_pattern) @local.definition.var
+        (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.var)
+        (pair_pattern value: (identifier) @local.definition.var)
+        (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.var))
+        (rest_pattern (identifier) @local.definition.var)
+      ])
+    ])
+  ])
+  (object_pattern [
+    (shorthand_property_identifier_pattern) @local.definition.var
+    (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.var)
+    (pair_pattern value: (identifier) @local.definition.var)
+    (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.var))
+    (rest_pattern (identifier) @local.definition.var)
+    (pair_pattern value: [
+      (array_pattern [
+        (identifier) @local.definition.var
+        (assignment_pattern left: (identifier) @local.definition.var)
+        (rest_pattern (identifier) @local.definition.var)
+      ])
+      (object_pattern [
+        (shorthand_property_identifier_pattern) @local.definition.var
+        (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.var)
+        (pair_pattern value: (identifier) @local.definition.var)
+        (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.var))
+        (rest_pattern (identifier) @local.definition.var)
+      ])
+    ])
+    (pair_pattern value: (assignment_pattern left: [
+      (array_pattern [
+        (identifier) @local.definition.var
+        (assignment_pattern left: (identifier) @local.definition.var)
+        (rest_pattern (identifier) @local.definition.var)
+      ])
+      (object_pattern [
+        (shorthand_property_identifier_pattern) @local.definition.var
+        (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.var)
+        (pair_pattern value: (identifier) @local.definition.var)
+        (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.var))
+        (rest_pattern (identifier) @local.definition.var)
+      ])
+    ]))
+  ])
+])
+; `var` belongs to the nearest function (or the module) and is hoisted there.
+((variable_declaration (variable_declarator name: (identifier) @local.definition.var))
+  (#set! local.definition.scope "function")
+  (#set! local.definition.hoist "true"))
+((variable_declaration (variable_declarator name: [
+  (array_pattern [
+    (identifier) @local.definition.var
+    (assignment_pattern left: (identifier) @local.definition.var)
+    (rest_pattern (identifier) @local.definition.var)
+  ])
+  (object_pattern [
+    (shorthand_property_identifier_pattern) @local.definition.var
+    (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.var)
+    (pair_pattern value: (identifier) @local.definition.var)
+    (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.var))
+    (rest_pattern (identifier) @local.definition.var)
+  ])
+]))
+  (#set! local.definition.scope "function")
+  (#set! local.definition.hoist "true"))
+
+; Parameters, with defaults, rest and destructuring
+(formal_parameters (identifier) @local.definition.parameter)
+(formal_parameters (assignment_pattern left: (identifier) @local.definition.parameter))
+(formal_parameters (rest_pattern (identifier) @local.definition.parameter))
+(formal_parameters [
+  (array_pattern [
+    (identifier) @local.definition.parameter
+    (assignment_pattern left: (identifier) @local.definition.parameter)
+    (rest_pattern (identifier) @local.definition.parameter)
+    (array_pattern [
+      (identifier) @local.definition.parameter
+      (assignment_pattern left: (identifier) @local.definition.parameter)
+      (rest_pattern (identifier) @local.definition.parameter)
+    ])
+    (object_pattern [
+      (shorthand_property_identifier_pattern) @local.definition.parameter
+      (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.parameter)
+      (pair_pattern value: (identifier) @local.definition.parameter)
+      (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.parameter))
+      (rest_pattern (identifier) @local.definition.parameter)
+    ])
+    (assignment_pattern left: [
+      (array_pattern [
+        (identifier) @local.definition.parameter
+        (assignment_pattern left: (identifier) @local.definition.parameter)
+        (rest_pattern (identifier) @local.definition.parameter)
+      ])
+      (object_pattern [
+        (shorthand_property_identifier_pattern) @local.definition.parameter
+        (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.parameter)
+        (pair_pattern value: (identifier) @local.definition.parameter)
+        (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.parameter))
+        (rest_pattern (identifier) @local.definition.parameter)
+      ])
+    ])
+    (rest_pattern [
+      (array_pattern [
+        (identifier) @local.definition.parameter
+        (assignment_pattern left: (identifier) @local.definition.parameter)
+        (rest_pattern (identifier) @local.definition.parameter)
+      ])
+      (object_pattern [
+        (shorthand_property_identifier_pattern) @local.definition.parameter
+        (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.parameter)
+        (pair_pattern value: (identifier) @local.definition.parameter)
+        (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.parameter))
+        (rest_pattern (identifier) @local.definition.parameter)
+      ])
+    ])
+  ])
+  (object_pattern [
+    (shorthand_property_identifier_pattern) @local.definition.parameter
+    (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.parameter)
+    (pair_pattern value: (identifier) @local.definition.parameter)
+    (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.parameter))
+    (rest_pattern (identifier) @local.definition.parameter)
+    (pair_pattern value: [
+      (array_pattern [
+        (identifier) @local.definition.parameter
+        (assignment_pattern left: (identifier) @local.definition.parameter)
+        (rest_pattern (identifier) @local.definition.parameter)
+      ])
+      (object_pattern [
+        (shorthand_property_identifier_pattern) @local.definition.parameter
+        (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.parameter)
+        (pair_pattern value: (identifier) @local.definition.parameter)
+        (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.parameter))
+        (rest_pattern (identifier) @local.definition.parameter)
+      ])
+    ])
+    (pair_pattern value: (assignment_pattern left: [
+      (array_pattern [
+        (identifier) @local.definition.parameter
+        (assignment_pattern left: (identifier) @local.definition.parameter)
+        (rest_pattern (identifier) @local.definition.parameter)
+      ])
+      (object_pattern [
+        (shorthand_property_identifier_pattern) @local.definition.parameter
+        (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.parameter)
+        (pair_pattern value: (identifier) @local.definition.parameter)
+        (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.parameter))
+        (rest_pattern (identifier) @local.definition.parameter)
+      ])
+    ]))
+  ])
+])
+(formal_parameters (assignment_pattern left: [
+  (array_pattern [
+    (identifier) @local.definition.parameter
+    (assignment_pattern left: (identifier) @local.definition.parameter)
+    (rest_pattern (identifier) @local.definition.parameter)
+  ])
+  (object_pattern [
+    (shorthand_property_identifier_pattern) @local.definition.parameter
+    (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.parameter)
+    (pair_pattern value: (identifier) @local.definition.parameter)
+    (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.parameter))
+    (rest_pattern (identifier) @local.definition.parameter)
+  ])
+]))
+(arrow_function parameter: (identifier) @local.definition.parameter)
+(catch_clause parameter: (identifier) @local.definition.parameter)
+(catch_clause parameter: [
+  (array_pattern [
+    (identifier) @local.definition.parameter
+    (assignment_pattern left: (identifier) @local.definition.parameter)
+    (rest_pattern (identifier) @local.definition.parameter)
+  ])
+  (object_pattern [
+    (shorthand_property_identifier_pattern) @local.definition.parameter
+    (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.parameter)
+    (pair_pattern value: (identifier) @local.definition.parameter)
+    (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.parameter))
+    (rest_pattern (identifier) @local.definition.parameter)
+  ])
+])
+
+; for (let x of xs) / for (const [k, v] of m) / for (var k in o)
+(for_in_statement kind: _ left: (identifier) @local.definition.var)
+(for_in_statement kind: _ left: [
+  (array_pattern [
+    (identifier) @local.definition.var
+    (assignment_pattern left: (identifier) @local.definition.var)
+    (rest_pattern (identifier) @local.definition.var)
+  ])
+  (object_pattern [
+    (shorthand_property_identifier_pattern) @local.definition.var
+    (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.var)
+    (pair_pattern value: (identifier) @local.definition.var)
+    (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.var))
+    (rest_pattern (identifier) @local.definition.var)
+  ])
+])
+((for_in_statement kind: "var" left: (identifier) @local.definition.var)
+  (#set! local.definition.scope "function")
+  (#set! local.definition.hoist "true"))
+((for_in_statement kind: "var" left: [
+  (array_pattern [
+    (identifier) @local.definition.var
+    (assignment_pattern left: (identifier) @local.definition.var)
+    (rest_pattern (identifier) @local.definition.var)
+  ])
+  (object_pattern [
+    (shorthand_property_identifier_pattern) @local.definition.var
+    (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.var)
+    (pair_pattern value: (identifier) @local.definition.var)
+    (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.var))
+    (rest_pattern (identifier) @local.definition.var)
+  ])
+])
+  (#set! local.definition.scope "function")
+  (#set! local.definition.hoist "true"))
+
+; Imports
+(import_clause (identifier) @local.definition.import)
+(namespace_import (identifier) @local.definition.import)
+(import_specifier alias: (identifier) @local.definition.import)
+(import_specifier !alias name: (identifier) @local.definition.import)
+
+; ---------------------------------------------------------------- not variables
+; Property names are property_identifier nodes and labels statement_identifier nodes: neither is
+; captured. An import's original name and an export's public name are not local variables; nor are
+; lowercase JSX tag names (intrinsic elements such as <div>).
+(import_specifier name: (identifier) @local.ignore alias: (_))
+(export_specifier alias: (identifier) @local.ignore)
+((jsx_opening_element name: (identifier) @local.ignore)
+  (#match? @local.ignore "^[a-z]"))
+((jsx_closing_element name: (identifier) @local.ignore)
+  (#match? @local.ignore "^[a-z]"))
+((jsx_self_closing_element name: (identifier) @local.ignore)
+  (#match? @local.ignore "^[a-z]"))
+
+; ---------------------------------------------------------------- references
+(identifier) @local.reference
+; `{a}` in an object literal reads a.
+(shorthand_property_identifier) @local.reference

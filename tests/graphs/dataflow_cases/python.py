@@ -1,0 +1,456 @@
+"""Python data-flow conformance table (grammars/python/*.scm)."""
+
+from __future__ import annotations
+
+from tests.graphs.dataflow_cases.case import Case
+
+CASES: list[Case] = [
+    # ------------------------------------------------------------ straight line, computed_from
+    Case(
+        name="straight_line_kill",
+        code="""
+            x = 1
+            x = 2
+            y = x
+        """,
+        last_write=[("x@3", "x@2")],
+        not_last_write=[("x@3", "x@1")],
+        computed_from=[("y@3", "x@3")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="computed_from_all_reads",
+        code="""
+            a = 1
+            b = 2
+            c = a * b + a
+        """,
+        computed_from=[("c@3", "a@3#1"), ("c@3", "b@3"), ("c@3", "a@3#2")],
+        last_read=[("a@3#2", "a@3#1")],
+        last_write=[("a@3#1", "a@1"), ("b@3", "b@2")],
+    ),
+    Case(
+        name="parameters_are_definitions",
+        code="""
+            def f(a, b=1, *args, **kw):
+                return a + b + len(args) + len(kw)
+        """,
+        last_write=[("a@2", "a@1"), ("b@2", "b@1"), ("args@2", "args@1"), ("kw@2", "kw@1")],
+    ),
+    Case(
+        name="self_read_before_write",
+        code="""
+            x = 1
+            x = x + 1
+        """,
+        last_write=[("x@2#2", "x@1")],
+        computed_from=[("x@2#1", "x@2#2")],
+        exact_last_write=True,
+    ),
+    # ------------------------------------------------------------ branches
+    Case(
+        name="if_else_both_reach",
+        code="""
+            if c:
+                x = 1
+            else:
+                x = 2
+            print(x)
+        """,
+        last_write=[("x@5", "x@2"), ("x@5", "x@4")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="if_without_else_keeps_before",
+        code="""
+            x = 0
+            if c:
+                x = 1
+            print(x)
+        """,
+        last_write=[("x@4", "x@1"), ("x@4", "x@3")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="elif_chain_exhaustive",
+        code="""
+            x = 0
+            if a:
+                x = 1
+            elif b:
+                x = 2
+            else:
+                x = 3
+            print(x)
+        """,
+        last_write=[("x@8", "x@3"), ("x@8", "x@5"), ("x@8", "x@7")],
+        not_last_write=[("x@8", "x@1")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="elif_chain_without_else",
+        code="""
+            x = 0
+            if a:
+                x = 1
+            elif b:
+                x = 2
+            print(x)
+        """,
+        last_write=[("x@6", "x@1"), ("x@6", "x@3"), ("x@6", "x@5")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="condition_runs_before_arms",
+        code="""
+            x = 0
+            if x > 0:
+                x = 1
+            else:
+                y = x
+        """,
+        last_write=[("x@2", "x@1"), ("x@5", "x@1")],
+        not_last_write=[("x@5", "x@3")],
+        last_read=[("x@5", "x@2")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="conditional_expression",
+        code="""
+            x = 1
+            y = (x := 2) if c else x
+            print(x)
+        """,
+        last_write=[("x@2#2", "x@1"), ("x@3", "x@1"), ("x@3", "x@2#1")],
+        not_last_write=[("x@2#2", "x@2#1")],
+        computed_from=[("y@2", "c@2"), ("y@2", "x@2#2")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="short_circuit_right_operand_may_not_run",
+        code="""
+            x = 1
+            ok = c and (x := 2)
+            print(x)
+        """,
+        last_write=[("x@3", "x@1"), ("x@3", "x@2")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="match_statement",
+        code="""
+            x = 0
+            match v:
+                case 1:
+                    x = 1
+                case [a, b]:
+                    x = a + b
+            print(x)
+        """,
+        last_write=[("x@7", "x@1"), ("x@7", "x@4"), ("x@7", "x@6"), ("a@6", "a@5"), ("b@6", "b@5")],
+        exact_last_write=True,
+    ),
+    # ------------------------------------------------------------ loops
+    Case(
+        name="while_loop_carried",
+        code="""
+            x = 0
+            while x < 10:
+                y = x
+                x = y + 1
+            print(x)
+        """,
+        last_write=[("x@2", "x@1"), ("x@2", "x@4"), ("x@3", "x@1"), ("x@3", "x@4"), ("x@5", "x@1"), ("x@5", "x@4")],
+        computed_from=[("x@4", "y@4"), ("y@3", "x@3")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="for_loop_zero_iterations",
+        code="""
+            total = 0
+            for v in items:
+                total = total + v
+            print(total)
+        """,
+        last_write=[("total@3#2", "total@1"), ("total@3#2", "total@3#1"), ("v@3", "v@2"),
+                    ("total@4", "total@1"), ("total@4", "total@3#1")],
+        computed_from=[("v@2", "items@2"), ("total@3#1", "total@3#2"), ("total@3#1", "v@3")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="for_iterable_evaluated_once",
+        code="""
+            xs = [1]
+            for x in xs:
+                xs = [2]
+        """,
+        last_write=[("xs@2", "xs@1")],
+        not_last_write=[("xs@2", "xs@3")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="break_reaches_after_loop",
+        code="""
+            x = 0
+            while True:
+                x = 1
+                if c:
+                    x = 2
+                    break
+                x = 3
+            print(x)
+        """,
+        # x = 1 is always overwritten (by x = 2 before break, or by x = 3)
+        last_write=[("x@8", "x@1"), ("x@8", "x@5"), ("x@8", "x@7")],
+        not_last_write=[("x@8", "x@3")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="continue_goes_to_head",
+        code="""
+            x = 0
+            for i in r:
+                print(x)
+                if c:
+                    x = 1
+                    continue
+                x = 2
+        """,
+        last_write=[("x@3", "x@1"), ("x@3", "x@5"), ("x@3", "x@7")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="return_in_branch_does_not_reach_after",
+        code="""
+            def f(c):
+                x = 1
+                if c:
+                    x = 2
+                    return x
+                return x
+        """,
+        last_write=[("x@5", "x@4"), ("x@6", "x@2")],
+        not_last_write=[("x@6", "x@4")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="raise_ends_path",
+        code="""
+            def f(c):
+                x = 1
+                if c:
+                    x = 2
+                    raise ValueError(x)
+                return x
+        """,
+        last_write=[("x@6", "x@2")],
+        not_last_write=[("x@6", "x@4")],
+        exact_last_write=True,
+    ),
+    # ------------------------------------------------------------ exceptions
+    Case(
+        name="try_except_finally",
+        code="""
+            x = 0
+            try:
+                if c:
+                    pass
+                x = f()
+            except E as e:
+                print(x, e)
+                x = 2
+            finally:
+                print(x)
+        """,
+        last_write=[("x@7", "x@1"), ("x@7", "x@5"), ("e@7", "e@6"),
+                    ("x@10", "x@5"), ("x@10", "x@8")],
+        exact_last_write=True,
+    ),
+    # ------------------------------------------------------------ scopes, closures
+    Case(
+        name="local_shadows_global",
+        code="""
+            x = 1
+            def f():
+                x = 2
+                return x
+            print(x)
+        """,
+        last_write=[("x@4", "x@3"), ("x@5", "x@1")],
+        not_last_write=[("x@4", "x@1"), ("x@5", "x@3")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="python_scope_binding_unbound_local",
+        code="""
+            x = 1
+            def f():
+                print(x)
+                x = 2
+        """,
+        not_last_write=[("x@3", "x@1")],
+    ),
+    Case(
+        name="closure_reads_any_outer_definition",
+        code="""
+            def outer():
+                x = 1
+                def inner():
+                    return x
+                x = 2
+                return inner
+        """,
+        last_write=[("x@4", "x@2"), ("x@4", "x@5"), ("inner@6", "inner@3")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="global_statement",
+        code="""
+            x = 1
+            def f():
+                global x
+                x = 2
+                return x
+            def g():
+                return x
+        """,
+        last_write=[("x@5", "x@4"), ("x@7", "x@1"), ("x@7", "x@4")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="nonlocal_statement",
+        code="""
+            def outer():
+                n = 0
+                def inc():
+                    nonlocal n
+                    n += 1
+                inc()
+                return n
+        """,
+        last_write=[("n@5", "n@2"), ("n@7", "n@2")],
+    ),
+    Case(
+        name="class_body_hidden_from_methods",
+        code="""
+            v = 0
+            class A:
+                v = 1
+                w = v
+                def m(self):
+                    return v
+        """,
+        last_write=[("v@4", "v@3"), ("v@6", "v@1")],
+        not_last_write=[("v@6", "v@3")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="lambda_parameter_shadows",
+        code="""
+            x = 1
+            apply(lambda x: x + 1)
+            print(x)
+        """,
+        last_write=[("x@2#2", "x@2#1"), ("x@3", "x@1")],
+        not_last_write=[("x@2#2", "x@1")],
+        exact_last_write=True,
+    ),
+    # ------------------------------------------------------------ comprehensions
+    Case(
+        name="comprehension_has_own_scope",
+        code="""
+            y = 5
+            print([y * 2 for y in range(n)])
+            print(y)
+        """,
+        last_write=[("y@2#1", "y@2#2"), ("y@3", "y@1")],
+        not_last_write=[("y@2#1", "y@1"), ("y@3", "y@2#2")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="comprehension_filter",
+        code="""
+            use([v for v in items if v > 0])
+        """,
+        last_write=[("v@1#1", "v@1#2"), ("v@1#3", "v@1#2")],
+    ),
+    # ------------------------------------------------------------ assignments
+    Case(
+        name="augmented_assignment",
+        code="""
+            x = 1
+            y = 2
+            x += y
+            print(x)
+        """,
+        last_write=[("x@3", "x@1"), ("y@3", "y@2"), ("x@4", "x@3")],
+        not_last_write=[("x@4", "x@1")],
+        computed_from=[("x@3", "y@3")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="tuple_swap",
+        code="""
+            a, b = 1, 2
+            a, b = b, a
+            print(a, b)
+        """,
+        last_write=[("b@2#2", "b@1"), ("a@2#2", "a@1"), ("a@3", "a@2#1"), ("b@3", "b@2#1")],
+        not_last_write=[("a@2#2", "a@2#1"), ("b@2#2", "b@2#1")],
+        computed_from=[("a@2#1", "b@2#2"), ("b@2#1", "a@2#2")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="nested_unpacking_in_for",
+        code="""
+            for i, (k, v) in enumerate(d):
+                print(i, k, v)
+        """,
+        last_write=[("i@2", "i@1"), ("k@2", "k@1"), ("v@2", "v@1")],
+        computed_from=[("k@1", "d@1"), ("v@1", "d@1")],
+    ),
+    Case(
+        name="with_as_target",
+        code="""
+            with open(p) as fh:
+                data = fh.read()
+        """,
+        last_write=[("fh@2", "fh@1")],
+        computed_from=[("fh@1", "p@1"), ("data@2", "fh@2")],
+    ),
+    # ------------------------------------------------------------ attributes
+    Case(
+        name="attribute_reads_base_only",
+        code="""
+            obj = make()
+            attr = 1
+            y = obj.attr
+            obj.attr = y
+        """,
+        last_write=[("obj@3", "obj@1"), ("obj@4", "obj@1"), ("y@4", "y@3")],
+        not_last_write=[("attr@3", "attr@2")],
+        computed_from=[("y@3", "obj@3")],
+        not_computed_from=[("y@3", "attr@3")],
+        last_read=[("obj@4", "obj@3")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="keyword_argument_name_is_not_a_variable",
+        code="""
+            key = 1
+            f(key=key)
+        """,
+        last_write=[("key@2#2", "key@1")],
+        not_last_write=[("key@2#1", "key@1")],
+    ),
+    Case(
+        name="import_binds_name",
+        code="""
+            import os.path
+            from m import a as b
+            print(os.sep, b)
+        """,
+        last_write=[("os@3", "os@1"), ("b@3", "b@2")],
+        exact_last_write=True,
+    ),
+]
