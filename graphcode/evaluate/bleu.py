@@ -1,0 +1,199 @@
+"""BLEU as CodeXGLUE computes it for code-to-code translation, sacreBLEU, and exact match.
+
+**CodeXGLUE BLEU** (``Code-Code/code-to-code-trans/evaluator``; also the BLEU of ``calc_code_bleu`` there)
+is corpus BLEU-4 over whitespace-split tokens with add-one smoothing. For every order
+:math:`n = 1..N` (:math:`N = 4`), with :math:`h` a hypothesis and :math:`R` its references,
+
+.. math::
+
+    m_n = \\sum_h \\sum_{g \\in \\text{ngrams}_n(h)} \\min\\big(c_h(g),\\ \\max_{r \\in R} c_r(g)\\big),
+    \\qquad t_n = \\sum_h \\max(0, |h| - n + 1),
+
+    p_n = \\frac{m_n + 1}{t_n + 1} \\quad \\text{(smoothed; every order, even when } m_n > 0\\text{)},
+
+    \\text{BP} = \\begin{cases} 1 & c > r \\\\ e^{1 - r/c} & c \\le r \\end{cases}, \\qquad
+    \\text{BLEU} = 100 \\cdot \\text{BP} \\cdot \\exp\\Big(\\frac{1}{N}\\sum_{n=1}^{N} \\log p_n\\Big)
+
+where :math:`c = \\sum_h |h|` and :math:`r = \\sum_h \\min_{r \\in R} |r|` (the *shortest* reference of each
+segment). Lines are stripped before splitting. CodeXGLUE prints ``round(BLEU, 2)``. These numbers are not
+comparable with sacreBLEU's (different tokenisation, no smoothing, closest-length references).
+
+**sacreBLEU** is reported separately with its own signature, so the number can be reproduced.
+
+**Exact match** compares whitespace-normalised text: every run of whitespace (spaces, tabs, newlines) becomes one
+space and the ends are stripped, i.e. two lines match when their whitespace-split tokens are equal (the tokens
+BLEU sees). CodeXGLUE's own "Acc" only strips the ends of each line; :func:`codexglue_accuracy` reproduces it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from graphcode.errors import InputError
+
+References = Sequence[str] | Sequence[Sequence[str]]
+"""One reference per prediction, or a list of references per prediction."""
+
+
+@dataclass(frozen=True)
+class BleuScore:
+    """Corpus BLEU with the statistics it was computed from."""
+
+    score: float
+    """BLEU in [0, 100], unrounded (CodeXGLUE prints ``round(score, 2)``)."""
+    precisions: tuple[float, ...]
+    """The (smoothed) modified n-gram precisions :math:`p_1..p_N`, in [0, 1]."""
+    brevity_penalty: float
+    """BP in (0, 1]."""
+    length_ratio: float
+    """Hypothesis length over reference length, :math:`c / r`."""
+    hypothesis_length: int
+    """:math:`c`, tokens in all predictions."""
+    reference_length: int
+    """:math:`r`, tokens in the shortest reference of every segment."""
+
+
+@dataclass(frozen=True)
+class SacreBleuScore:
+    """sacreBLEU's corpus BLEU and the signature that pins its settings."""
+
+    score: float
+    """BLEU in [0, 100]."""
+    signature: str
+    """sacreBLEU's signature, e.g. ``nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0``."""
+
+
+def _ngrams(tokens: Sequence[str], max_order: int) -> Counter[tuple[str, ...]]:
+    """Counts of every n-gram of ``tokens`` for ``n = 1..max_order``."""
+    counts: Counter[tuple[str, ...]] = Counter()
+    for n in range(1, max_order + 1):
+        for i in range(len(tokens) - n + 1):
+            counts[tuple(tokens[i : i + n])] += 1
+    return counts
+
+
+def _as_reference_lists(references: References, predictions: Sequence[str]) -> list[list[str]]:
+    if len(references) != len(predictions):
+        raise InputError(
+            f"BLEU: expected as many references as predictions, found {len(references)} references and "
+            f"{len(predictions)} predictions"
+        )
+    lists = [[ref] if isinstance(ref, str) else list(ref) for ref in references]
+    for i, refs in enumerate(lists):
+        if not refs:
+            raise InputError(f"BLEU: expected at least one reference for segment {i}, found none")
+    return lists
+
+
+def corpus_bleu(
+    references: Sequence[Sequence[Sequence[str]]],
+    hypotheses: Sequence[Sequence[str]],
+    max_order: int = 4,
+    smooth: bool = True,
+) -> BleuScore:
+    """Corpus BLEU over already tokenised text, following the formulas of this module's docstring.
+
+    Args:
+        references: per segment, a list of references, each a list of tokens.
+        hypotheses: per segment, a list of tokens.
+        max_order: the largest n-gram order :math:`N` (default: 4).
+        smooth: add-one smoothing of every precision (default: True, as CodeXGLUE); without it a
+            precision of 0 makes BLEU 0.
+    """
+    if len(references) != len(hypotheses):
+        raise InputError(
+            f"BLEU: expected as many references as hypotheses, found {len(references)} and {len(hypotheses)}"
+        )
+    matches = [0] * max_order
+    possible = [0] * max_order
+    reference_length = hypothesis_length = 0
+    for refs, hyp in zip(references, hypotheses, strict=True):
+        reference_length += min(len(r) for r in refs)
+        hypothesis_length += len(hyp)
+        merged: Counter[tuple[str, ...]] = Counter()
+        for ref in refs:
+            merged |= _ngrams(ref, max_order)  # the maximum count of each n-gram over the references
+        for ngram, count in (_ngrams(hyp, max_order) & merged).items():
+            matches[len(ngram) - 1] += count
+        for n in range(1, max_order + 1):
+            possible[n - 1] += max(0, len(hyp) - n + 1)
+
+    if smooth:
+        precisions = [(m + 1.0) / (p + 1.0) for m, p in zip(matches, possible, strict=True)]
+    else:
+        precisions = [m / p if p > 0 else 0.0 for m, p in zip(matches, possible, strict=True)]
+    geo_mean = math.exp(sum(math.log(p) for p in precisions) / max_order) if min(precisions) > 0 else 0.0
+    ratio = hypothesis_length / reference_length if reference_length > 0 else 0.0
+    if ratio > 1.0:
+        bp = 1.0
+    elif ratio > 0.0:
+        bp = math.exp(1.0 - 1.0 / ratio)
+    else:  # an empty hypothesis corpus (or empty references) scores 0
+        bp = 0.0
+    return BleuScore(
+        score=100.0 * geo_mean * bp,
+        precisions=tuple(precisions),
+        brevity_penalty=bp,
+        length_ratio=ratio,
+        hypothesis_length=hypothesis_length,
+        reference_length=reference_length,
+    )
+
+
+def codexglue_bleu(references: References, predictions: Sequence[str]) -> BleuScore:
+    """CodeXGLUE's smoothed corpus BLEU-4: strip, split on whitespace, :func:`corpus_bleu`.
+
+    Args:
+        references: one reference per prediction, or a list of references per prediction.
+        predictions: one prediction per segment.
+    """
+    reference_lists = _as_reference_lists(references, predictions)
+    return corpus_bleu(
+        [[ref.strip().split() for ref in refs] for refs in reference_lists],
+        [pred.strip().split() for pred in predictions],
+    )
+
+
+def sacre_bleu(references: References, predictions: Sequence[str]) -> SacreBleuScore:
+    """sacreBLEU's corpus BLEU with its defaults (13a tokenisation, exponential smoothing)."""
+    from sacrebleu.metrics import BLEU
+
+    reference_lists = _as_reference_lists(references, predictions)
+    counts = {len(refs) for refs in reference_lists}
+    if len(counts) != 1:
+        raise InputError(
+            f"sacreBLEU: expected the same number of references for every segment, found counts {sorted(counts)}"
+        )
+    streams = [list(stream) for stream in zip(*reference_lists, strict=True)]  # sacreBLEU wants one stream per reference
+    metric = BLEU()
+    score = metric.corpus_score(list(predictions), streams)
+    return SacreBleuScore(score=score.score, signature=str(metric.get_signature()))
+
+
+def normalize_whitespace(text: str) -> str:
+    """Every run of whitespace becomes one space; the ends are stripped."""
+    return " ".join(text.split())
+
+
+def exact_match(references: References, predictions: Sequence[str]) -> float:
+    """Percentage (0-100) of predictions equal to one of their references after :func:`normalize_whitespace`."""
+    reference_lists = _as_reference_lists(references, predictions)
+    if not predictions:
+        return 0.0
+    hits = sum(
+        normalize_whitespace(pred) in {normalize_whitespace(r) for r in refs}
+        for refs, pred in zip(reference_lists, predictions, strict=True)
+    )
+    return 100.0 * hits / len(predictions)
+
+
+def codexglue_accuracy(references: References, predictions: Sequence[str]) -> float:
+    """CodeXGLUE's "Acc": percentage of predictions whose stripped text equals a stripped reference."""
+    reference_lists = _as_reference_lists(references, predictions)
+    if not predictions:
+        return 0.0
+    hits = sum(pred.strip() in {r.strip() for r in refs} for refs, pred in zip(reference_lists, predictions, strict=True))
+    return 100.0 * hits / len(predictions)

@@ -1,0 +1,252 @@
+"""Evaluation reports: compute the metrics of a run, print them as a table, write them to a folder.
+
+Two kinds of run:
+
+- :func:`score_text`: predictions against references (line-aligned text or id-matched records): exact match,
+  CodeXGLUE accuracy and BLEU, sacreBLEU, CodeBLEU and the syntax-valid rate, with per-example rows;
+- :func:`score_execution`: HumanEval-form samples run in the sandbox, with pass@k.
+
+An output folder gets ``summary.json`` and ``examples.jsonl``, each written atomically (a temporary file in
+the same folder, flushed to disk, then renamed over the destination), so an interrupted run never leaves
+half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from graphcode.evaluate.bleu import (
+    codexglue_accuracy,
+    codexglue_bleu,
+    normalize_whitespace,
+    sacre_bleu,
+)
+from graphcode.evaluate.inputs import Problem, Sample
+from graphcode.evaluate.passk import mean_pass_at_k
+from graphcode.evaluate.sandbox import Sandbox
+
+T = TypeVar("T")
+MAX_SAVED_OUTPUT = 2000
+"""Characters of a sample's output kept in ``examples.jsonl``."""
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a run found: ``summary`` (JSON-ready), one row per example, and notes for the reader."""
+
+    summary: dict[str, Any]
+    examples: list[dict[str, Any]]
+    notes: list[str] = field(default_factory=list)
+
+
+def progress(items: Iterable[T], total: int, desc: str, enabled: bool) -> Iterator[T]:
+    """A tqdm progress bar on stderr (hidden when ``enabled`` is False or stderr is not a terminal)."""
+    if not enabled:
+        yield from items
+        return
+    from tqdm import tqdm
+
+    yield from tqdm(items, total=total, desc=desc, file=sys.stderr, disable=None, leave=False)
+
+
+# --- text metrics ----------------------------------------------------------------------------------------------
+
+
+def _canonical_lang(lang: str) -> str:
+    """The language registry's canonical name (``cs`` → ``c_sharp``); raises UnknownLanguageError."""
+    from graphcode.check import check_syntax
+
+    return check_syntax("", lang).lang
+
+
+def score_text(
+    references: Sequence[str],
+    predictions: Sequence[str],
+    langs: Sequence[str | None],
+    ids: Sequence[str] | None = None,
+    show_progress: bool = True,
+) -> Report:
+    """Exact match, CodeXGLUE accuracy and BLEU, sacreBLEU; CodeBLEU and the syntax-valid rate for the examples
+    whose language is known (``langs[i]``, None when unknown), grouped by language."""
+    from graphcode.check import check_syntax
+
+    n = len(predictions)
+    canonical = {lang: _canonical_lang(lang) for lang in set(langs) if lang is not None}
+    examples: list[dict[str, Any]] = []
+    by_lang: dict[str, list[int]] = defaultdict(list)
+    for i in progress(range(n), n, "scoring", show_progress):
+        ref, pred = references[i], predictions[i]
+        lang = canonical.get(langs[i]) if langs[i] is not None else None
+        row: dict[str, Any] = {"index": i}
+        if ids is not None:
+            row["id"] = ids[i]
+        row["exact_match"] = normalize_whitespace(pred) == normalize_whitespace(ref)
+        row["bleu"] = codexglue_bleu([ref], [pred]).score
+        if lang is not None:
+            by_lang[lang].append(i)
+            report = check_syntax(pred, lang)
+            row["lang"] = lang
+            row["syntax_valid"] = report.valid
+            row["syntax_errors"] = [{"line": e.line, "column": e.column, "message": e.message} for e in report.errors]
+        examples.append(row)
+
+    bleu = codexglue_bleu(references, predictions)
+    sacre = sacre_bleu(references, predictions)
+    summary: dict[str, Any] = {
+        "mode": "text",
+        "examples": n,
+        "exact_match": 100.0 * sum(r["exact_match"] for r in examples) / n if n else 0.0,
+        "codexglue_accuracy": codexglue_accuracy(references, predictions),
+        "bleu": asdict(bleu),
+        "sacrebleu": asdict(sacre),
+        "codebleu": None,
+        "syntax_valid": None,
+    }
+    notes: list[str] = []
+    if by_lang:
+        summary["codebleu"], notes = _codebleu_by_lang(references, predictions, by_lang)
+        summary["syntax_valid"] = {
+            lang: {
+                "rate": 100.0 * sum(examples[i]["syntax_valid"] for i in indices) / len(indices),
+                "valid": sum(examples[i]["syntax_valid"] for i in indices),
+                "examples": len(indices),
+            }
+            for lang, indices in sorted(by_lang.items())
+        }
+    else:
+        notes.append("CodeBLEU and the syntax-valid rate need a language: pass --lang (or give records a lang)")
+    return Report(summary, examples, notes)
+
+
+def _codebleu_by_lang(
+    references: Sequence[str], predictions: Sequence[str], by_lang: dict[str, list[int]]
+) -> tuple[dict[str, Any], list[str]]:
+    from graphcode.evaluate.codebleu import codebleu, codebleu_languages
+
+    supported = codebleu_languages()
+    results: dict[str, Any] = {}
+    notes = []
+    for lang, indices in sorted(by_lang.items()):
+        if lang not in supported:
+            results[lang] = None
+            notes.append(f"CodeBLEU: the codebleu package has no {lang}; it supports {', '.join(supported)}")
+            continue
+        score = codebleu([references[i] for i in indices], [predictions[i] for i in indices], lang)
+        results[lang] = asdict(score)
+        if score.dataflow_degenerate:
+            notes.append(f"CodeBLEU [{lang}]: the references have no data flow; the data-flow match counts as 0")
+    return results, notes
+
+
+# --- execution -------------------------------------------------------------------------------------------------
+
+
+def score_execution(
+    problems: Sequence[Problem],
+    samples: Sequence[Sample],
+    ks: Sequence[int],
+    sandbox: Sandbox,
+    show_progress: bool = True,
+) -> Report:
+    """Run every sample in a fresh sandbox and estimate pass@k for each ``k`` no larger than every problem's
+    sample count."""
+    by_id = {p.task_id: p for p in problems}
+    examples: list[dict[str, Any]] = []
+    per_task: dict[str, list[bool]] = defaultdict(list)
+    statuses: Counter[str] = Counter()
+    isolation: list[str] = []
+    for sample in progress(samples, len(samples), "executing", show_progress):
+        problem = by_id[sample.task_id]
+        result = sandbox.run_problem(problem.prompt, sample.completion, problem.test, problem.entry_point)
+        per_task[sample.task_id].append(result.passed)
+        statuses[result.status.value] += 1
+        isolation = isolation or list(result.isolation)
+        examples.append(
+            {
+                "task_id": sample.task_id,
+                "sample_index": len(per_task[sample.task_id]) - 1,
+                "status": result.status.value,
+                "passed": result.passed,
+                "returncode": result.returncode,
+                "duration_s": round(result.duration_s, 4),
+                "output": result.output[:MAX_SAVED_OUTPUT],
+            }
+        )
+    counts = [(len(per_task[p.task_id]), sum(per_task[p.task_id])) for p in problems]
+    pass_at = mean_pass_at_k(counts, ks)
+    notes = []
+    skipped = sorted(set(ks) - {r.k for r in pass_at})
+    if skipped:
+        notes.append(
+            f"pass@k left out for k in {skipped}: expected k <= the smallest number of samples per problem "
+            f"({min(n for n, _ in counts)})"
+        )
+    summary = {
+        "mode": "execution",
+        "problems": len(problems),
+        "samples": len(samples),
+        "pass_at_k": {f"pass@{r.k}": 100.0 * r.score for r in pass_at},
+        "statuses": dict(sorted(statuses.items())),
+        "isolation": isolation,
+        "limits": asdict(sandbox.limits),
+    }
+    return Report(summary, examples, notes)
+
+
+# --- output ----------------------------------------------------------------------------------------------------
+
+
+def format_table(report: Report) -> str:
+    """The summary as a two-column table for people."""
+    s = report.summary
+    rows: list[tuple[str, str]] = []
+    if s["mode"] == "text":
+        rows.append(("examples", str(s["examples"])))
+        rows.append(("exact match (whitespace-normalised) %", f"{s['exact_match']:.2f}"))
+        rows.append(("CodeXGLUE accuracy %", f"{s['codexglue_accuracy']:.2f}"))
+        rows.append(("CodeXGLUE BLEU-4 (smoothed)", f"{s['bleu']['score']:.2f}"))
+        rows.append(("sacreBLEU", f"{s['sacrebleu']['score']:.2f}  ({s['sacrebleu']['signature']})"))
+        for lang, score in (s["codebleu"] or {}).items():
+            if score is None:
+                rows.append((f"CodeBLEU [{lang}]", "n/a"))
+                continue
+            parts = (
+                f"ngram {score['ngram_match']:.2f} · weighted {score['weighted_ngram_match']:.2f} · "
+                f"syntax {score['syntax_match']:.2f} · dataflow {score['dataflow_match']:.2f}"
+            )
+            rows.append((f"CodeBLEU [{lang}]", f"{score['codebleu']:.2f}  ({parts})"))
+        for lang, valid in (s["syntax_valid"] or {}).items():
+            rows.append((f"syntax valid [{lang}] %", f"{valid['rate']:.2f}  ({valid['valid']} of {valid['examples']})"))
+    else:
+        rows.append(("problems", str(s["problems"])))
+        rows.append(("samples", str(s["samples"])))
+        for name, value in s["pass_at_k"].items():
+            rows.append((f"{name} %", f"{value:.2f}"))
+        rows.append(("statuses", ", ".join(f"{k} {v}" for k, v in s["statuses"].items())))
+        rows.append(("sandbox", " ".join(s["isolation"]) or "-"))
+    width = max(len(name) for name, _ in rows)
+    lines = [f"{'metric':<{width}}  value", f"{'-' * width}  -----"]
+    lines += [f"{name:<{width}}  {value}" for name, value in rows]
+    lines += [f"note: {note}" for note in report.notes]
+    return "\n".join(lines)
+
+
+def write_report(report: Report, out_dir: str | Path) -> tuple[Path, Path]:
+    """Write ``summary.json`` and ``examples.jsonl`` into ``out_dir``, atomically. Returns their paths."""
+    from graphcode.io import AtomicWriter
+
+    out = Path(out_dir)
+    summary_path, examples_path = out / "summary.json", out / "examples.jsonl"
+    with AtomicWriter(examples_path) as f:
+        for row in report.examples:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    with AtomicWriter(summary_path) as f:
+        json.dump({**report.summary, "notes": report.notes}, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    return summary_path, examples_path
