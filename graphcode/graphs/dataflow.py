@@ -549,7 +549,8 @@ def _schedule(ev_kind, ev_start, ev_end, ev_scope, hoisted, regions, parts, jump
         return (((pos * 4 + 3) * big) * 8 + kind) * 2
 
     def hoist_key(e: int) -> int:
-        return normal_key(max(scopes.start[ev_scope[e]], 0), DEF)
+        # at the start of the scope, after every region that opens there, before anything else
+        return open_key(max(scopes.start[ev_scope[e]], 0), 0, 7, 1)
 
     anchors: list[tuple[int, int, int, int]] = []  # (start, end, key, scope of an assignment or -1: a loop part)
     spans = sorted({span for span, _t, _v in assigns if span is not None})

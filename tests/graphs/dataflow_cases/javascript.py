@@ -592,4 +592,13 @@ CASES: list[Case] = [
         not_last_write=[("outer@3", "outer@1"), ("outer@2#1", "outer@1")],
         exact_last_write=True,
     ),
+    Case(
+        name="hoisted_function_is_defined_before_use",
+        code="""
+            helper(2);
+            function helper(n) { return n; }
+        """,
+        last_write=[("helper@1", "helper@2"), ("n@2#2", "n@2#1")],
+        exact_last_write=True,
+    ),
 ]

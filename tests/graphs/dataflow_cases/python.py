@@ -453,4 +453,44 @@ CASES: list[Case] = [
         last_write=[("os@3", "os@1"), ("b@3", "b@2")],
         exact_last_write=True,
     ),
+    # Regressions: each of these once failed in the engine.
+    Case(
+        name="handler_sees_state_before_and_inside_try",
+        code="""
+            x = 0
+            try:
+                x = f()
+                x = g(x)
+            except ValueError:
+                print(x)
+        """,
+        last_write=[("x@6", "x@1"), ("x@6", "x@3"), ("x@6", "x@4#1")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="lambda_in_assignment_keeps_its_parameters",
+        code="""
+            f = lambda x: x + 1
+        """,
+        last_write=[("x@1#2", "x@1#1")],
+        computed_from=[("f@1", "x@1#2")],
+    ),
+    Case(
+        name="comprehension_in_assignment_keeps_its_targets",
+        code="""
+            ys = [1, 2]
+            xs = [y * 2 for y in ys]
+        """,
+        last_write=[("y@2#1", "y@2#2"), ("ys@2", "ys@1")],
+        computed_from=[("xs@2", "ys@2")],
+    ),
+    Case(
+        name="comment_mentioning_captures_changes_nothing",
+        code="""
+            a = 1  # @flow.assign @local.reference
+            b = a
+        """,
+        last_write=[("a@2", "a@1")],
+        computed_from=[("b@2", "a@2")],
+    ),
 ]
