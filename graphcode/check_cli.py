@@ -11,7 +11,7 @@ import sys
 
 from graphcode.check import check_syntax
 from graphcode.errors import GraphcodeError, InputError
-from graphcode.graphs.cli import iter_sources
+from graphcode.graphs.cli import EMPTY, iter_sources
 from graphcode.graphs.languages import get_spec, language_for_path
 from graphcode.graphs.source import DEFAULT_MAX_BYTES, read_source
 
@@ -29,6 +29,9 @@ def run(args: argparse.Namespace) -> int:
     lang = get_spec(args.lang).name if args.lang else None
     checked = invalid = unreadable = 0
     for path, err in iter_sources(args.paths, lang):
+        if err == EMPTY:
+            checked += 1  # an empty file is valid source
+            continue
         if err is not None:
             print(f"{err}", file=sys.stderr)
             unreadable += 1

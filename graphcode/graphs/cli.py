@@ -8,6 +8,7 @@ memory. Every output file is written atomically.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import multiprocessing as mp
 import os
 import sys
@@ -42,6 +43,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--collapse-chains", action="store_true", help="collapse chains of single-child nodes")
     p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES,
                    help=f"refuse files larger than this (default: {DEFAULT_MAX_BYTES})")
+    p.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                   help="skip files and folders whose name matches (repeatable), e.g. --exclude site-packages")
     p.add_argument("--summary-only", action="store_true",
                    help="build every graph and print the summary, but write no graphs")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no per-file messages")
@@ -62,6 +65,7 @@ class FileResult:
 class Summary:
     files: int = 0
     failed: int = 0
+    empty: int = 0
     nodes: int = 0
     edges: Counter = field(default_factory=Counter)
     seconds: float = 0.0
@@ -69,21 +73,37 @@ class Summary:
     def format(self) -> str:
         edges = ", ".join(f"{k}={self.edges.get(k, 0):,}" for k in EDGE_KINDS if k in self.edges)
         rate = self.files / self.seconds if self.seconds > 0 else 0.0
-        return (f"{self.files:,} files, {self.failed:,} failed, {self.nodes:,} nodes; edges: {edges or 'none'}; "
+        empty = f", {self.empty:,} empty skipped" if self.empty else ""
+        return (f"{self.files:,} files, {self.failed:,} failed{empty}, {self.nodes:,} nodes; edges: {edges or 'none'}; "
                 f"{self.seconds:.1f} s ({rate:.0f} files/s)")
 
 
-def iter_sources(paths: Iterable[str], lang: str | None) -> Iterator[tuple[str, str | None]]:
-    """Yield ``(path, error)`` for each source file under ``paths``; ``error`` when a path is unusable."""
+EMPTY = ""
+"""The ``error`` that :func:`iter_sources` gives an empty file found in a directory: skipped, not failed."""
+
+
+def iter_sources(paths: Iterable[str], lang: str | None, exclude: Iterable[str] = ()) -> Iterator[tuple[str, str | None]]:
+    """Yield ``(path, error)`` for each source file under ``paths``; ``error`` when a path is unusable,
+    :data:`EMPTY` for an empty file met in a directory (package markers such as ``__init__.py``)."""
     exts = set(get_spec(lang).extensions) if lang else set(extensions())
+    exclude = list(exclude)
+
+    def excluded(name: str) -> bool:
+        return any(fnmatch.fnmatch(name, pattern) for pattern in exclude)
+
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
             for root, dirs, files in os.walk(p, onerror=None):
-                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith(".") and not excluded(d))
                 for name in sorted(files):
-                    if Path(name).suffix.lower() in exts:
-                        yield os.path.join(root, name), None
+                    if Path(name).suffix.lower() in exts and not excluded(name):
+                        path = os.path.join(root, name)
+                        try:
+                            empty = os.path.getsize(path) == 0
+                        except OSError:
+                            empty = False
+                        yield path, (EMPTY if empty else None)
         elif p.exists():
             yield str(p), None
         else:
@@ -162,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
                                       collapse_chains=args.collapse_chains, max_bytes=args.max_bytes)
     if args.workers < 1:
         raise InputError(f"--workers: expected a whole number of at least 1, found {args.workers}")
-    sources = list(iter_sources(args.paths, lang))
+    sources = list(iter_sources(args.paths, lang, args.exclude))
     single = len(args.paths) == 1 and not Path(args.paths[0]).is_dir()
     fmt = args.format or ("json" if single else "jsonl")
     if not sources:
@@ -202,6 +222,10 @@ def run(args: argparse.Namespace) -> int:
     last_code = 0
     for _path, err in bad:
         summary.files += 1
+        if err == EMPTY:
+            summary.empty += 1
+            progress.update(1)
+            continue
         summary.failed += 1
         last_code = InputError.exit_code
         _say(progress, f"{err}", args.quiet)

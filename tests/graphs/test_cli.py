@@ -46,14 +46,25 @@ def test_directory_reports_and_skips_bad_files(tree: Path, tmp_path: Path, capsy
     assert code == 1
     assert "bad_binary.py: expected a text file, found binary data" in err
     assert "latin1.py: expected UTF-8 text" in err
-    assert "empty.py: expected source text, found an empty file" in err
-    assert "7 files, 3 failed" in err  # broken.py is a graph with errors, not a failure
+    assert "empty.py" not in err  # an empty file in a tree (a package marker) is skipped, not a failure
+    assert "7 files, 2 failed, 1 empty skipped" in err  # broken.py is a graph with errors, not a failure
     lines = out.read_text().splitlines()
     assert len(lines) == 4
     langs = sorted(json.loads(line)["lang"] for line in lines)
     assert langs == ["go", "java", "python", "python"]
     assert not any(".git" in json.loads(line)["path"] for line in lines)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".graphs")] == []  # no temporary left
+
+
+def test_exclude_patterns(tree: Path, capsys) -> None:
+    main(["graph", str(tree), "--exclude", "pkg", "--exclude", "*binary*", "--summary-only"])
+    err = capsys.readouterr().err
+    assert "2 files, 1 failed, 1 empty skipped" in err  # latin1.py fails; pkg/ and bad_binary.py are excluded
+
+
+def test_empty_file_named_explicitly_is_an_error(tree: Path, capsys) -> None:
+    assert main(["graph", str(tree / "empty.py")]) == 3
+    assert "expected source text, found an empty file" in capsys.readouterr().err
 
 
 def test_summary_counts_nodes_and_edges_by_kind(tree: Path, capsys) -> None:
