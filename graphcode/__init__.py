@@ -25,11 +25,17 @@ _LAZY = {
 }
 
 
+_SUBPACKAGES = ("graphs", "check", "data", "models", "training", "generate", "evaluate", "errors", "io")
+
+
 def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"graphcode.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'graphcode' has no attribute {name!r}")
-    import importlib
 
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
