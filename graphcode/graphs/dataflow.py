@@ -794,97 +794,110 @@ def _build_cfg(order, payloads, ev_scope, moved, scopes: _Scopes) -> _CFG:
 
 # ------------------------------------------------------------------ may-reach
 def _reach(cfg: _CFG, ev_node, ev_kind, ev_var, var_home, scopes: _Scopes):
-    """Bit-vector reaching analysis (bit e = event e is a latest write/read of its variable on some
-    path), per flow to a fixed point; then replay blocks to emit the edges."""
-    n_vars = len(var_home)
-    wmask = [0] * n_vars  # bits of the writes/definitions of each variable
-    rmask = [0] * n_vars  # bits of the reads of each variable
-    for e, (v, kind) in enumerate(zip(ev_var, ev_kind, strict=True)):
-        if kind == READ:
-            rmask[v] |= 1 << e
-        else:
-            wmask[v] |= 1 << e
+    """Bit-vector reaching analysis per flow (bit k = local event k is a latest write/read of its
+    variable on some path), iterated to a fixed point; then each block is replayed to emit edges.
 
+    Bits are numbered per flow, so a function's states are small ints. A variable owned outside the
+    flow gets one extra bit that stands for "any of its definitions elsewhere" (the flow may run at
+    any time); a write in the flow clears it like any other.
+    """
     n_blocks = len(cfg.preds)
-    gen = [0] * n_blocks
-    keep = [0] * n_blocks  # ~kill
-    for b, events in enumerate(cfg.events):
-        if not events:
-            continue
-        g = 0
-        kill = 0
-        for e in events:
-            v = ev_var[e]
-            m = rmask[v] if ev_kind[e] == READ else wmask[v]
-            g = (g & ~m) | (1 << e)
-            kill |= m
-        gen[b] = g
-        keep[b] = ~kill
-
     blocks_of: list[list[int]] = [[] for _ in cfg.entry]
     for b in range(n_blocks):
         blocks_of[cfg.flow[b]].append(b)
+    defs_of: dict[int, list[int]] = {}
+    for e, kind in enumerate(ev_kind):
+        if kind != READ:
+            defs_of.setdefault(ev_var[e], []).append(ev_node[e])
 
     # a handler may start after any event of its try body: each of them may reach it
-    extra = [0] * n_blocks
+    catch_of: dict[int, list[int]] = {}
     for h, body in cfg.catch.items():
-        m = 0
-        for b in body:
-            if cfg.flow[b] == cfg.flow[h]:
-                for e in cfg.events[b]:
-                    m |= 1 << e
-        extra[h] = m
-    in_state = [0] * n_blocks
+        catch_of[h] = [e for b in body if cfg.flow[b] == cfg.flow[h] for e in cfg.events[b]]
+
     last_write: list[tuple[int, int]] = []
     last_read: list[tuple[int, int]] = []
     for f, blocks in enumerate(blocks_of):
+        # local numbering: events of this flow, then one "outside" bit per free variable
+        local: dict[int, int] = {}
+        node_of: list[int] = []  # local bit -> graph node (or -1 - var for an outside bit)
+        wmask: dict[int, int] = {}
+        rmask: dict[int, int] = {}
+        for b in blocks:
+            for e in cfg.events[b]:
+                bit = len(node_of)
+                local[e] = bit
+                node_of.append(ev_node[e])
+                v = ev_var[e]
+                if ev_kind[e] == READ:
+                    rmask[v] = rmask.get(v, 0) | (1 << bit)
+                else:
+                    wmask[v] = wmask.get(v, 0) | (1 << bit)
         init = 0
         if f:
-            # variables owned outside this flow may hold any of their definitions when it runs
             own = cfg.owner[f]
-            seen: set[int] = set()
-            for b in blocks:
-                for e in cfg.events[b]:
-                    v = ev_var[e]
-                    if v not in seen:
-                        seen.add(v)
-                        if not scopes.within(var_home[v], own):
-                            init |= wmask[v]
-        out = {}
+            for v in set(wmask) | set(rmask):
+                if v in defs_of and not scopes.within(var_home[v], own):
+                    bit = len(node_of)
+                    node_of.append(-1 - v)
+                    wmask[v] = wmask.get(v, 0) | (1 << bit)
+                    init |= 1 << bit
+        gen: dict[int, int] = {}
+        keep: dict[int, int] = {}
+        for b in blocks:
+            g = 0
+            kill = 0
+            for e in cfg.events[b]:
+                v = ev_var[e]
+                m = rmask[v] if ev_kind[e] == READ else wmask[v]
+                g = (g & ~m) | (1 << local[e])
+                kill |= m
+            gen[b] = g
+            keep[b] = ~kill
+        extra = {h: sum(1 << local[e] for e in evs) for h, evs in catch_of.items() if cfg.flow[h] == f}
+        out: dict[int, int] = {}
+        in_state: dict[int, int] = {}
         entry = cfg.entry[f]
+        preds = cfg.preds
         changed = True
         rounds = 0
         while changed and rounds < 100:
             changed = False
             rounds += 1
             for b in blocks:
-                s = (init if b == entry else 0) | extra[b]
-                for p in cfg.preds[b]:
-                    s |= out.get(p, 0)
-                in_state[b] = s
-                o = (s & keep[b]) | gen[b] if cfg.events[b] else s
+                st = init if b == entry else 0
+                if b in extra:
+                    st |= extra[b]
+                for p in preds[b]:
+                    st |= out.get(p, 0)
+                in_state[b] = st
+                o = (st & keep[b]) | gen[b]
                 if out.get(b) != o:
                     out[b] = o
                     changed = True
         for b in blocks:
-            s = in_state[b]
+            st = in_state[b]
             for e in cfg.events[b]:
                 v = ev_var[e]
                 if ev_kind[e] == READ:
                     node = ev_node[e]
-                    x = s & wmask[v]
+                    x = st & wmask.get(v, 0)
                     while x:
                         low = x & -x
-                        last_write.append((node, ev_node[low.bit_length() - 1]))
+                        target = node_of[low.bit_length() - 1]
+                        if target >= 0:
+                            last_write.append((node, target))
+                        else:
+                            last_write.extend((node, d) for d in defs_of[-1 - target])
                         x ^= low
-                    x = s & rmask[v]
+                    x = st & rmask[v]
                     while x:
                         low = x & -x
-                        last_read.append((node, ev_node[low.bit_length() - 1]))
+                        last_read.append((node, node_of[low.bit_length() - 1]))
                         x ^= low
-                    s = (s & ~rmask[v]) | (1 << e)
+                    st = (st & ~rmask[v]) | (1 << local[e])
                 else:
-                    s = (s & ~wmask[v]) | (1 << e)
+                    st = (st & ~wmask[v]) | (1 << local[e])
     return _unique(last_write), _unique(last_read)
 
 
