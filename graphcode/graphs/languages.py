@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -25,6 +26,7 @@ import tree_sitter as ts
 from graphcode.errors import ConfigError, UnknownLanguageError
 
 _BINDINGS = ("scope", "declaration")
+_INHERITS = re.compile(r"^;+\s*inherits\s*:\s*(.+?)\s*$")
 
 
 def grammars_dir() -> Path:
@@ -66,10 +68,29 @@ class LanguageSpec:
     """An extra check by the language's own compiler, run by ``check_syntax`` (``python``)."""
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
-    def query_text(self, name: str) -> str | None:
-        """The text of ``<folder>/<name>.scm``, or None when the language has no such query."""
+    def query_text(self, name: str, _seen: tuple[str, ...] = ()) -> str | None:
+        """The text of ``<folder>/<name>.scm``, or None when the language has no such query.
+
+        A first line ``; inherits: javascript`` (nvim-treesitter's modeline; several names may be
+        comma-separated) puts those languages' queries of the same name first.
+        """
         path = self.folder / f"{name}.scm"
-        return path.read_text(encoding="utf-8") if path.is_file() else None
+        if not path.is_file():
+            return None
+        text = path.read_text(encoding="utf-8")
+        first = text.split("\n", 1)[0]
+        m = _INHERITS.match(first)
+        if not m:
+            return text
+        parts = []
+        for base in (b.strip() for b in m.group(1).split(",") if b.strip()):
+            if base in _seen or base == self.name:
+                raise ConfigError(f"{path}: expected 'inherits' without cycles, found {' -> '.join((*_seen, self.name, base))}")
+            inherited = get_spec(base).query_text(name, (*_seen, self.name))
+            if inherited is None:
+                raise ConfigError(f"{path}: inherits {base!r}, expected {base}/{name}.scm to exist, found none")
+            parts.append(inherited)
+        return "\n".join([*parts, text])
 
     @property
     def has_dataflow(self) -> bool:
