@@ -74,11 +74,11 @@ def stage_graphs(out: Path, workers: int) -> None:
     function = parse_file(source).function("basename")
     print(f"\nposixpath.basename: {function}")
     print("\n".join("    " + line for line in function.source.decode().splitlines()))
-    dot = function.to_dot()
+    dot = function.to_dot(edges={"child", "last_write", "last_read", "computed_from"})
     dot_path = atomic_write(out / "posixpath.basename.dot", dot)
     try:
         svg_path = atomic_write(out / "posixpath.basename.svg", render(dot, "svg"))
-        print(f"wrote {svg_path} (AST in grey, last_write red, last_read blue, computed_from green)")
+        print(f"wrote {svg_path} (AST in grey, last_write red, last_read blue dashed, computed_from green)")
     except GraphvizNotFoundError as err:
         print(f"wrote {dot_path}; no SVG: {err}")
 

@@ -47,6 +47,15 @@ EDGE_STYLE = {
 }
 
 
+EDGE_LEGEND = {
+    "child": "grey",
+    "next_token": "grey dotted",
+    "last_write": "red",
+    "last_read": "blue dashed",
+    "computed_from": "green",
+}
+
+
 class GraphvizNotFoundError(GraphcodeError):
     """Rendering a picture needs Graphviz's ``dot`` program."""
 
@@ -209,7 +218,7 @@ def to_dot(graph: CodeGraph, *, edges: frozenset[str] | set[str] | None = None, 
     bad = set(graph.errors) | set(graph.missing)
     lines = [
         "digraph codegraph {",
-        '  graph [rankdir=TB, fontname="Helvetica", nodesep=0.15, ranksep=0.35];',
+        '  graph [rankdir=TB, ordering=out, fontname="Helvetica", nodesep=0.15, ranksep=0.35];',
         '  node [shape=box, style="rounded,filled", fillcolor="#f5f5f5", fontname="Helvetica", fontsize=10, height=0.25];',
         '  edge [arrowsize=0.5];',
     ]
@@ -229,8 +238,8 @@ def to_dot(graph: CodeGraph, *, edges: frozenset[str] | set[str] | None = None, 
         for s, d in graph.edges[kind]:
             lines.append(f"  n{s} -> n{d} [{style}, tooltip=\"{kind}\"];")
     if kinds - {"child"}:
-        legend = " ".join(f"{k}" for k in EDGE_KINDS if k in kinds and k != "child")
-        lines.append(f'  label="{_dot_escape(graph.lang + ": " + legend)}"; fontsize=10;')
+        legend = " · ".join(f"{k} ({EDGE_LEGEND[k]})" for k in EDGE_KINDS if k in kinds)
+        lines.append(f'  label="{_dot_escape(graph.lang + " — " + legend)}"; fontsize=10;')
     lines.append("}")
     return "\n".join(lines) + "\n"
 
