@@ -1,0 +1,163 @@
+"""``graphcode generate`` end to end on tiny exported models (and a Lightning checkpoint)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from graphcode.check import check_syntax
+from graphcode.cli import main
+
+from .tiny import GPT2, T5, make_tokenizer
+
+STATUSES = {"valid", "repaired", "no_valid_candidate"}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _export(path, kind: str, graph: bool, settings: dict | None = None):
+    from graphcode.graphs.vocab import load_vocab
+    from graphcode.models import GraphCodeConfig, GraphCodeModel
+
+    tokenizer = make_tokenizer()
+    torch.manual_seed(0)
+    backbone = {**(GPT2 if kind == "gpt2" else T5), "vocab_size": len(tokenizer)}
+    gnn = {"hidden_size": 24, "num_layers": 1, "dropout": 0.0, "num_node_types": load_vocab("python").size}
+    config = GraphCodeConfig(backbone=backbone, graph=graph, gnn=gnn, fusion={"num_prefix_tokens": 2})
+    GraphCodeModel(config, tokenizer=tokenizer).save_pretrained(path)
+    if settings is not None:
+        (path / "graphcode_data.json").write_text(json.dumps(settings), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def t5_graph(tmp_path_factory):
+    settings = {"lang": "python", "target_lang": "python", "graph": True, "max_source_length": 32,
+                "max_target_length": 6, "graph_options": {"edges": ["child", "next_token"], "prune": True}}
+    return _export(tmp_path_factory.mktemp("t5") / "export", "t5", True, settings)
+
+
+@pytest.fixture(scope="module")
+def gpt2_plain(tmp_path_factory):
+    return _export(tmp_path_factory.mktemp("gpt2") / "export", "gpt2", False)
+
+
+def _records(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def _check_records(records: list[dict], rc: int) -> None:
+    for r in records:
+        assert r["status"] in STATUSES
+        if r["status"] == "no_valid_candidate":
+            assert r["chosen"] is None and r["code"] is None and r["output"] is None
+        else:
+            assert check_syntax(r["code"], r["target_lang"]).valid  # never invalid code marked valid
+            chosen = r["candidates"][r["chosen"]]
+            assert chosen["valid"] == (r["status"] == "valid")
+            assert (r["repair"] == "truncate") == (r["status"] == "repaired")
+        for c in r["candidates"]:
+            assert set(c) == {"index", "text", "score", "valid", "errors", "repair"}
+            assert c["valid"] == (not c["errors"])
+            assert all(set(e) == {"line", "column", "message"} for e in c["errors"])
+    assert rc == (1 if any(r["status"] == "no_valid_candidate" for r in records) else 0)
+
+
+def test_beam_search_on_a_graph_model(t5_graph, tmp_path):
+    out = tmp_path / "out.jsonl"
+    rc = main(["generate", "--model", str(t5_graph), "x=1\n", "def f( x):\n", "--strategy", "beam",
+               "--num-candidates", "2", "--out", str(out), "--no-progress", "--batch-size", "1"])
+    records = _records(out)
+    assert [r["id"] for r in records] == ["0", "1"]
+    assert all(r["lang"] == r["target_lang"] == "python" for r in records)  # from graphcode_data.json
+    assert all(len(r["candidates"]) == 2 for r in records)
+    assert all(len(c["text"]) <= 6 * 6 for r in records for c in r["candidates"])  # max_target_length tokens
+    _check_records(records, rc)
+
+
+def test_guided_sampled_completion_from_a_jsonl_file(gpt2_plain, tmp_path, capsys):
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text(
+        json.dumps({"id": "a", "source": "def f( x):\n", "lang": "python"}) + "\n"
+        + json.dumps({"id": "b", "prompt": "x=", "lang": "py"}) + "\n",
+        encoding="utf-8",
+    )
+    args = ["generate", "--model", str(gpt2_plain), "--prompts-file", str(prompts), "--task", "completion",
+            "--strategy", "sample", "--num-candidates", "3", "--top-k", "5", "--seed", "7", "--guided",
+            "--max-new-tokens", "6", "--no-progress"]
+    rc = main(args)
+    first = capsys.readouterr().out  # no --out: standard output
+    records = [json.loads(line) for line in first.splitlines()]
+    assert [r["id"] for r in records] == ["a", "b"] and all(r["task"] == "completion" for r in records)
+    assert all(r["checked"] == "prompt+output" for r in records)
+    for r in records:
+        if r["status"] != "no_valid_candidate":
+            assert r["code"] == r["prompt"] + r["output"]
+    _check_records(records, rc)
+    assert main(args) == rc and capsys.readouterr().out == first  # --seed makes it repeatable
+
+
+def test_a_lightning_checkpoint(tmp_path):
+    import lightning
+
+    from graphcode.data.tokenizer import TokenizerConfig
+    from graphcode.training.module import GraphCodeModule
+
+    tokenizer_dir = tmp_path / "tokenizer"
+    make_tokenizer().save_pretrained(str(tokenizer_dir))
+    module = GraphCodeModule(backbone={**T5, "vocab_size": 18}, graph=False,
+                             tokenizer=TokenizerConfig(name_or_path=str(tokenizer_dir)))
+    module.configure_model()
+    ckpt = tmp_path / "last.ckpt"
+    torch.save({"state_dict": module.state_dict(), "hyper_parameters": dict(module.hparams),
+                "pytorch-lightning_version": lightning.__version__}, ckpt)
+    out = tmp_path / "out.jsonl"
+    rc = main(["generate", "--model", str(ckpt), "--lang", "python", "x=1\n", "--out", str(out), "--no-progress",
+               "--max-new-tokens", "4"])
+    _check_records(_records(out), rc)
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "message"),
+    [
+        (["--model", "/nonexistent/model"], 7, "expected an exported model directory"),
+        (["--lang", "klingon"], 4, "klingon"),
+        (["--strategy", "greedy", "--num-candidates", "2"], 6, "expected 1 with --strategy greedy"),
+        (["--batch-size", "0"], 6, "--batch-size: expected an integer >= 1"),
+        (["--prompts-file", "/nonexistent.jsonl"], 3, "expected a prompts file, found nothing"),
+        ([], 3, "expected a language"),
+    ],
+)
+def test_errors_have_exit_codes(gpt2_plain, extra, code, message, capsys):
+    lang = [] if code in (3, 4) else ["--lang", "python"]
+    args = ["generate", "--model", str(gpt2_plain), "x", "--no-progress", *lang, *extra]
+    if "--model" in extra:
+        args = ["generate", "x", "--lang", "python", *extra]
+    assert main(args) == code
+    assert message in capsys.readouterr().err
+
+
+def test_unwritable_output_fails_before_generating(gpt2_plain, tmp_path, capsys):
+    assert main(["generate", "--model", str(gpt2_plain), "--lang", "python", "x", "--out", str(tmp_path)]) == 5
+    assert "expected a file path to write, found a directory" in capsys.readouterr().err
+
+
+def test_model_paths_that_are_not_models(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "weights.bin").write_bytes(b"x")
+    (tmp_path / "broken.ckpt").write_bytes(b"not a checkpoint")
+    for path, message in [
+        (tmp_path / "empty", "found no graphcode_config.json"),
+        (tmp_path / "weights.bin", "found a file that is not a .ckpt (.bin)"),
+        (tmp_path / "broken.ckpt", "cannot be read as a checkpoint"),
+    ]:
+        assert main(["generate", "--model", str(path), "--lang", "python", "x", "--no-progress"]) == 7
+        assert message in capsys.readouterr().err
