@@ -1,0 +1,164 @@
+"""Training-step cost of the graph, and data loading against the step, measured in one run.
+
+    .venv/bin/python benchmarks/bench_train_step.py [-c configs/tiny.yaml] [--steps 20] [--batches 50]
+
+Uses a config's data and model (default: configs/tiny.yaml; its data is mined and cached on first use,
+as ``graphcode fit`` would). Prints, without asserting:
+
+1. the time of one training step (forward, backward, optimizer step, under the config's precision) with
+   the graph and with the same backbone without it, on the same batches, and their ratio (target <= 1.25x);
+2. data loading from the cached features (collate included): batches per second, and the time to load one
+   batch as a share of a training step (data loading must not be the bottleneck);
+3. for reference, building features without the cache (parse, graph, tokenize, align), examples per second.
+
+Steps alternate between the two models so that drifts of the machine's speed hit both alike; the median
+step is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import statistics
+import sys
+import tempfile
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+import torch
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from graphcode.data.dataset import featurize  # noqa: E402
+from graphcode.models.config import FusionConfig, GNNConfig  # noqa: E402
+from graphcode.training.datamodule import GraphCodeDataModule, node_type_count  # noqa: E402
+from graphcode.training.module import GraphCodeModule  # noqa: E402
+
+
+def _section(config: dict, name: str) -> dict:
+    return dict(config.get(name) or {})
+
+
+def build(config: dict, graph: bool, tokenizer) -> GraphCodeModule:
+    model = _section(config, "model")
+    data = _section(config, "data")
+    gnn = {**_section(model, "gnn"), "num_node_types": node_type_count(data.get("lang", "python"))}
+    module = GraphCodeModule(backbone=copy.deepcopy(model["backbone"]), graph=graph, gnn=GNNConfig(**gnn),
+                             fusion=FusionConfig(**_section(model, "fusion")))
+
+    class _Trainer:  # configure_model reads the tokenizer from trainer.datamodule
+        datamodule = type("DM", (), {"tokenizer": tokenizer})()
+
+    module._trainer = _Trainer()  # type: ignore[assignment]
+    module.configure_model()
+    module._trainer = None
+    return module
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("-c", "--config", default=str(REPO / "configs" / "tiny.yaml"))
+    parser.add_argument("--steps", type=int, default=20, help="measured steps per model (default: 20)")
+    parser.add_argument("--warmup", type=int, default=3, help="unmeasured steps per model (default: 3)")
+    parser.add_argument("--batches", type=int, default=50, help="batches for the loading figures (default: 50)")
+    parser.add_argument("--fusion", default=None, help="override model.fusion.mode")
+    args = parser.parse_args(argv)
+
+    config = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
+    if args.fusion:
+        config.setdefault("model", {}).setdefault("fusion", {})["mode"] = args.fusion
+    data = _section(config, "data")
+    from graphcode.data.dataset import ParallelFiles, SplitNames
+    from graphcode.data.features import GraphSettings
+    from graphcode.data.mine import MineConfig
+    from graphcode.data.tokenizer import TokenizerConfig
+
+    typed = {"mine": MineConfig, "tokenizer": TokenizerConfig, "graph_options": GraphSettings,
+             "parallel": ParallelFiles, "splits": SplitNames}
+    for key, cls in typed.items():
+        if isinstance(data.get(key), dict):
+            data[key] = cls(**data[key])
+    precision = str(_section(config, "trainer").get("precision", "32"))
+    torch.manual_seed(0)
+
+    dm = GraphCodeDataModule(**data, backbone=config["model"]["backbone"], graph=True)
+    dm.prepare_data()
+    dm.setup("fit")
+    loader = dm.train_dataloader()
+    batches = []
+    for batch in loader:
+        batches.append(batch)
+        if len(batches) == args.warmup + args.steps:
+            break
+
+    with_graph = build(config, True, dm.tokenizer)
+    without = build(config, False, dm.tokenizer)
+    without.model.backbone.load_state_dict(with_graph.model.backbone.state_dict())  # the same backbone
+    optimizers = {m: torch.optim.AdamW(m.parameters(), lr=1e-4) for m in (with_graph, without)}
+
+    def autocast():
+        return torch.autocast("cpu", dtype=torch.bfloat16) if precision.startswith("bf16") else nullcontext()
+
+    times: dict[GraphCodeModule, list[float]] = {with_graph: [], without: []}
+
+    def step(module: GraphCodeModule, batch) -> float:
+        if module is without:
+            batch = copy.copy(batch)
+            batch.graph, batch.node_token_index = None, None
+        start = time.perf_counter()
+        with autocast():
+            loss = module.model(batch).loss
+        loss.backward()
+        optimizers[module].step()
+        optimizers[module].zero_grad(set_to_none=True)
+        return time.perf_counter() - start
+
+    with_graph.train()
+    without.train()
+    for i, batch in enumerate(batches):
+        for module in ((with_graph, without) if i % 2 == 0 else (without, with_graph)):
+            elapsed = step(module, batch)
+            if i >= args.warmup:
+                times[module].append(elapsed)
+    graph_step = statistics.median(times[with_graph])
+    plain_step = statistics.median(times[without])
+
+    # Loading from the cached features, collate included.
+    start = time.perf_counter()
+    n = 0
+    for n, _ in enumerate(dm.train_dataloader(), 1):
+        if n == args.batches:
+            break
+    load = (time.perf_counter() - start) / max(n, 1)
+
+    # Building features without the cache, for reference.
+    records = dm._records("validation")
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = dm.feature_settings()
+        start = time.perf_counter()
+        featurize(records, dm.tokenizer, settings, cache_dir=tmp, num_proc=None, desc="bench features")
+        build_rate = len(records.dataset) / (time.perf_counter() - start)
+
+    shape = batches[0].input_ids.shape
+    nodes = statistics.mean(b.graph.num_nodes for b in batches)
+    tokens = statistics.mean(int(b.attention_mask.sum()) for b in batches)
+    fusion = with_graph.model.fusion.mode
+    print(f"config            {args.config} (precision {precision}, fusion {fusion}, "
+          f"conv {with_graph.config.gnn.conv}, torch threads {torch.get_num_threads()})")
+    print(f"batch             {shape[0]} examples, mean {tokens:.0f} source tokens and {nodes:.0f} graph nodes "
+          f"per batch, {args.steps} measured steps per model")
+    print(f"step with graph   {graph_step * 1e3:8.1f} ms  (median)")
+    print(f"step without      {plain_step * 1e3:8.1f} ms  (median, same backbone, same batches)")
+    print(f"graph overhead    {graph_step / plain_step:8.2f}x  (target <= 1.25x)")
+    print(f"data loading      {load * 1e3:8.1f} ms per batch from the cache ({1 / load:.1f} batches/s) = "
+          f"{load / graph_step:.1%} of a graph step ({1 / graph_step:.1f} steps/s)")
+    print(f"feature building  {build_rate:8.1f} examples/s without the cache (parse, graph, tokenize, align; "
+          "done once, then cached)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
