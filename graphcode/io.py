@@ -53,6 +53,9 @@ class AtomicWriter:
             fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent or ".")
         except OSError as err:
             raise OutputError(f"{self.path}: expected to create a temporary file beside it, found: {err.strerror or err}") from None
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; the result should look like any written file
         self._file = os.fdopen(fd, self.mode, encoding=self.encoding)
         return self._file
 

@@ -33,3 +33,15 @@ def test_unwritable_destination(tmp_path) -> None:
         atomic_write(blocker / "out.txt", "data")
     with pytest.raises(OutputError, match="expected a file path to write, found a directory"):
         atomic_write(tmp_path, "data")
+
+
+def test_written_files_follow_the_umask(tmp_path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        path = atomic_write(tmp_path / "out.txt", "x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644

@@ -38,8 +38,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", help="language of the prompts (default: the model's graphcode_data.json)")
     p.add_argument("--target-lang", help="language of the generated code, checked by the syntax checker "
                                          "(default: the model's target language, else --lang)")
-    p.add_argument("--task", choices=("generate", "completion"), default="generate",
-                   help="generate: check the output alone; completion: check prompt + output (default: generate)")
+    p.add_argument("--task", choices=("generate", "completion"), default=None,
+                   help="generate: check the output alone; completion: check prompt + output (default: what the "
+                        "model was trained for, from its graphcode_data.json; else generate)")
     d = p.add_argument_group("decoding")
     d.add_argument("--strategy", choices=("greedy", "beam", "sample"), default="greedy", help="(default: greedy)")
     d.add_argument("--num-candidates", type=int, default=1, help="candidates per prompt (default: 1)")
@@ -127,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
 
     loaded = load_model(args.model, tokenizer=args.tokenizer, device=_device(args.device))
     settings = loaded.settings
+    if args.task is None:
+        args.task = settings.get("check") or "generate"
     prompts = _languages(prompts, args, settings)
     if args.max_new_tokens is None and settings.get("max_target_length"):
         decoding = dataclasses.replace(decoding, max_new_tokens=int(settings["max_target_length"]))

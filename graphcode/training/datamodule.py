@@ -33,6 +33,9 @@ from graphcode.data.dataset import (
 )
 from graphcode.data.features import GraphSettings
 from graphcode.data.mine import MineConfig
+
+CONTINUATION_TASKS = ("docstring-to-body", "completion")
+"""Mined tasks whose target continues the source: generated code is checked together with its prompt."""
 from graphcode.data.tokenizer import TokenizerConfig, load_or_train_tokenizer
 from graphcode.errors import ConfigError
 from graphcode.graphs.languages import get_spec
@@ -239,6 +242,8 @@ class GraphCodeDataModule(pl.LightningDataModule):
             "max_source_length": self.max_source_length,
             "max_target_length": self.max_target_length,
             "decoder_only": self.decoder_only,
+            # what generation checks: the output alone, or the prompt it continues plus the output
+            "check": "completion" if self.mine is not None and self.mine.task in CONTINUATION_TASKS else "generate",
         }
 
     def _split_name(self, split: str) -> str:

@@ -130,6 +130,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _typed(value: Any, cls: type) -> Any:
+    """A dict saved by :func:`_plain` (a checkpoint's hyper-parameters) back to its dataclass."""
+    if isinstance(value, dict):
+        try:
+            return cls(**value)
+        except TypeError as err:
+            raise ConfigError(f"{cls.__name__}: expected its fields, found {sorted(value)}: {err}") from None
+    return value
+
+
 class GraphCodeModule(pl.LightningModule):
     """Trains a GraphCodeModel: a Hugging Face backbone, optionally with a code graph.
 
@@ -160,6 +170,10 @@ class GraphCodeModule(pl.LightningModule):
         tokenizer: TokenizerConfig | None = None,
     ) -> None:
         super().__init__()
+        # load_from_checkpoint passes the saved hyper-parameters back as plain dicts
+        gnn, fusion = _typed(gnn, GNNConfig), _typed(fusion, FusionConfig)
+        optimizer, scheduler = _typed(optimizer, OptimizerConfig), _typed(scheduler, SchedulerConfig)
+        generation, tokenizer = _typed(generation, GenerationSettings), _typed(tokenizer, TokenizerConfig)
         self.config = GraphCodeConfig(backbone=copy.deepcopy(backbone), graph=graph, gnn=copy.deepcopy(gnn),
                                       fusion=copy.deepcopy(fusion))
         self.optimizer_config = optimizer

@@ -161,3 +161,17 @@ def test_model_paths_that_are_not_models(tmp_path, capsys):
     ]:
         assert main(["generate", "--model", str(path), "--lang", "python", "x", "--no-progress"]) == 7
         assert message in capsys.readouterr().err
+
+
+def test_task_defaults_to_what_the_model_was_trained_for(tmp_path_factory, tmp_path):
+    export = _export(tmp_path_factory.mktemp("continuation"), "t5", graph=False,
+                     settings={"lang": "python", "check": "completion"})
+    out = tmp_path / "out.jsonl"
+    main(["generate", "--model", str(export), "def f(x):\n", "--max-new-tokens", "4", "--out", str(out),
+          "--no-progress"])
+    (record,) = _records(out)
+    assert record["task"] == "completion" and record["checked"] == "prompt+output"
+    out2 = tmp_path / "out2.jsonl"
+    main(["generate", "--model", str(export), "def f(x):\n", "--max-new-tokens", "4", "--out", str(out2),
+          "--no-progress", "--task", "generate"])
+    assert _records(out2)[0]["task"] == "generate"

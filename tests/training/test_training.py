@@ -243,3 +243,28 @@ def test_missing_test_split_is_a_config_error(records_file, tmp_path):
     _, dm = make(records_file, tmp_path, TINY_T5, splits=SplitNames(test=None))
     with pytest.raises(ConfigError, match=r"data.splits.test: expected the name of the test split .* found null"):
         dm.setup("test")
+
+
+def test_load_from_checkpoint_restores_typed_settings(cli_checkpoint):
+    from graphcode.data.tokenizer import TokenizerConfig
+    from graphcode.models.config import GNNConfig
+    from graphcode.training.module import GraphCodeModule, OptimizerConfig
+
+    ckpt, _args, tmp = cli_checkpoint
+    # settings come back from a checkpoint (or a caller) as plain dicts
+    module = GraphCodeModule.load_from_checkpoint(str(ckpt), map_location="cpu", weights_only=False,
+                                                  tokenizer={"name_or_path": str(tmp / "export" / "tokenizer")})
+    assert isinstance(module.tokenizer_config, TokenizerConfig)
+    assert isinstance(module.optimizer_config, OptimizerConfig)
+    assert isinstance(module.config.gnn, GNNConfig)
+
+
+@pytest.mark.parametrize(("task", "check"), [("docstring-to-body", "completion"), ("completion", "completion"),
+                                             ("summarize", "generate"), (None, "generate")])
+def test_export_settings_say_what_generation_checks(tmp_path, task, check):
+    from graphcode.data.mine import MineConfig
+    from graphcode.training.datamodule import GraphCodeDataModule
+
+    mine = MineConfig(task=task) if task else None
+    dm = GraphCodeDataModule(path=str(tmp_path / "records.jsonl"), lang="python", mine=mine)
+    assert dm.export_settings()["check"] == check
