@@ -33,13 +33,13 @@ from graphcode.data.dataset import (
 )
 from graphcode.data.features import GraphSettings
 from graphcode.data.mine import MineConfig
-
-CONTINUATION_TASKS = ("docstring-to-body", "completion")
-"""Mined tasks whose target continues the source: generated code is checked together with its prompt."""
 from graphcode.data.tokenizer import TokenizerConfig, load_or_train_tokenizer
 from graphcode.errors import ConfigError
 from graphcode.graphs.languages import get_spec
 from graphcode.models.batch import GraphCodeBatch
+
+CONTINUATION_TASKS = ("docstring-to-body", "completion")
+"""Mined tasks whose target continues the source: generated code is checked together with its prompt."""
 
 Stage = Literal["train", "validation", "test"]
 _STAGE_SPLITS: dict[str, tuple[str, ...]] = {
