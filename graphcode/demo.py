@@ -6,7 +6,8 @@ Stages (each prints the command a user would type for it):
    the graphs of one package as JSONL, and draw one function's graph as SVG (DOT without Graphviz).
 2. ``train``: mine docstring→body examples from the standard library and train the default model,
    ``graphcode fit -c configs/tiny.yaml``, then load the exported model back.
-3. ``generate``: generate syntax-checked code with that model and evaluate it.
+3. ``generate``: generate syntax-checked code for prompts from the test split with that model, and
+   evaluate it (exact match, BLEU, CodeBLEU, syntax validity).
 """
 
 from __future__ import annotations
@@ -124,16 +125,43 @@ def _find_key(data, key: str):
     return None
 
 
-def stage_generate(out: Path, export: Path) -> None:
-    _banner("3. generate syntax-checked code with the trained model, then evaluate it")
-    prompts = out / "prompts.txt"
+def _data_path(config: str) -> Path | None:
+    try:
+        import yaml
+
+        data = yaml.safe_load(Path(config).read_text()) or {}
+        return Path(data["data"]["path"])
+    except Exception:
+        return None
+
+
+def stage_generate(out: Path, export: Path, config: str, count: int = 16) -> None:
+    import json
+
     from graphcode.io import atomic_write
 
-    atomic_write(prompts, 'def add(a, b):\n    """Return the sum of a and b."""\n\n'.replace("\n", "\\n") + "\n")
+    _banner("3. generate syntax-checked code with the trained model, then evaluate it")
+    records = _data_path(config)
+    if records is None or not records.is_file():
+        print(f"skipping generation: no task records at {records} (the train stage writes them)")
+        return
+    test = []
+    with open(records, encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            if row.get("split") == "test":
+                test.append({k: row[k] for k in ("id", "source", "target", "lang", "task") if k in row})
+            if len(test) >= count:
+                break
+    prompts = atomic_write(out / "test-prompts.jsonl", "".join(json.dumps(r) + "\n" for r in test))
+    print(f"{len(test)} prompts from the test split (files the model never saw): {prompts}")
     gen = out / "generations.jsonl"
-    _graphcode(["generate", "--model", str(export), "--prompts-file", str(prompts), "--lang", "python",
-                "--num-candidates", "4", "--strategy", "beam", "--out", str(gen)])
-    print(f"wrote {gen}")
+    _graphcode(["generate", "--model", str(export), "--prompts-file", str(prompts), "--strategy", "beam",
+                "--num-candidates", "4", "--max-new-tokens", "96", "--out", str(gen)])
+    first = json.loads(gen.read_text().splitlines()[0])
+    print(f"\nfirst prompt, status {first['status']!r}; the checked code:")
+    print("\n".join("    " + line for line in (first.get("code") or "(no valid candidate)").splitlines()))
+    _graphcode(["evaluate", "--data", str(prompts), "--predictions", str(gen), "--out", str(out / "evaluation")])
 
 
 def run(args: argparse.Namespace) -> int:
@@ -155,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
         if export is None or not Path(export).is_dir():
             print("\nskipping generation: no trained model (run the train stage first)")
         else:
-            stage_generate(out, Path(export))
+            stage_generate(out, Path(export), args.config)
     _banner("done")
     print(f"outputs in {out}/")
     return 0

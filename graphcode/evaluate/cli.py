@@ -84,7 +84,9 @@ def run(args: argparse.Namespace) -> int:
                 predictions = inputs.read_lines(args.predictions)
                 inputs.aligned(args.predictions, predictions, args.data, len(records), "record")
             langs = [args.lang or r.output_lang for r in records]
-            result = report.score_text([r.target for r in records], predictions, langs, ids, show_progress)
+            prefixes = [r.source if r.continues_source else "" for r in records]
+            result = report.score_text([r.target for r in records], predictions, langs, ids, show_progress,
+                                       prefixes=prefixes)
 
     print(report.format_table(result))
     if args.out:

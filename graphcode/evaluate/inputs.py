@@ -35,6 +35,10 @@ class Sample:
     line: int
 
 
+CONTINUATION_TASKS = ("docstring-to-body", "completion")
+"""Tasks whose target continues the source."""
+
+
 @dataclass(frozen=True)
 class Record:
     """A translation/generation record: ``target`` is the reference for ``source``."""
@@ -44,6 +48,13 @@ class Record:
     target: str
     lang: str | None
     target_lang: str | None
+    task: str | None = None
+    """The mined task, if the record says: for ``docstring-to-body`` and ``completion`` the target
+    continues the source, so the source and the prediction are checked for syntax together."""
+
+    @property
+    def continues_source(self) -> bool:
+        return self.task in CONTINUATION_TASKS
 
     @property
     def output_lang(self) -> str | None:
@@ -161,6 +172,7 @@ def read_records(path: str | Path, rows: Sequence[tuple[int, dict[str, Any]]] | 
             target=_field(path, n, row, "target"),
             lang=_field(path, n, row, "lang", optional=True),
             target_lang=_field(path, n, row, "target_lang", optional=True),
+            task=_field(path, n, row, "task", optional=True),
         )
         for n, row in rows
     ]
@@ -169,7 +181,11 @@ def read_records(path: str | Path, rows: Sequence[tuple[int, dict[str, Any]]] | 
 
 
 def read_predictions_by_id(path: str | Path, ids: Sequence[str]) -> list[str]:
-    """Predictions ``{"id", "prediction"}`` from JSONL, returned in the order of ``ids``; exactly one per id."""
+    """Predictions ``{"id", "prediction"}`` from JSONL, returned in the order of ``ids``; exactly one per id.
+
+    ``graphcode generate``'s own records are accepted too: their ``output`` is the prediction, and a
+    prompt with no valid candidate (``output`` null) counts as the empty prediction.
+    """
     path = Path(path)
     by_id: dict[str, str] = {}
     wanted = set(ids)
@@ -179,7 +195,10 @@ def read_predictions_by_id(path: str | Path, ids: Sequence[str]) -> list[str]:
             raise InputError(f"{path} line {number}: expected an id of the data file, found {key!r}")
         if key in by_id:
             raise InputError(f"{path} line {number}: expected one prediction per id, found a second one for {key!r}")
-        by_id[key] = _field(path, number, row, "prediction")
+        if "prediction" not in row and "output" in row and "candidates" in row:  # a graphcode generate record
+            by_id[key] = _field(path, number, row, "output", optional=True) or ""
+        else:
+            by_id[key] = _field(path, number, row, "prediction")
     missing = [key for key in ids if key not in by_id]
     if missing:
         raise InputError(

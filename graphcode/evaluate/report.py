@@ -71,9 +71,11 @@ def score_text(
     langs: Sequence[str | None],
     ids: Sequence[str] | None = None,
     show_progress: bool = True,
+    prefixes: Sequence[str] | None = None,
 ) -> Report:
     """Exact match, CodeXGLUE accuracy and BLEU, sacreBLEU; CodeBLEU and the syntax-valid rate for the examples
-    whose language is known (``langs[i]``, None when unknown), grouped by language."""
+    whose language is known (``langs[i]``, None when unknown), grouped by language. ``prefixes[i]``, when
+    given, is code the prediction continues: the syntax check reads the prefix and the prediction together."""
     from graphcode.check import check_syntax
 
     n = len(predictions)
@@ -90,7 +92,7 @@ def score_text(
         row["bleu"] = codexglue_bleu([ref], [pred]).score
         if lang is not None:
             by_lang[lang].append(i)
-            report = check_syntax(pred, lang)
+            report = check_syntax((prefixes[i] if prefixes is not None else "") + pred, lang)
             row["lang"] = lang
             row["syntax_valid"] = report.valid
             row["syntax_errors"] = [{"line": e.line, "column": e.column, "message": e.message} for e in report.errors]

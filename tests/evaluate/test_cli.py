@@ -82,6 +82,35 @@ def test_records_with_predictions_by_id(tmp_path: Path) -> None:
     assert [(r["id"], r["exact_match"]) for r in rows] == [("a", False), ("b", True)]  # data order, matched by id
 
 
+def test_generate_records_are_predictions(tmp_path: Path) -> None:
+    data = _jsonl(tmp_path / "data.jsonl", [
+        {"id": "a", "source": "def f():", "target": "return 1", "lang": "python"},
+        {"id": "b", "source": "def g():", "target": "return 2", "lang": "python"},
+    ])
+    generated = _jsonl(tmp_path / "gen.jsonl", [  # graphcode generate's output records
+        {"id": "a", "status": "valid", "output": "return 1", "candidates": [{"text": "return 1", "valid": True}]},
+        {"id": "b", "status": "no_valid_candidate", "output": None, "candidates": [{"text": "return (", "valid": False}]},
+    ])
+    out = tmp_path / "out"
+    main(["evaluate", "--data", str(data), "--predictions", str(generated), "--out", str(out), "--quiet"])
+    rows = [json.loads(line) for line in (out / "examples.jsonl").read_text().splitlines()]
+    assert [(r["id"], r["exact_match"]) for r in rows] == [("a", True), ("b", False)]
+    assert json.loads((out / "summary.json").read_text())["exact_match"] == 50.0
+
+
+def test_continuation_records_are_checked_with_their_source(tmp_path: Path) -> None:
+    body = "\n    return x + 1\n"
+    rows = [{"id": "a", "source": "def f(x):", "target": body, "lang": "python", "task": "docstring-to-body"},
+            {"id": "b", "source": "def f(x):", "target": body, "lang": "python"}]
+    data = _jsonl(tmp_path / "data.jsonl", rows)
+    preds = _jsonl(tmp_path / "preds.jsonl", [{"id": "a", "prediction": body}, {"id": "b", "prediction": body}])
+    out = tmp_path / "out"
+    main(["evaluate", "--data", str(data), "--predictions", str(preds), "--out", str(out), "--quiet"])
+    rows = [json.loads(line) for line in (out / "examples.jsonl").read_text().splitlines()]
+    # the body alone is an indentation error; after its signature it is valid
+    assert [(r["id"], r["syntax_valid"]) for r in rows] == [("a", True), ("b", False)]
+
+
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
