@@ -92,10 +92,15 @@ def score_text(
         row["bleu"] = codexglue_bleu([ref], [pred]).score
         if lang is not None:
             by_lang[lang].append(i)
-            report = check_syntax((prefixes[i] if prefixes is not None else "") + pred, lang)
             row["lang"] = lang
-            row["syntax_valid"] = report.valid
-            row["syntax_errors"] = [{"line": e.line, "column": e.column, "message": e.message} for e in report.errors]
+            if not pred.strip():  # nothing generated (no valid candidate): never counted as valid code
+                row["syntax_valid"] = False
+                row["syntax_errors"] = [{"line": 1, "column": 1, "message": "empty prediction"}]
+            else:
+                report = check_syntax((prefixes[i] if prefixes is not None else "") + pred, lang)
+                row["syntax_valid"] = report.valid
+                row["syntax_errors"] = [{"line": e.line, "column": e.column, "message": e.message}
+                                        for e in report.errors]
         examples.append(row)
 
     bleu = codexglue_bleu(references, predictions)

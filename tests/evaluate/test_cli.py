@@ -95,6 +95,8 @@ def test_generate_records_are_predictions(tmp_path: Path) -> None:
     main(["evaluate", "--data", str(data), "--predictions", str(generated), "--out", str(out), "--quiet"])
     rows = [json.loads(line) for line in (out / "examples.jsonl").read_text().splitlines()]
     assert [(r["id"], r["exact_match"]) for r in rows] == [("a", True), ("b", False)]
+    assert [r["syntax_valid"] for r in rows] == [True, False]  # no valid candidate is never valid code
+    assert rows[1]["syntax_errors"][0]["message"] == "empty prediction"
     assert json.loads((out / "summary.json").read_text())["exact_match"] == 50.0
 
 
