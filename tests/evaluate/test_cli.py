@@ -84,11 +84,11 @@ def test_records_with_predictions_by_id(tmp_path: Path) -> None:
 
 def test_generate_records_are_predictions(tmp_path: Path) -> None:
     data = _jsonl(tmp_path / "data.jsonl", [
-        {"id": "a", "source": "def f():", "target": "return 1", "lang": "python"},
-        {"id": "b", "source": "def g():", "target": "return 2", "lang": "python"},
+        {"id": "a", "source": "one", "target": "x = 1", "lang": "python"},
+        {"id": "b", "source": "two", "target": "y = 2", "lang": "python"},
     ])
     generated = _jsonl(tmp_path / "gen.jsonl", [  # graphcode generate's output records
-        {"id": "a", "status": "valid", "output": "return 1", "candidates": [{"text": "return 1", "valid": True}]},
+        {"id": "a", "status": "valid", "output": "x = 1", "candidates": [{"text": "x = 1", "valid": True}]},
         {"id": "b", "status": "no_valid_candidate", "output": None, "candidates": [{"text": "return (", "valid": False}]},
     ])
     out = tmp_path / "out"
