@@ -197,7 +197,7 @@ def parse_file(path: str | os.PathLike[str], lang: str | None = None, options: G
     """Read and parse a file; the language comes from its extension unless ``lang`` is given."""
     options = options or GraphOptions()
     name = get_spec(lang).name if lang else language_for_path(path)
-    data = read_source(path, max_bytes=options.max_bytes)
+    data = read_source(path, max_bytes=options.max_bytes, encoding_declarations=get_spec(name).source_encoding == "pep263")
     return build_graph(data, name, options, path=str(path))
 
 

@@ -66,6 +66,8 @@ class LanguageSpec:
     declaration onwards."""
     compiler_check: str | None = None
     """An extra check by the language's own compiler, run by ``check_syntax`` (``python``)."""
+    source_encoding: str | None = None
+    """``pep263``: a source file may declare another encoding in a comment on its first two lines."""
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def query_text(self, name: str, _seen: tuple[str, ...] = ()) -> str | None:
@@ -111,7 +113,7 @@ def _load_spec(folder: Path) -> LanguageSpec:
     binding = raw.get("binding", "declaration")
     if binding not in _BINDINGS:
         raise ConfigError(f"{path}: expected binding to be one of {_BINDINGS}, found {binding!r}")
-    known = {"name", "module", "function", "extensions", "aliases", "binding", "compiler_check"}
+    known = {"name", "module", "function", "extensions", "aliases", "binding", "compiler_check", "source_encoding"}
     return LanguageSpec(
         name=raw["name"],
         module=raw["module"],
@@ -121,6 +123,7 @@ def _load_spec(folder: Path) -> LanguageSpec:
         aliases=tuple(a.lower() for a in raw.get("aliases", ())),
         binding=binding,
         compiler_check=raw.get("compiler_check"),
+        source_encoding=raw.get("source_encoding"),
         extra={k: v for k, v in raw.items() if k not in known},
     )
 

@@ -255,3 +255,20 @@ def test_vocab_marks_errors_and_missing() -> None:
     g = graphcode.parse("int f() { return (1 + 2; }", "c")
     data = g.to_pyg()
     assert MISSING in data.x.tolist() or 2 in data.x.tolist()
+
+
+def test_declared_source_encoding_is_honoured(tmp_path) -> None:
+    latin = tmp_path / "latin.py"
+    latin.write_bytes("# -*- coding: latin-1 -*-\nname = 'caf\xe9'\nprint(name)\n".encode("latin-1"))
+    g = parse_file(latin)
+    assert not g.has_error
+    assert g.source.decode("utf-8").count("café") == 1  # graphs hold UTF-8
+    assert g.edges["last_write"]
+    unknown = tmp_path / "unknown.py"
+    unknown.write_bytes(b"# coding: no-such-codec\nx = '\xff'\n")
+    with pytest.raises(InputError, match=r"expected a known encoding in its coding declaration, found 'no-such-codec'"):
+        parse_file(unknown)
+    java = tmp_path / "A.java"  # only languages that declare it (Python) read declarations
+    java.write_bytes(b"// coding: latin-1\nclass A { String s = \"caf\xe9\"; }\n")
+    with pytest.raises(InputError, match="expected UTF-8 text"):
+        parse_file(java)
