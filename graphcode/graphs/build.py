@@ -135,17 +135,14 @@ def build_graph(source: bytes, lang: str, options: GraphOptions | None = None, *
     fq = flow_query(spec.name) if flow_kinds else None
     w = _walk(tree, fq.reference_kinds if fq is not None else frozenset())
     table = kind_table(spec.name)
-    names, named_table = table.names, table.named
-    n_kinds = len(names)
-    types = [names[k] if k < n_kinds else "ERROR" for k in w.kinds]
-    named = [named_table[k] if k < n_kinds else True for k in w.kinds]
+    types = list(map(table.names.__getitem__, w.kinds))
+    named = list(map(table.named.__getitem__, w.kinds))
     for i in w.missing:  # a missing node has a kind but no text; say so in its type
         types[i] = f"MISSING {types[i]}"
 
     edges: dict[str, list[tuple[int, int]]] = {}
     if "child" in options.edges:
-        par = w.parent
-        edges["child"] = [(par[i], i) for i in range(1, len(par))]
+        edges["child"] = list(zip(w.parent[1:], range(1, len(w.parent)), strict=True))
     if "next_token" in options.edges:
         lv = w.leaves
         edges["next_token"] = list(itertools.pairwise(lv))

@@ -213,12 +213,10 @@ def kind_table(lang: str) -> KindTable:
     count = language.node_kind_count
     names = [language.node_kind_for_id(i) or "" for i in range(count)]
     named = [language.node_kind_is_named(i) for i in range(count)]
-    # The ERROR kind id is 65535 (tree-sitter's builtin error symbol); pad the tables to reach it.
-    return KindTable(names=tuple(names), named=tuple(named))
-
-
-def kind_name(table: KindTable, kind: int) -> str:
-    return table.names[kind] if kind < len(table.names) else "ERROR"
+    # The ERROR kind id is 65535 (tree-sitter's builtin error symbol): pad the tables to reach it, so
+    # that every kind id indexes them directly.
+    pad = 65536 - count
+    return KindTable(names=(*names, *(["ERROR"] * pad)), named=(*named, *([True] * pad)))
 
 
 @cache
