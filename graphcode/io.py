@@ -8,12 +8,14 @@ one ``os.replace``. On error the temporary file is removed and the destination i
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from graphcode.errors import OutputError
+from graphcode.errors import InputError, OutputError
 
 
 def _check_folder(path: Path) -> None:
@@ -83,3 +85,23 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes) -> Path:
     with AtomicWriter(path, mode) as f:
         f.write(data)
     return Path(path)
+
+
+def json_objects(lines: Iterable[str], name: str,
+                 where: Callable[[int], str] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` for every non-blank line of JSONL text; each line must be a JSON object.
+
+    Errors name the line: ``name:N`` unless ``where(N)`` says otherwise.
+    """
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as err:
+            at = where(number) if where else f"{name}:{number}"
+            raise InputError(f"{at}: expected a JSON object, found invalid JSON ({err.msg} at column {err.colno})") from None
+        if not isinstance(value, dict):
+            at = where(number) if where else f"{name}:{number}"
+            raise InputError(f"{at}: expected a JSON object, found {type(value).__name__}")
+        yield number, value

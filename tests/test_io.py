@@ -45,3 +45,14 @@ def test_written_files_follow_the_umask(tmp_path) -> None:
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_json_objects_names_the_line() -> None:
+    from graphcode.errors import InputError
+    from graphcode.io import json_objects
+
+    assert list(json_objects(['{"a": 1}', "", '{"b": 2}'], "f.jsonl")) == [(1, {"a": 1}), (3, {"b": 2})]
+    with pytest.raises(InputError, match=r"f\.jsonl:2: expected a JSON object, found invalid JSON \(Expecting value at column 1\)"):
+        list(json_objects(['{"a": 1}', "oops"], "f.jsonl"))
+    with pytest.raises(InputError, match=r"f\.jsonl line 1: expected a JSON object, found list"):
+        list(json_objects(["[1]"], "f.jsonl", where=lambda n: f"f.jsonl line {n}"))

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from graphcode.errors import InputError
-from graphcode.io import AtomicWriter
+from graphcode.io import AtomicWriter, json_objects
 
 REQUIRED_FIELDS: tuple[str, ...] = ("id", "source", "target", "lang")
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
@@ -94,14 +94,8 @@ def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[TaskRecord]:
     with f:
         lineno = 0
         try:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
+            for lineno, obj in json_objects(f, str(p)):
                 where = f"{p}:{lineno}"
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise InputError(f"{where}: expected a JSON object, found invalid JSON ({err.msg})") from None
                 record = TaskRecord.from_json(obj, where)
                 if record.id in seen:
                     raise InputError(f"{where}: field 'id': expected a unique id, found {record.id!r} again")

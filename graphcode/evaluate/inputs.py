@@ -7,13 +7,13 @@ Text files are read as CodeXGLUE's evaluator reads them: UTF-8, universal newlin
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from graphcode.errors import InputError
+from graphcode.io import json_objects
 
 
 @dataclass(frozen=True)
@@ -93,17 +93,7 @@ def read_lines(path: str | Path) -> list[str]:
 def read_jsonl(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
     """``(line number, object)`` for every non-blank line of a JSONL file."""
     path = Path(path)
-    rows = []
-    for number, line in enumerate(_read_text(path).split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise InputError(f"{path} line {number}: expected a JSON object, found invalid JSON ({err.msg} at column {err.colno})") from None
-        if not isinstance(value, dict):
-            raise InputError(f"{path} line {number}: expected a JSON object, found {type(value).__name__}")
-        rows.append((number, value))
+    rows = list(json_objects(_read_text(path).split("\n"), str(path), where=lambda n: f"{path} line {n}"))
     if not rows:
         raise InputError(f"{path}: expected JSON lines, found an empty file")
     return rows

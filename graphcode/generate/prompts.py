@@ -7,13 +7,13 @@ lines skipped); prompts spanning lines need JSONL. ``-`` reads standard input.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from graphcode.errors import InputError
+from graphcode.io import json_objects
 
 
 @dataclass(frozen=True)
@@ -51,16 +51,8 @@ def _optional_str(record: dict, key: str, where: str) -> str | None:
 
 def parse_jsonl(text: str, name: str) -> list[Prompt]:
     prompts = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
+    for number, record in json_objects(text.splitlines(), name):
         where = f"{name}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise InputError(f"{where}: expected a JSON object, found invalid JSON ({err.msg})") from None
-        if not isinstance(record, dict):
-            raise InputError(f"{where}: expected a JSON object, found {type(record).__name__}")
         key = "source" if "source" in record else "prompt"
         source = record.get(key)
         if not isinstance(source, str):
