@@ -40,11 +40,7 @@ def run(args: argparse.Namespace) -> int:
             file_lang = lang or language_for_path(path)
             source = read_source(path, max_bytes=args.max_bytes, allow_empty=True,
                                  encoding_declarations=get_spec(file_lang).source_encoding == "pep263")
-        except InputError as e:
-            print(f"{e}", file=sys.stderr)
-            unreadable += 1
-            continue
-        except GraphcodeError as e:
+        except GraphcodeError as e:  # unreadable file or unknown extension: reported, skipped
             print(f"{e}", file=sys.stderr)
             unreadable += 1
             continue

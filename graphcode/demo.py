@@ -90,7 +90,7 @@ def stage_train(out: Path, config: str) -> Path | None:
     if code != 0:
         print(f"training failed with exit status {code}")
         return None
-    export = _export_dir(config)
+    export = _config_value(config, "model", "export_dir")
     if export is None or not export.is_dir():
         print(f"training finished but no exported model was found (expected {export})")
         return None
@@ -102,37 +102,15 @@ def stage_train(out: Path, config: str) -> Path | None:
     return export
 
 
-def _export_dir(config: str) -> Path | None:
-    """The export directory a config names (``model.export_dir`` or the trainer's run folder)."""
+def _config_value(config: str, section: str, key: str) -> Path | None:
+    """A path the training config names, such as ``model.export_dir`` or ``data.path``."""
     try:
         import yaml
 
-        data = yaml.safe_load(Path(config).read_text())
-    except Exception:
+        value = (yaml.safe_load(Path(config).read_text()) or {})[section][key]
+    except (OSError, KeyError, TypeError, ValueError):
         return None
-    found = _find_key(data, "export_dir")
-    return Path(found) if found else None
-
-
-def _find_key(data, key: str):
-    if isinstance(data, dict):
-        if key in data and isinstance(data[key], str):
-            return data[key]
-        for v in data.values():
-            hit = _find_key(v, key)
-            if hit:
-                return hit
-    return None
-
-
-def _data_path(config: str) -> Path | None:
-    try:
-        import yaml
-
-        data = yaml.safe_load(Path(config).read_text()) or {}
-        return Path(data["data"]["path"])
-    except Exception:
-        return None
+    return Path(value) if isinstance(value, str) else None
 
 
 def stage_generate(out: Path, export: Path, config: str, count: int = 16) -> None:
@@ -141,7 +119,7 @@ def stage_generate(out: Path, export: Path, config: str, count: int = 16) -> Non
     from graphcode.io import atomic_write
 
     _banner("3. generate syntax-checked code with the trained model, then evaluate it")
-    records = _data_path(config)
+    records = _config_value(config, "data", "path")
     if records is None or not records.is_file():
         print(f"skipping generation: no task records at {records} (the train stage writes them)")
         return
@@ -179,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
     if "train" in stages:
         export = stage_train(out, args.config)
     if "generate" in stages:
-        export = export or _export_dir(args.config)
+        export = export or _config_value(args.config, "model", "export_dir")
         if export is None or not Path(export).is_dir():
             print("\nskipping generation: no trained model (run the train stage first)")
         else:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graphcode.errors import GraphcodeError, InputError, OutputError, UnknownLanguageError
+from graphcode.errors import GraphcodeError, InputError, OutputError
 from graphcode.graphs.build import GraphOptions, parse_file
 from graphcode.graphs.codegraph import EDGE_KINDS
 from graphcode.graphs.languages import extensions, get_spec, language_for_path
@@ -228,7 +228,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         summary.failed += 1
         last_code = InputError.exit_code
-        _say(progress, f"{err}", args.quiet)
+        progress.write(f"{err}", file=sys.stderr)
         progress.update(1)
 
     sink = AtomicWriter(out_file, "wb" if fmt in ("svg", "png") else "w") if out_file is not None else None
@@ -248,7 +248,7 @@ def run(args: argparse.Namespace) -> int:
             if not res.ok:
                 summary.failed += 1
                 last_code = res.exit_code
-                _say(progress, f"{res.error}", args.quiet)
+                progress.write(f"{res.error}", file=sys.stderr)
                 continue
             summary.nodes += res.nodes
             summary.edges.update(res.edges)
@@ -289,12 +289,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _say(progress, message: str, quiet: bool) -> None:
-    if quiet and not message:
-        return
-    progress.write(message, file=sys.stderr)
-
-
 class _NoProgress:
     def update(self, n: int = 1) -> None:
         pass
@@ -314,4 +308,4 @@ def _progress(total: int, quiet: bool):
     return tqdm(total=total, unit="file", file=sys.stderr, mininterval=0.5, dynamic_ncols=True, desc="graph")
 
 
-__all__ = ["UnknownLanguageError", "add_arguments", "iter_sources", "run"]
+__all__ = ["EMPTY", "add_arguments", "iter_sources", "run"]

@@ -57,7 +57,6 @@ READ, WRITE, DEF = 0, 1, 2
 (C_DEF, C_REF, C_WRITE, C_READ, C_IGNORE, C_SCOPE, C_GLOBAL, C_NONLOCAL, C_ASSIGN, C_TARGET, C_VALUE,
  C_BRANCH, C_ARM, C_DEFAULT, C_LOOP, C_ONCE, C_LAST, C_TRY, C_HANDLER, C_FINALLY, C_DEFERRED,
  C_RETURN, C_BREAK, C_CONTINUE, C_OTHER) = range(25)
-_IDENT_CATS = (C_DEF, C_REF, C_WRITE, C_READ, C_IGNORE)
 F_DEF, F_REF, F_WRITE, F_READ, F_IGNORE = 1, 2, 4, 8, 16
 _FLAG = {C_DEF: F_DEF, C_REF: F_REF, C_WRITE: F_WRITE, C_READ: F_READ, C_IGNORE: F_IGNORE}
 
@@ -637,7 +636,7 @@ class _CFG:
 
 class _Frame:
     __slots__ = ("breakable", "entry", "exhaustive", "exits", "first_block", "flow", "handler_preds", "head",
-                 "key", "kind", "normal_exit", "saved", "spine")
+                 "key", "kind", "normal_exit", "spine")
 
     def __init__(self, kind: int, key: int, flow: int):
         self.kind, self.key, self.flow = kind, key, flow
@@ -650,7 +649,6 @@ class _Frame:
         self.first_block = 0
         self.normal_exit: list[int] = []
         self.handler_preds: list[int] | None = None
-        self.saved = None
 
 
 def _build_cfg(order, payloads, ev_scope, moved, scopes: _Scopes) -> _CFG:
