@@ -12,7 +12,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test lint bench graphviz clean
+.PHONY: demo test lint bench graphviz native clean
 
 $(VENV)/.base: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,14 @@ $(VENV)/.base: pyproject.toml constraints.txt
 	@# codebleu's own pins are broken (it wants old tree-sitter): install it without its dependencies
 	$(PIP) --no-deps codebleu==0.7.0
 	@touch $@
+
+# The C accelerator for graph building (graphcode/graphs/_native.c), compiled against the C runtime
+# of the pinned py-tree-sitter release. Optional: without a compiler graphs are built in pure Python.
+$(VENV)/.native: $(VENV)/.base graphcode/graphs/_native.c graphcode/graphs/native.py
+	$(BIN)/graphcode native build --optional
+	@touch $@
+
+native: $(VENV)/.native
 
 $(VENV)/.dev: $(VENV)/.base
 	$(PIP) -e '.[dev]'
@@ -36,17 +44,17 @@ graphviz:
 	      || echo "could not install Graphviz: the demo will write DOT instead of SVG"; \
 	  else echo "Graphviz not found: the demo will write DOT instead of SVG (see README)"; fi; }
 
-demo: $(VENV)/.base graphviz
+demo: $(VENV)/.base $(VENV)/.native graphviz
 	$(BIN)/graphcode demo
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev $(VENV)/.native
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 
-bench: $(VENV)/.base
+bench: $(VENV)/.base $(VENV)/.native
 	$(BIN)/python benchmarks/bench_graphs.py
 
 clean:

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("graphcode.generate.cli", "generate code with a trained model, checking every candidate"),
     "evaluate": ("graphcode.evaluate.cli", "score predictions: BLEU, CodeBLEU, exact match, validity, pass@k"),
     "demo": ("graphcode.demo", "the README's main job: graphs, mining, training and generation end to end"),
+    "native": ("graphcode.graphs.native", "build or inspect the C accelerator for graph building"),
 }
 LIGHTNING_COMMANDS = ("fit", "validate", "test", "predict")
 

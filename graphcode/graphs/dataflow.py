@@ -28,7 +28,8 @@ regions rather than to nodes:
    of their definitions (it may be called at any time).
 3. *May-reach.* Classic bit-vector reaching analysis: every event is one bit of a Python int, each
    block has gen/kill masks, and a worklist over each flow's blocks reaches the fixed point; replaying
-   the events from each block's entry state then emits the edges.
+   the events from each block's entry state then emits the edges. With the C accelerator built
+   (:mod:`graphcode.graphs.native`) this pass runs in C, on the same inputs, with the same result.
 
 A pattern of the exact form ``(kind) @local.reference`` (every node of that kind is a reference
 unless captured otherwise) is not run as a query: the AST walk collects those nodes anyway, which
@@ -50,6 +51,7 @@ import tree_sitter as ts
 
 from graphcode.errors import ConfigError
 from graphcode.graphs.languages import get_spec, ts_language
+from graphcode.graphs.native import native_reach
 
 # event kinds (READ sorts before a write on the same node: `x += 1` reads, then writes)
 READ, WRITE, DEF = 0, 1, 2
@@ -98,8 +100,12 @@ class FlowQuery:
     """A language's compiled data-flow query and what the engine derives from it."""
 
     query: ts.Query
+    text: str
+    """The rewritten query text that ``query`` was compiled from (the C accelerator compiles it too)."""
     captures: dict[str, tuple[int, dict[str, str | None], int]]
     """Capture name → (category, the pattern's ``#set!`` settings, group id or -1)."""
+    capture_index: dict[str, int]
+    """Capture name → its id in ``query``."""
     reference_kinds: frozenset[int]
     """Kind ids that catch-all ``(kind) @local.reference`` patterns name: the walk collects these."""
 
@@ -211,7 +217,8 @@ def flow_query(lang: str) -> FlowQuery:
             pattern = _CAPTURE.sub(lambda mm, i=i: f"@{mm.group(1)}.__p{i}", pattern)
             settings_of[i] = settings
         pieces.append(pattern)
-    query = ts.Query(language, "\n".join(pieces))
+    rewritten = "\n".join(pieces)
+    query = ts.Query(language, rewritten)
     captures: dict[str, tuple[int, dict, int]] = {}
     for k in range(query.capture_count):
         name = query.capture_name(k)
@@ -226,7 +233,8 @@ def flow_query(lang: str) -> FlowQuery:
         k for k in range(language.node_kind_count)
         if language.node_kind_is_named(k) and language.node_kind_for_id(k) in ref_names
     )
-    return FlowQuery(query=query, captures=captures, reference_kinds=kinds)
+    index = {query.capture_name(k): k for k in range(query.capture_count)}
+    return FlowQuery(query=query, text=rewritten, captures=captures, capture_index=index, reference_kinds=kinds)
 
 
 def _node_id(node: ts.Node, starts: list[int], ends: list[int], kinds: list[int]) -> int:
@@ -269,19 +277,33 @@ def _group_assignments(groups, relocate):
     return out
 
 
-def dataflow_edges(tree: ts.Tree, source: bytes, lang: str, starts: list[int], ends: list[int],
-                   kinds: list[int], references: list[int]) -> dict[str, list[tuple[int, int]]]:
+def captured_ids(tree: ts.Tree, lang: str, starts: list[int], ends: list[int],
+                 kinds: list[int]) -> dict[str, list[int]]:
+    """Run a language's data-flow query with py-tree-sitter: capture name → node ids (sorted, unique),
+    in the order of the query's capture ids (the C accelerator returns the same)."""
+    fq = flow_query(lang)
+    found: dict[str, list[int]] = {}
+    for cname, nodes in ts.QueryCursor(fq.query).captures(tree.root_node).items():
+        ids = {_node_id(node, starts, ends, kinds) for node in nodes}
+        ids.discard(-1)
+        found[cname] = sorted(ids)
+    index = fq.capture_index
+    return {name: found[name] for name in sorted(found, key=index.__getitem__)}
+
+
+def dataflow_edges(captured: dict[str, list[int]], source: bytes, lang: str, starts: list[int], ends: list[int],
+                   references: list[int]) -> dict[str, list[tuple[int, int]]]:
     """Data-flow edges of a parsed file, keyed by edge kind (see the module docstring).
 
-    ``starts``, ``ends`` and ``kinds`` are the graph's node columns; ``references`` the ids of nodes
-    whose kind is in ``flow_query(lang).reference_kinds``, in document order.
+    ``captured`` is the data-flow query's result as :func:`captured_ids` gives it; ``starts`` and
+    ``ends`` are the graph's node columns; ``references`` the ids of nodes whose kind is in
+    ``flow_query(lang).reference_kinds``, in document order.
     """
     fq = flow_query(lang)
     spec = get_spec(lang)
 
     # ------------------------------------------------------------ captures
     flags: dict[int, int] = dict.fromkeys(references, F_REF)
-    at_start = {starts[n]: n for n in references}
     def_settings: dict[int, dict] = {}
     scope_spans: dict[tuple[int, int], dict] = {}
     decls: list[tuple[int, int, bytes, int]] = []
@@ -292,22 +314,17 @@ def dataflow_edges(tree: ts.Tree, source: bytes, lang: str, starts: list[int], e
     groups: dict[int, tuple[list[tuple[int, int]], list[tuple[int, int]], list[tuple[int, int]]]] = {}
     relocate: list[tuple[int, int]] = []  # spans of @flow.assign nodes
 
-    for cname, nodes in ts.QueryCursor(fq.query).captures(tree.root_node).items():
+    for cname, ids in captured.items():
         cat, pset, group = fq.captures[cname]
         if cat <= C_IGNORE:
             flag = _FLAG[cat]
-            for node in nodes:
-                sb, eb = node.byte_range
-                n = at_start.get(sb)
-                if n is None or ends[n] != eb:
-                    n = _node_id(node, starts, ends, kinds)
-                    if n < 0:
-                        continue
-                flags[n] = flags.get(n, 0) | flag
-                if cat == C_DEF and pset:
-                    def_settings[n] = pset
+            get = flags.get
+            for n in ids:
+                flags[n] = get(n, 0) | flag
+            if cat == C_DEF and pset:
+                def_settings.update(dict.fromkeys(ids, pset))
             continue
-        spans = [node.byte_range for node in nodes]
+        spans = [(starts[n], ends[n]) for n in ids]
         if cat == C_SCOPE:
             for span in spans:
                 prev = scope_spans.get(span)
@@ -359,7 +376,13 @@ def dataflow_edges(tree: ts.Tree, source: bytes, lang: str, starts: list[int], e
     order, payloads = _schedule(ev_kind, ev_start, ev_end, ev_scope, hoisted, regions, parts, jumps, assigns,
                                 scopes, len(source))
     cfg = _build_cfg(order, payloads, ev_scope, moved, scopes)
-    last_write, last_read = _reach(cfg, ev_node, ev_kind, ev_var, var_home, scopes)
+    fast_reach = native_reach()
+    if fast_reach is not None:  # the same analysis in C
+        catch = [[h, body.start, body.stop] for h, body in cfg.catch.items()]
+        last_write, last_read = fast_reach(cfg.events, cfg.preds, cfg.flow, cfg.entry, cfg.owner, catch, ev_node, ev_kind,
+                                           ev_var, var_home, scopes.parent, scopes.depth)
+    else:
+        last_write, last_read = _reach(cfg, ev_node, ev_kind, ev_var, var_home, scopes)
     computed = _computed_from(ev_node, ev_kind, ev_start, ev_end, assigns)
     return {"last_write": last_write, "last_read": last_read, "computed_from": computed}
 
@@ -492,29 +515,50 @@ def _resolve(ev_node, ev_kind, ev_name, ev_start, ev_scope, def_settings, scopes
             decl_first[key] = first
         ev_var[e] = var(s, name)
 
+    memo: dict[tuple[int, bytes], int] = {}
+
     def lookup(name: bytes, scope: int, pos: int) -> int:
+        """The variable ``name`` means at ``pos`` in ``scope``. Memoised per (scope, name) unless a
+        declaration-bound scope made the answer depend on the position."""
+        key = (scope, name)
+        hit = memo.get(key)
+        if hit is not None:
+            return hit
         s = scope
         first = True
         fallback = -1
+        found = -1
+        depends = False
         while s >= 0:
             if not first and hidden[s]:
                 s = parent[s]
                 continue
-            if name in globals_.get(s, ()):
-                return var(0, name)
-            if name in nonlocals.get(s, ()):
+            if globals_ and name in globals_.get(s, ()):
+                found = 0
+                break
+            if nonlocals and name in nonlocals.get(s, ()):
                 s = parent[s]
                 first = False
                 continue
             at = decl_first.get((s, name))
             if at is not None:
-                if binding[s] == "scope" or at <= pos:
-                    return var(s, name)
+                if binding[s] == "scope":
+                    found = s
+                    break
+                depends = True
+                if at <= pos:
+                    found = s
+                    break
                 if fallback < 0:
                     fallback = s
             first = False
             s = parent[s]
-        return var(fallback if fallback >= 0 else 0, name)
+        if found < 0:
+            found = fallback if fallback >= 0 else 0
+        v = var(found, name)
+        if not depends:
+            memo[key] = v
+        return v
 
     for e in pending:
         ev_var[e] = lookup(ev_name[e], ev_scope[e], ev_start[e])
@@ -572,19 +616,27 @@ def _schedule(ev_kind, ev_start, ev_end, ev_scope, hoisted, regions, parts, jump
     scale = (size + 3) * 4 * big * 16  # above any single key
     keys: list[int] = []
     payloads: list[tuple] = []
+    # normal_key(pos, kind) * scale, in two multiplications
+    pos_unit, kind_unit = 4 * big * 16 * scale, 2 * scale
+    pos_base = 3 * big * 16 * scale
     if anchors:
         anchors.sort(key=lambda a: (a[0], -a[1]))
         stack: list[tuple[int, int, int, int]] = []
         k = 0
+        n_anchors = len(anchors)
+        append = keys.append
         for e in range(n_ev):
             sb, eb = ev_start[e], ev_end[e]
-            while k < len(anchors) and anchors[k][0] <= sb:
+            while k < n_anchors and anchors[k][0] <= sb:
                 while stack and stack[-1][1] <= anchors[k][0]:
                     stack.pop()
                 stack.append(anchors[k])
                 k += 1
             while stack and not (stack[-1][0] <= sb and eb <= stack[-1][1]):
                 stack.pop()
+            if not stack and not hoisted[e]:  # the common case: nothing moves this event
+                append(sb * pos_unit + pos_base + ev_kind[e] * kind_unit)
+                continue
             own = hoist_key(e) if hoisted[e] else normal_key(sb, ev_kind[e])
             key = own * scale
             relocated_write = hoisted[e]
@@ -600,7 +652,8 @@ def _schedule(ev_kind, ev_start, ev_end, ev_scope, hoisted, regions, parts, jump
                     relocated_write = True
             keys.append(key)
     else:
-        keys = [(hoist_key(e) if hoisted[e] else normal_key(ev_start[e], ev_kind[e])) * scale for e in range(n_ev)]
+        keys = [hoist_key(e) * scale if hoisted[e] else ev_start[e] * pos_unit + pos_base + ev_kind[e] * kind_unit
+                for e in range(n_ev)]
     payloads = [(K_EVENT, e) for e in range(n_ev)]
     for sb, eb, cat, pset in regions:
         prio = _REGION_PRIO[cat]
@@ -617,9 +670,7 @@ def _schedule(ev_kind, ev_start, ev_end, ev_scope, hoisted, regions, parts, jump
     for sb, eb, cat in jumps:
         keys.append(close_key(eb, sb, R_JUMP, 0) * scale)
         payloads.append((K_JUMP, cat))
-    n = len(keys)
-    keys = [k * n + i for i, k in enumerate(keys)]  # stable: ties keep creation order
-    order = sorted(range(n), key=keys.__getitem__)
+    order = sorted(range(len(keys)), key=keys.__getitem__)  # a stable sort: ties keep creation order
     return order, payloads
 
 

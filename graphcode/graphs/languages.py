@@ -183,6 +183,11 @@ def extensions() -> dict[str, str]:
 @cache
 def ts_language(lang: str) -> ts.Language:
     """The tree-sitter ``Language`` of ``lang``, loaded from its grammar wheel."""
+    return ts.Language(language_capsule(lang))
+
+
+def language_capsule(lang: str) -> object:
+    """The grammar wheel's ``language()``: a PyCapsule holding tree-sitter's ``TSLanguage *``."""
     spec = get_spec(lang)
     try:
         module = importlib.import_module(spec.module)
@@ -196,7 +201,7 @@ def ts_language(lang: str) -> ts.Language:
         raise ConfigError(
             f"{spec.folder / 'language.toml'}: expected {spec.module}.{spec.function}() to exist, found no such function"
         )
-    return ts.Language(fn())
+    return fn()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1047 @@
+/* graphcode.graphs._native: the AST walk and the data-flow query, in C.
+ *
+ * The pure-Python path (graphcode/graphs/build.py and dataflow.py) reads every tree-sitter node
+ * through py-tree-sitter: about five Python-level calls per node. This module does the same work
+ * against tree-sitter's C API and hands back plain lists, so the per-node cost leaves Python:
+ *
+ *   engine = Engine(language_capsule, names, named, query_text | None)
+ *   engine.build(source: bytes, collect: bytes) -> (types, named, starts, ends, parent, leaves,
+ *                                                   errors, missing, collected, captures)
+ *
+ * - types/named/starts/ends/parent: (N,) node columns in pre-order (node ids are positions), as
+ *   the Python walk produces them (types and named looked up by kind id in the tuples given); leaves, errors (ERROR nodes), missing (MISSING nodes) and collected
+ *   (nodes whose kind id k has collect[k] != 0) are id lists in document order.
+ * - captures: {capture id: [node id, ...]} for the query, each list sorted and without repeats,
+ *   after the text predicates #eq?, #not-eq?, #match?, #not-match?, #any-of?, #not-any-of? (and
+ *   their #any- forms) hold. Directives (#set! ...) are left to the caller.
+ *
+ * It is built against the tree-sitter runtime of the pinned py-tree-sitter release (see
+ * graphcode/graphs/native.py) and, like py-tree-sitter, gives that runtime Python's allocator
+ * (pymalloc is faster for the parser's many small blocks) and parses holding the GIL. An Engine
+ * keeps one parser; calls on it are serialised by the GIL.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <regex.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <tree_sitter/api.h>
+
+#define ERROR_SYMBOL ((TSSymbol)65535)
+#ifndef GRAPHCODE_NATIVE_ABI /* set by graphcode/graphs/native.py, which checks both at import */
+#define GRAPHCODE_NATIVE_ABI 0
+#endif
+#ifndef GRAPHCODE_TREE_SITTER_VERSION
+#define GRAPHCODE_TREE_SITTER_VERSION "unknown"
+#endif
+
+static int cmp_pair(const void *a, const void *b);
+
+/* ------------------------------------------------------------------ growable int arrays */
+typedef struct {
+    int32_t *data;
+    size_t len, cap;
+} IntVec;
+
+static int vec_push(IntVec *v, int32_t x) {
+    if (v->len == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 256;
+        int32_t *data = realloc(v->data, cap * sizeof(int32_t));
+        if (!data) return -1;
+        v->data = data;
+        v->cap = cap;
+    }
+    v->data[v->len++] = x;
+    return 0;
+}
+
+/* Python ints for 0..n-1, each made once: node ids and byte offsets recur across columns and edges,
+ * and sharing them saves most of the objects a graph would otherwise allocate and free. */
+typedef struct {
+    PyObject **objs;
+    size_t n;
+} IntCache;
+
+static int cache_init(IntCache *c, size_t n) {
+    c->n = n;
+    c->objs = calloc(n ? n : 1, sizeof(PyObject *));
+    return c->objs ? 0 : -1;
+}
+
+static void cache_free(IntCache *c) {
+    if (!c->objs) return;
+    for (size_t i = 0; i < c->n; i++) Py_XDECREF(c->objs[i]);
+    free(c->objs);
+    c->objs = NULL;
+}
+
+/* a new reference to the int x */
+static PyObject *cache_get(IntCache *c, int32_t x) {
+    if (x < 0 || (size_t)x >= c->n) return PyLong_FromLong(x);
+    PyObject *o = c->objs[x];
+    if (!o) {
+        o = c->objs[x] = PyLong_FromLong(x);
+        if (!o) return NULL;
+    }
+    Py_INCREF(o);
+    return o;
+}
+
+static PyObject *vec_to_list(const int32_t *data, size_t len, IntCache *cache) {
+    PyObject *list = PyList_New((Py_ssize_t)len);
+    if (!list) return NULL;
+    for (size_t i = 0; i < len; i++) {
+        PyObject *x = cache_get(cache, data[i]);
+        if (!x) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, x);
+    }
+    return list;
+}
+
+/* [(a[i], b[i]) ...] (b NULL: b[i] = b_first + i) as tuples of two ints. Like CPython's own collector
+ * would on its first pass, they are untracked at once: tuples of ints cannot be in a cycle, and a
+ * graph has thousands. */
+static PyObject *pair_list(const int32_t *a, const int32_t *b, int32_t b_first, size_t n, IntCache *cache) {
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    if (!list) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        PyObject *x = cache_get(cache, a[i]), *y = cache_get(cache, b ? b[i] : b_first + (int32_t)i);
+        PyObject *t = (x && y) ? PyTuple_New(2) : NULL;
+        if (!t) {
+            Py_XDECREF(x);
+            Py_XDECREF(y);
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, 0, x);
+        PyTuple_SET_ITEM(t, 1, y);
+        PyObject_GC_UnTrack(t);
+        PyList_SET_ITEM(list, (Py_ssize_t)i, t);
+    }
+    return list;
+}
+
+/* table[kinds[i]] for each node: the type names (or named flags) column, sharing the table's objects */
+static PyObject *lookup_list(PyObject *table, const IntVec *kinds) {
+    PyObject *list = PyList_New((Py_ssize_t)kinds->len);
+    if (!list) return NULL;
+    for (size_t i = 0; i < kinds->len; i++) {
+        PyObject *x = PyTuple_GET_ITEM(table, (uint16_t)kinds->data[i]);
+        Py_INCREF(x);
+        PyList_SET_ITEM(list, (Py_ssize_t)i, x);
+    }
+    return list;
+}
+
+/* ------------------------------------------------------------------ text predicates */
+enum { P_EQ, P_MATCH, P_ANY_OF };
+
+typedef struct {
+    int op;
+    bool positive;     /* #eq? vs #not-eq? */
+    bool any;          /* #any-eq?: one node of a quantified capture suffices */
+    uint32_t capture;  /* the captured node(s) tested */
+    bool other_is_capture;
+    uint32_t other;    /* #eq? @a @b */
+    const char *str;   /* #eq? @a "text" (owned by the query) */
+    uint32_t str_len;
+    regex_t re;
+    bool has_re;
+    const char **values; /* #any-of? @a "x" "y" ... */
+    uint32_t *value_lens;
+    uint32_t n_values;
+} Predicate;
+
+typedef struct {
+    Predicate *preds;
+    uint32_t n;
+} PatternPredicates;
+
+typedef struct {
+    PyObject_HEAD
+    const TSLanguage *language;
+    PyObject *capsule; /* keeps the grammar's language alive */
+    TSParser *parser;
+    PyObject *names;   /* tuple: type name by kind id */
+    PyObject *named;   /* tuple: bool by kind id */
+    TSQuery *query;
+    PatternPredicates *patterns;
+    uint32_t pattern_count;
+} Engine;
+
+static void free_patterns(Engine *self) {
+    if (!self->patterns) return;
+    for (uint32_t p = 0; p < self->pattern_count; p++) {
+        PatternPredicates *pp = &self->patterns[p];
+        for (uint32_t k = 0; k < pp->n; k++) {
+            if (pp->preds[k].has_re) regfree(&pp->preds[k].re);
+            free(pp->preds[k].values);
+            free(pp->preds[k].value_lens);
+        }
+        free(pp->preds);
+    }
+    free(self->patterns);
+    self->patterns = NULL;
+}
+
+/* Read one pattern's predicates; a predicate graphcode cannot evaluate is a ValueError. */
+static int compile_predicates(Engine *self, uint32_t pattern) {
+    uint32_t n_steps;
+    const TSQueryPredicateStep *steps = ts_query_predicates_for_pattern(self->query, pattern, &n_steps);
+    PatternPredicates *pp = &self->patterns[pattern];
+    uint32_t i = 0;
+    while (i < n_steps) {
+        uint32_t j = i;
+        while (j < n_steps && steps[j].type != TSQueryPredicateStepTypeDone) j++;
+        /* steps[i..j) is one predicate: a name, then arguments */
+        uint32_t name_len;
+        const char *name = ts_query_string_value_for_id(self->query, steps[i].value_id, &name_len);
+        if (name_len > 0 && name[name_len - 1] == '!') { /* a directive such as #set! */
+            i = j + 1;
+            continue;
+        }
+        Predicate pr;
+        memset(&pr, 0, sizeof pr);
+        const char *base = name;
+        size_t base_len = name_len;
+        pr.positive = true;
+        /* #any-not-eq?: any- first (but #any-of? is a name of its own), then not- */
+        if (base_len > 4 && strncmp(base, "any-", 4) == 0 && !(base_len == 7 && strncmp(base, "any-of?", 7) == 0)) {
+            pr.any = true;
+            base += 4;
+            base_len -= 4;
+        }
+        if (base_len > 4 && strncmp(base, "not-", 4) == 0) {
+            pr.positive = false;
+            base += 4;
+            base_len -= 4;
+        }
+        uint32_t n_args = j - i - 1;
+        const TSQueryPredicateStep *args = steps + i + 1;
+        if (base_len == 3 && strncmp(base, "eq?", 3) == 0) {
+            pr.op = P_EQ;
+            if (n_args != 2 || args[0].type != TSQueryPredicateStepTypeCapture) goto bad;
+            pr.capture = args[0].value_id;
+            if (args[1].type == TSQueryPredicateStepTypeCapture) {
+                pr.other_is_capture = true;
+                pr.other = args[1].value_id;
+            } else {
+                pr.str = ts_query_string_value_for_id(self->query, args[1].value_id, &pr.str_len);
+            }
+        } else if (base_len == 6 && strncmp(base, "match?", 6) == 0) {
+            pr.op = P_MATCH;
+            if (n_args != 2 || args[0].type != TSQueryPredicateStepTypeCapture
+                || args[1].type != TSQueryPredicateStepTypeString) goto bad;
+            pr.capture = args[0].value_id;
+            uint32_t len;
+            const char *pattern_text = ts_query_string_value_for_id(self->query, args[1].value_id, &len);
+            char *z = malloc(len + 1);
+            if (!z) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            memcpy(z, pattern_text, len);
+            z[len] = 0;
+            int rc = regcomp(&pr.re, z, REG_EXTENDED | REG_NOSUB);
+            if (rc != 0) {
+                PyErr_Format(PyExc_ValueError, "pattern %u: expected a POSIX extended regular expression in #match?, "
+                             "found \"%s\"", pattern, z);
+                free(z);
+                return -1;
+            }
+            free(z);
+            pr.has_re = true;
+        } else if (base_len == 7 && strncmp(base, "any-of?", 7) == 0) {
+            pr.op = P_ANY_OF;
+            if (n_args < 1 || args[0].type != TSQueryPredicateStepTypeCapture) goto bad;
+            pr.capture = args[0].value_id;
+            pr.n_values = n_args - 1;
+            pr.values = calloc(pr.n_values + 1, sizeof(char *));
+            pr.value_lens = calloc(pr.n_values + 1, sizeof(uint32_t));
+            if (!pr.values || !pr.value_lens) {
+                free(pr.values);
+                free(pr.value_lens);
+                PyErr_NoMemory();
+                return -1;
+            }
+            for (uint32_t a = 0; a < pr.n_values; a++) {
+                if (args[a + 1].type != TSQueryPredicateStepTypeString) {
+                    free(pr.values);
+                    free(pr.value_lens);
+                    goto bad;
+                }
+                pr.values[a] = ts_query_string_value_for_id(self->query, args[a + 1].value_id, &pr.value_lens[a]);
+            }
+        } else {
+            goto bad;
+        }
+        Predicate *grown = realloc(pp->preds, (pp->n + 1) * sizeof(Predicate));
+        if (!grown) {
+            if (pr.has_re) regfree(&pr.re);
+            free(pr.values);
+            free(pr.value_lens);
+            PyErr_NoMemory();
+            return -1;
+        }
+        pp->preds = grown;
+        pp->preds[pp->n++] = pr;
+        i = j + 1;
+        continue;
+    bad:
+        {
+            PyObject *found = PyUnicode_DecodeUTF8(name, name_len, "replace");
+            if (found) {
+                PyErr_Format(PyExc_ValueError,
+                             "pattern %u: expected a predicate graphcode evaluates in C (#eq?, #match?, #any-of? and "
+                             "their not-/any- forms, with a capture first), found #%U with %u arguments",
+                             pattern, found, n_args);
+                Py_DECREF(found);
+            }
+        }
+        return -1;
+    }
+    return 0;
+}
+
+static bool text_equals(const char *src, TSNode node, const char *s, uint32_t len) {
+    uint32_t a = ts_node_start_byte(node), b = ts_node_end_byte(node);
+    return b - a == len && memcmp(src + a, s, len) == 0;
+}
+
+/* Does one node satisfy the predicate (before negation)? */
+static bool node_holds(const Predicate *pr, const char *src, TSNode node, const TSQueryMatch *m, char **buf,
+                       size_t *buf_cap) {
+    if (pr->op == P_EQ) {
+        if (!pr->other_is_capture) return text_equals(src, node, pr->str, pr->str_len);
+        for (uint16_t k = 0; k < m->capture_count; k++) {
+            if (m->captures[k].index == pr->other) {
+                TSNode o = m->captures[k].node;
+                uint32_t a = ts_node_start_byte(o), b = ts_node_end_byte(o);
+                return text_equals(src, node, src + a, b - a);
+            }
+        }
+        return false;
+    }
+    if (pr->op == P_ANY_OF) {
+        for (uint32_t a = 0; a < pr->n_values; a++)
+            if (text_equals(src, node, pr->values[a], pr->value_lens[a])) return true;
+        return false;
+    }
+    /* P_MATCH: regexec wants a NUL-terminated string */
+    uint32_t a = ts_node_start_byte(node), b = ts_node_end_byte(node);
+    size_t len = b - a;
+    if (len + 1 > *buf_cap) {
+        char *grown = realloc(*buf, len + 1);
+        if (!grown) return false;
+        *buf = grown;
+        *buf_cap = len + 1;
+    }
+    memcpy(*buf, src + a, len);
+    (*buf)[len] = 0;
+    return regexec(&pr->re, *buf, 0, NULL, 0) == 0;
+}
+
+static bool match_holds(const Engine *self, const TSQueryMatch *m, const char *src, char **buf, size_t *buf_cap) {
+    const PatternPredicates *pp = &self->patterns[m->pattern_index];
+    for (uint32_t k = 0; k < pp->n; k++) {
+        const Predicate *pr = &pp->preds[k];
+        bool seen = false, any_ok = false, all_ok = true;
+        for (uint16_t c = 0; c < m->capture_count; c++) {
+            if (m->captures[c].index != pr->capture) continue;
+            seen = true;
+            bool ok = node_holds(pr, src, m->captures[c].node, m, buf, buf_cap) == pr->positive;
+            any_ok = any_ok || ok;
+            all_ok = all_ok && ok;
+        }
+        if (seen && !(pr->any ? any_ok : all_ok)) return false;
+    }
+    return true;
+}
+
+
+/* ------------------------------------------------------------------ may-reach (dataflow._reach in C) */
+/* A list of ints as an int32 array (malloc'd); -1 and an exception if it is not one. */
+static int32_t *int_array(PyObject *list, Py_ssize_t *n_out) {
+    if (!PyList_Check(list)) {
+        PyErr_Format(PyExc_TypeError, "expected a list of ints, found %s", Py_TYPE(list)->tp_name);
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    int32_t *out = malloc((n ? n : 1) * sizeof(int32_t));
+    if (!out) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        long x = PyLong_AsLong(PyList_GET_ITEM(list, i));
+        if (x == -1 && PyErr_Occurred()) {
+            free(out);
+            return NULL;
+        }
+        out[i] = (int32_t)x;
+    }
+    *n_out = n;
+    return out;
+}
+
+/* A list of lists of ints, flattened: items of row r are flat[start[r]:start[r + 1]]. */
+typedef struct {
+    int32_t *flat, *start;
+    Py_ssize_t rows;
+} Rows;
+
+static int rows_read(PyObject *list, Rows *r) {
+    if (!PyList_Check(list)) {
+        PyErr_Format(PyExc_TypeError, "expected a list of lists, found %s", Py_TYPE(list)->tp_name);
+        return -1;
+    }
+    Py_ssize_t rows = PyList_GET_SIZE(list), total = 0;
+    for (Py_ssize_t i = 0; i < rows; i++) {
+        PyObject *row = PyList_GET_ITEM(list, i);
+        if (!PyList_Check(row)) {
+            PyErr_Format(PyExc_TypeError, "expected a list of lists, found a %s inside", Py_TYPE(row)->tp_name);
+            return -1;
+        }
+        total += PyList_GET_SIZE(row);
+    }
+    r->flat = malloc((total ? total : 1) * sizeof(int32_t));
+    r->start = malloc((rows + 1) * sizeof(int32_t));
+    r->rows = rows;
+    if (!r->flat || !r->start) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t k = 0;
+    for (Py_ssize_t i = 0; i < rows; i++) {
+        PyObject *row = PyList_GET_ITEM(list, i);
+        r->start[i] = (int32_t)k;
+        for (Py_ssize_t j = 0; j < PyList_GET_SIZE(row); j++) {
+            long x = PyLong_AsLong(PyList_GET_ITEM(row, j));
+            if (x == -1 && PyErr_Occurred()) return -1;
+            r->flat[k++] = (int32_t)x;
+        }
+    }
+    r->start[rows] = (int32_t)k;
+    return 0;
+}
+
+static int emit(IntVec *src, IntVec *dst, int32_t a, int32_t b) {
+    if (a == b) return 0; /* no self edges */
+    return vec_push(src, a) || vec_push(dst, b) ? -1 : 0;
+}
+
+/* sorted unique (src, dst) pairs as a list of untracked tuples */
+static PyObject *unique_pairs(IntVec *src, IntVec *dst) {
+    size_t n = src->len;
+    int64_t *pairs = malloc((n ? n : 1) * sizeof(int64_t));
+    if (!pairs) return PyErr_NoMemory();
+    for (size_t k = 0; k < n; k++) pairs[k] = ((int64_t)src->data[k] << 32) | (uint32_t)dst->data[k];
+    qsort(pairs, n, sizeof(int64_t), cmp_pair);
+    size_t u = 0;
+    for (size_t k = 0; k < n; k++)
+        if (k == 0 || pairs[k] != pairs[k - 1]) {
+            src->data[u] = (int32_t)(pairs[k] >> 32);
+            dst->data[u] = (int32_t)(pairs[k] & 0xffffffff);
+            u++;
+        }
+    free(pairs);
+    int32_t top = 0;
+    for (size_t k = 0; k < u; k++) {
+        if (src->data[k] > top) top = src->data[k];
+        if (dst->data[k] > top) top = dst->data[k];
+    }
+    IntCache cache;
+    if (cache_init(&cache, u ? (size_t)top + 1 : 0) < 0) return PyErr_NoMemory();
+    PyObject *list = pair_list(src->data, dst->data, 0, u, &cache);
+    cache_free(&cache);
+    return list;
+}
+
+static bool scope_within(const int32_t *parent, const int32_t *depth, int32_t s, int32_t owner) {
+    int32_t d = depth[owner];
+    while (s >= 0 && depth[s] > d) s = parent[s];
+    return s == owner;
+}
+
+typedef uint64_t word;
+#define WBITS 64
+
+/* reach(events, preds, flow, entry, owner, catch, ev_node, ev_kind, ev_var, var_home, scope_parent,
+ *       scope_depth) -> (last_write, last_read): the bit-vector analysis of dataflow._reach, same
+ * arguments (catch as [(handler block, first body block, end), ...]) and same result. */
+static PyObject *native_reach(PyObject *Py_UNUSED(module), PyObject *args) {
+    PyObject *o_events, *o_preds, *o_flow, *o_entry, *o_owner, *o_catch, *o_node, *o_kind, *o_var, *o_home, *o_sp, *o_sd;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOO", &o_events, &o_preds, &o_flow, &o_entry, &o_owner, &o_catch, &o_node,
+                          &o_kind, &o_var, &o_home, &o_sp, &o_sd)) return NULL;
+    PyObject *result = NULL;
+    Rows events = {0}, preds = {0};
+    int32_t *flow = NULL, *entry = NULL, *owner = NULL, *node = NULL, *kind = NULL, *var = NULL, *home = NULL, *sp = NULL,
+            *sd = NULL, *catch = NULL;
+    int32_t *blocks = NULL, *local_block = NULL, *bit_of = NULL, *node_of = NULL, *var_local = NULL, *vars = NULL;
+    int32_t *def_start = NULL, *def_node = NULL, *handler_of = NULL;
+    word *mem = NULL;
+    IntVec w_src = {0}, w_dst = {0}, r_src = {0}, r_dst = {0};
+    Py_ssize_t n_blocks, n_flows, n_owner, n_ev, n_kind, n_var, n_vars, n_sp, n_sd, n_catch = 0;
+    if (rows_read(o_events, &events) < 0 || rows_read(o_preds, &preds) < 0) goto out;
+    if (!(flow = int_array(o_flow, &n_blocks)) || !(entry = int_array(o_entry, &n_flows))
+        || !(owner = int_array(o_owner, &n_owner)) || !(node = int_array(o_node, &n_ev))
+        || !(kind = int_array(o_kind, &n_kind)) || !(var = int_array(o_var, &n_var))
+        || !(home = int_array(o_home, &n_vars)) || !(sp = int_array(o_sp, &n_sp)) || !(sd = int_array(o_sd, &n_sd)))
+        goto out;
+    if (events.rows != n_blocks || preds.rows != n_blocks || n_owner != n_flows || n_kind != n_ev || n_var != n_ev
+        || n_sp != n_sd) {
+        PyErr_SetString(PyExc_ValueError, "reach: expected columns of matching lengths, found a mismatch");
+        goto out;
+    }
+    {
+        Rows catch_rows = {0};
+        if (rows_read(o_catch, &catch_rows) < 0) {
+            free(catch_rows.flat);
+            free(catch_rows.start);
+            goto out;
+        }
+        n_catch = catch_rows.rows;
+        catch = catch_rows.flat; /* (handler, first, end) triples */
+        free(catch_rows.start);
+    }
+    /* definitions (writes) of each variable, in event order */
+    def_start = calloc(n_vars + 1, sizeof(int32_t));
+    def_node = malloc((n_ev ? n_ev : 1) * sizeof(int32_t));
+    blocks = malloc((n_blocks ? n_blocks : 1) * sizeof(int32_t));
+    local_block = malloc((n_blocks ? n_blocks : 1) * sizeof(int32_t));
+    bit_of = malloc((n_ev ? n_ev : 1) * sizeof(int32_t));
+    node_of = malloc((n_ev + n_vars + 1) * sizeof(int32_t));
+    var_local = malloc((n_vars ? n_vars : 1) * sizeof(int32_t));
+    vars = malloc((n_vars ? n_vars : 1) * sizeof(int32_t));
+    handler_of = malloc((n_blocks ? n_blocks : 1) * sizeof(int32_t));
+    if (!def_start || !def_node || !blocks || !local_block || !bit_of || !node_of || !var_local || !vars || !handler_of) {
+        PyErr_NoMemory();
+        goto out;
+    }
+    for (Py_ssize_t e = 0; e < n_ev; e++) {
+        if (var[e] < 0 || var[e] >= n_vars) {
+            PyErr_Format(PyExc_ValueError, "reach: expected variable ids below %zd, found %d", n_vars, var[e]);
+            goto out;
+        }
+        if (kind[e] != 0) def_start[var[e] + 1]++;
+    }
+    for (Py_ssize_t v = 0; v < n_vars; v++) def_start[v + 1] += def_start[v];
+    {
+        int32_t *fill = malloc((n_vars ? n_vars : 1) * sizeof(int32_t));
+        if (!fill) {
+            PyErr_NoMemory();
+            goto out;
+        }
+        memcpy(fill, def_start, n_vars * sizeof(int32_t));
+        for (Py_ssize_t e = 0; e < n_ev; e++)
+            if (kind[e] != 0) def_node[fill[var[e]]++] = node[e];
+        free(fill);
+    }
+    for (Py_ssize_t v = 0; v < n_vars; v++) var_local[v] = -1;
+    for (Py_ssize_t b = 0; b < n_blocks; b++) handler_of[b] = -1;
+    for (Py_ssize_t h = 0; h < n_catch; h++) handler_of[catch[3 * h]] = (int32_t)h;
+
+    for (Py_ssize_t f = 0; f < n_flows; f++) {
+        /* this flow's blocks, in index order; its events numbered in that order */
+        Py_ssize_t nb = 0, n_bits = 0, nv = 0;
+        for (Py_ssize_t b = 0; b < n_blocks; b++)
+            if (flow[b] == f) {
+                local_block[b] = (int32_t)nb;
+                blocks[nb++] = (int32_t)b;
+            }
+        for (Py_ssize_t i = 0; i < nb; i++) {
+            int32_t b = blocks[i];
+            for (int32_t k = events.start[b]; k < events.start[b + 1]; k++) {
+                int32_t e = events.flat[k];
+                bit_of[e] = (int32_t)n_bits;
+                node_of[n_bits++] = node[e];
+                if (var_local[var[e]] < 0) {
+                    var_local[var[e]] = (int32_t)nv;
+                    vars[nv++] = var[e];
+                }
+            }
+        }
+        /* one "outside" bit per variable owned outside a function's flow that has definitions */
+        Py_ssize_t first_outside = n_bits;
+        if (f > 0)
+            for (Py_ssize_t j = 0; j < nv; j++) {
+                int32_t v = vars[j];
+                if (def_start[v + 1] > def_start[v] && !scope_within(sp, sd, home[v], owner[f])) node_of[n_bits++] = -1 - v;
+            }
+        Py_ssize_t W = (n_bits + WBITS - 1) / WBITS;
+        if (W == 0) W = 1;
+        /* per local var: wmask, rmask; per block: gen, keep, in, out; plus init, extra, scratch */
+        size_t words = (size_t)W * (2 * nv + 4 * nb + 3);
+        free(mem);
+        mem = calloc(words, sizeof(word));
+        if (!mem) {
+            PyErr_NoMemory();
+            goto out;
+        }
+        word *wmask = mem, *rmask = wmask + W * nv, *gen = rmask + W * nv, *keep = gen + W * nb, *in = keep + W * nb,
+             *outs = in + W * nb, *init = outs + W * nb, *st = init + W, *tmp = st + W;
+#define SET(m, i) ((m)[(i) / WBITS] |= (word)1 << ((i) % WBITS))
+        for (Py_ssize_t i = 0; i < nb; i++) {
+            int32_t b = blocks[i];
+            for (int32_t k = events.start[b]; k < events.start[b + 1]; k++) {
+                int32_t e = events.flat[k], lv = var_local[var[e]];
+                SET(kind[e] == 0 ? rmask + W * lv : wmask + W * lv, bit_of[e]);
+            }
+        }
+        for (Py_ssize_t bit = first_outside; bit < n_bits; bit++) {
+            int32_t lv = var_local[-1 - node_of[bit]];
+            SET(wmask + W * lv, bit);
+            SET(init, bit);
+        }
+        /* gen and keep of each block */
+        for (Py_ssize_t i = 0; i < nb; i++) {
+            int32_t b = blocks[i];
+            word *g = gen + W * i, *kp = keep + W * i;
+            memset(tmp, 0, W * sizeof(word)); /* kill */
+            for (int32_t k = events.start[b]; k < events.start[b + 1]; k++) {
+                int32_t e = events.flat[k], lv = var_local[var[e]];
+                const word *m = kind[e] == 0 ? rmask + W * lv : wmask + W * lv;
+                for (Py_ssize_t w = 0; w < W; w++) {
+                    g[w] &= ~m[w];
+                    tmp[w] |= m[w];
+                }
+                SET(g, bit_of[e]);
+            }
+            for (Py_ssize_t w = 0; w < W; w++) kp[w] = ~tmp[w];
+        }
+        /* fixed point (at most 100 rounds, as in Python) */
+        bool changed = true;
+        int rounds = 0;
+        int32_t entry_block = entry[f];
+        while (changed && rounds < 100) {
+            changed = false;
+            rounds++;
+            for (Py_ssize_t i = 0; i < nb; i++) {
+                int32_t b = blocks[i];
+                word *s_in = in + W * i;
+                if (b == entry_block) memcpy(s_in, init, W * sizeof(word));
+                else memset(s_in, 0, W * sizeof(word));
+                int32_t h = handler_of[b];
+                if (h >= 0) /* a handler may start after any event of its try body */
+                    for (int32_t body = catch[3 * h + 1]; body < catch[3 * h + 2]; body++) {
+                        if (flow[body] != f) continue;
+                        for (int32_t k = events.start[body]; k < events.start[body + 1]; k++) SET(s_in, bit_of[events.flat[k]]);
+                    }
+                for (int32_t k = preds.start[b]; k < preds.start[b + 1]; k++) {
+                    int32_t p = preds.flat[k];
+                    if (p < 0 || p >= n_blocks || flow[p] != f) continue;
+                    const word *po = outs + W * local_block[p];
+                    for (Py_ssize_t w = 0; w < W; w++) s_in[w] |= po[w];
+                }
+                word *o = outs + W * i;
+                const word *g = gen + W * i, *kp = keep + W * i;
+                for (Py_ssize_t w = 0; w < W; w++) {
+                    word x = (s_in[w] & kp[w]) | g[w];
+                    if (x != o[w]) {
+                        o[w] = x;
+                        changed = true;
+                    }
+                }
+            }
+        }
+        /* replay each block from its entry state and emit the edges */
+        for (Py_ssize_t i = 0; i < nb; i++) {
+            int32_t b = blocks[i];
+            memcpy(st, in + W * i, W * sizeof(word));
+            for (int32_t k = events.start[b]; k < events.start[b + 1]; k++) {
+                int32_t e = events.flat[k], lv = var_local[var[e]];
+                const word *wm = wmask + W * lv, *rm = rmask + W * lv;
+                if (kind[e] == 0) {
+                    for (Py_ssize_t w = 0; w < W; w++) {
+                        word x = st[w] & wm[w];
+                        while (x) {
+                            int bit = (int)(w * WBITS) + __builtin_ctzll(x);
+                            x &= x - 1;
+                            int32_t target = node_of[bit];
+                            if (target >= 0) {
+                                if (emit(&w_src, &w_dst, node[e], target) < 0) goto oom;
+                            } else {
+                                int32_t v = -1 - target;
+                                for (int32_t d = def_start[v]; d < def_start[v + 1]; d++)
+                                    if (emit(&w_src, &w_dst, node[e], def_node[d]) < 0) goto oom;
+                            }
+                        }
+                        x = st[w] & rm[w];
+                        while (x) {
+                            int bit = (int)(w * WBITS) + __builtin_ctzll(x);
+                            x &= x - 1;
+                            if (emit(&r_src, &r_dst, node[e], node_of[bit]) < 0) goto oom;
+                        }
+                    }
+                    for (Py_ssize_t w = 0; w < W; w++) st[w] &= ~rm[w];
+                } else {
+                    for (Py_ssize_t w = 0; w < W; w++) st[w] &= ~wm[w];
+                }
+                SET(st, bit_of[e]);
+            }
+        }
+#undef SET
+        for (Py_ssize_t j = 0; j < nv; j++) var_local[vars[j]] = -1;
+    }
+    {
+        PyObject *lw = unique_pairs(&w_src, &w_dst), *lr = lw ? unique_pairs(&r_src, &r_dst) : NULL;
+        if (lw && lr) result = PyTuple_Pack(2, lw, lr);
+        Py_XDECREF(lw);
+        Py_XDECREF(lr);
+    }
+    goto out;
+oom:
+    PyErr_NoMemory();
+out:
+    free(events.flat), free(events.start), free(preds.flat), free(preds.start);
+    free(flow), free(entry), free(owner), free(node), free(kind), free(var), free(home), free(sp), free(sd), free(catch);
+    free(blocks), free(local_block), free(bit_of), free(node_of), free(var_local), free(vars);
+    free(def_start), free(def_node), free(handler_of), free(mem);
+    free(w_src.data), free(w_dst.data), free(r_src.data), free(r_dst.data);
+    return result;
+}
+
+/* ------------------------------------------------------------------ Engine */
+static void Engine_dealloc(Engine *self) {
+    free_patterns(self);
+    if (self->query) ts_query_delete(self->query);
+    if (self->parser) ts_parser_delete(self->parser);
+    Py_XDECREF(self->capsule);
+    Py_XDECREF(self->names);
+    Py_XDECREF(self->named);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static const char *QUERY_ERRORS[] = {"none", "syntax", "node type", "field", "capture", "structure", "language"};
+
+static int Engine_init(Engine *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"language", "names", "named", "query", NULL};
+    PyObject *capsule, *names, *named;
+    const char *text = NULL;
+    Py_ssize_t text_len = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!O!|z#", kwlist, &capsule, &PyTuple_Type, &names, &PyTuple_Type,
+                                     &named, &text, &text_len)) return -1;
+    if (PyTuple_GET_SIZE(names) != 65536 || PyTuple_GET_SIZE(named) != 65536) {
+        PyErr_Format(PyExc_ValueError, "names, named: expected tuples indexed by every kind id (65536 items), found %zd and %zd",
+                     PyTuple_GET_SIZE(names), PyTuple_GET_SIZE(named));
+        return -1;
+    }
+    if (self->language) {
+        PyErr_SetString(PyExc_RuntimeError, "Engine: expected a new engine, found one already initialised");
+        return -1;
+    }
+    if (!PyCapsule_CheckExact(capsule)) {
+        PyErr_Format(PyExc_TypeError, "language: expected the PyCapsule a grammar package's language() returns, found %s",
+                     Py_TYPE(capsule)->tp_name);
+        return -1;
+    }
+    const TSLanguage *language = PyCapsule_GetPointer(capsule, PyCapsule_GetName(capsule));
+    if (!language) return -1;
+    uint32_t abi = ts_language_abi_version(language);
+    if (abi < TREE_SITTER_MIN_COMPATIBLE_LANGUAGE_VERSION || abi > TREE_SITTER_LANGUAGE_VERSION) {
+        PyErr_Format(PyExc_ValueError, "language: expected grammar ABI %d..%d, found %u",
+                     TREE_SITTER_MIN_COMPATIBLE_LANGUAGE_VERSION, TREE_SITTER_LANGUAGE_VERSION, abi);
+        return -1;
+    }
+    self->parser = ts_parser_new();
+    if (!self->parser || !ts_parser_set_language(self->parser, language)) {
+        PyErr_SetString(PyExc_RuntimeError, "language: expected a grammar this tree-sitter runtime can load");
+        return -1;
+    }
+    self->language = language;
+    Py_INCREF(capsule);
+    Py_XSETREF(self->capsule, capsule);
+    Py_INCREF(names);
+    Py_XSETREF(self->names, names);
+    Py_INCREF(named);
+    Py_XSETREF(self->named, named);
+    if (text) {
+        uint32_t offset;
+        TSQueryError err;
+        self->query = ts_query_new(language, text, (uint32_t)text_len, &offset, &err);
+        if (!self->query) {
+            PyErr_Format(PyExc_ValueError, "query: expected a valid tree-sitter query, found a %s error at byte %u",
+                         QUERY_ERRORS[err < 7 ? err : 0], offset);
+            return -1;
+        }
+        self->pattern_count = ts_query_pattern_count(self->query);
+        self->patterns = calloc(self->pattern_count ? self->pattern_count : 1, sizeof(PatternPredicates));
+        if (!self->patterns) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        for (uint32_t p = 0; p < self->pattern_count; p++)
+            if (compile_predicates(self, p) < 0) return -1;
+    }
+    return 0;
+}
+
+static PyObject *Engine_capture_names(Engine *self, PyObject *Py_UNUSED(ignored)) {
+    if (!self->query) return PyList_New(0);
+    uint32_t n = ts_query_capture_count(self->query);
+    PyObject *list = PyList_New(n);
+    if (!list) return NULL;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t len;
+        const char *name = ts_query_capture_name_for_id(self->query, k, &len);
+        PyObject *s = PyUnicode_FromStringAndSize(name, len);
+        if (!s) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, k, s);
+    }
+    return list;
+}
+
+typedef struct {
+    IntVec kinds, starts, ends, parent, leaves, errors, missing, collected, cap_id, cap_node;
+} Columns;
+
+static void columns_free(Columns *c) {
+    IntVec *all[] = {&c->kinds, &c->starts, &c->ends, &c->parent, &c->leaves, &c->errors,
+                     &c->missing, &c->collected, &c->cap_id, &c->cap_node};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++) free(all[i]->data);
+}
+
+/* Pre-order walk with a cursor; node ids are positions in this order. No recursion. */
+static int walk(TSTree *tree, const unsigned char *collect, Py_ssize_t n_collect, Columns *c) {
+    TSNode root = ts_tree_root_node(tree);
+    bool check_missing = ts_node_has_error(root);
+    TSTreeCursor cursor = ts_tree_cursor_new(root);
+    IntVec stack = {0};
+    int32_t par = -1, i = 0;
+    int rc = 0;
+    for (;;) {
+        TSNode node = ts_tree_cursor_current_node(&cursor);
+        TSSymbol kind = ts_node_symbol(node);
+        if (vec_push(&c->kinds, kind) || vec_push(&c->starts, (int32_t)ts_node_start_byte(node))
+            || vec_push(&c->ends, (int32_t)ts_node_end_byte(node)) || vec_push(&c->parent, par)) goto oom;
+        if (kind < n_collect && collect[kind] && vec_push(&c->collected, i)) goto oom;
+        if (kind == ERROR_SYMBOL) {
+            if (vec_push(&c->errors, i)) goto oom;
+        } else if (check_missing && ts_node_is_missing(node)) {
+            if (vec_push(&c->missing, i)) goto oom;
+        }
+        if (ts_tree_cursor_goto_first_child(&cursor)) {
+            if (vec_push(&stack, par)) goto oom;
+            par = i++;
+            continue;
+        }
+        if (vec_push(&c->leaves, i)) goto oom;
+        i++;
+        while (!ts_tree_cursor_goto_next_sibling(&cursor)) {
+            if (!ts_tree_cursor_goto_parent(&cursor)) goto done;
+            par = stack.data[--stack.len];
+        }
+    }
+oom:
+    rc = -1;
+done:
+    free(stack.data);
+    ts_tree_cursor_delete(&cursor);
+    return rc;
+}
+
+/* The id of a node: the last node in pre-order with its start, end and kind. */
+static int32_t node_id(const Columns *c, TSNode node) {
+    int32_t sb = (int32_t)ts_node_start_byte(node), eb = (int32_t)ts_node_end_byte(node);
+    int32_t kind = ts_node_symbol(node);
+    size_t lo = 0, hi = c->starts.len; /* first index with start > sb */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (c->starts.data[mid] <= sb) lo = mid + 1;
+        else hi = mid;
+    }
+    for (size_t k = lo; k-- > 0 && c->starts.data[k] == sb;)
+        if (c->ends.data[k] == eb && c->kinds.data[k] == kind) return (int32_t)k;
+    return -1;
+}
+
+static int run_query(const Engine *self, TSTree *tree, const char *src, Columns *c) {
+    TSQueryCursor *qc = ts_query_cursor_new();
+    if (!qc) return -1;
+    ts_query_cursor_exec(qc, self->query, ts_tree_root_node(tree));
+    TSQueryMatch m;
+    uint32_t idx;
+    char *buf = NULL;
+    size_t buf_cap = 0;
+    int rc = 0;
+    while (ts_query_cursor_next_capture(qc, &m, &idx)) {
+        if (self->patterns[m.pattern_index].n && !match_holds(self, &m, src, &buf, &buf_cap)) {
+            ts_query_cursor_remove_match(qc, m.id);
+            continue;
+        }
+        int32_t id = node_id(c, m.captures[idx].node);
+        if (id < 0) continue;
+        if (vec_push(&c->cap_id, (int32_t)m.captures[idx].index) || vec_push(&c->cap_node, id)) {
+            rc = -1;
+            break;
+        }
+    }
+    free(buf);
+    ts_query_cursor_delete(qc);
+    return rc;
+}
+
+static int cmp_pair(const void *a, const void *b) {
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* {capture id: sorted unique node ids} */
+static PyObject *captures_dict(const Columns *c, IntCache *ids) {
+    size_t n = c->cap_id.len;
+    int64_t *pairs = malloc((n ? n : 1) * sizeof(int64_t));
+    if (!pairs) return PyErr_NoMemory();
+    for (size_t k = 0; k < n; k++) pairs[k] = ((int64_t)c->cap_id.data[k] << 32) | (uint32_t)c->cap_node.data[k];
+    qsort(pairs, n, sizeof(int64_t), cmp_pair);
+    PyObject *dict = PyDict_New();
+    size_t k = 0;
+    while (dict && k < n) {
+        int32_t cap = (int32_t)(pairs[k] >> 32);
+        size_t end = k, uniq = 0;
+        while (end < n && (int32_t)(pairs[end] >> 32) == cap) {
+            if (end == k || pairs[end] != pairs[end - 1]) uniq++;
+            end++;
+        }
+        PyObject *list = PyList_New((Py_ssize_t)uniq);
+        PyObject *key = PyLong_FromLong(cap);
+        if (!list || !key) {
+            Py_XDECREF(list);
+            Py_XDECREF(key);
+            Py_CLEAR(dict);
+            break;
+        }
+        Py_ssize_t u = 0;
+        for (size_t q = k; q < end; q++) {
+            if (q != k && pairs[q] == pairs[q - 1]) continue;
+            PyObject *x = cache_get(ids, (int32_t)(pairs[q] & 0xffffffff));
+            if (!x) {
+                Py_DECREF(list);
+                Py_DECREF(key);
+                Py_CLEAR(dict);
+                free(pairs);
+                return NULL;
+            }
+            PyList_SET_ITEM(list, u++, x);
+        }
+        if (PyDict_SetItem(dict, key, list) < 0) Py_CLEAR(dict);
+        Py_DECREF(key);
+        Py_DECREF(list);
+        k = end;
+    }
+    free(pairs);
+    return dict;
+}
+
+static PyObject *Engine_build(Engine *self, PyObject *args) {
+    Py_buffer source, collect;
+    int want_child = 0, want_next = 0;
+    if (!PyArg_ParseTuple(args, "y*y*|pp", &source, &collect, &want_child, &want_next)) return NULL;
+    if (source.len > UINT32_MAX / 2) {
+        PyBuffer_Release(&source);
+        PyBuffer_Release(&collect);
+        return PyErr_Format(PyExc_ValueError, "source: expected at most %u bytes, found %zd", UINT32_MAX / 2, source.len);
+    }
+    PyObject *result = NULL;
+    Columns c;
+    memset(&c, 0, sizeof c);
+    TSTree *tree = ts_parser_parse_string(self->parser, NULL, source.buf, (uint32_t)source.len);
+    if (!tree) {
+        PyErr_SetString(PyExc_RuntimeError, "source: expected tree-sitter to return a tree, found none");
+        goto out;
+    }
+    if (walk(tree, collect.buf, collect.len, &c) < 0 || (self->query && run_query(self, tree, source.buf, &c) < 0)) {
+        PyErr_NoMemory();
+        goto out;
+    }
+    IntCache ids, offsets;
+    /* offsets are shared up to 8 MB of source (a pointer per byte); past that each is its own int */
+    size_t n_offsets = source.len <= (8 << 20) ? (size_t)source.len + 1 : 0;
+    if (cache_init(&ids, c.kinds.len) < 0 || cache_init(&offsets, n_offsets) < 0) {
+        cache_free(&ids);
+        PyErr_NoMemory();
+        goto out;
+    }
+    PyObject *child = Py_None, *next = Py_None;
+    Py_INCREF(Py_None);
+    Py_INCREF(Py_None);
+    if (want_child) { /* (parent, child) for every node but the root */
+        Py_SETREF(child, c.parent.len ? pair_list(c.parent.data + 1, NULL, 1, c.parent.len - 1, &ids) : PyList_New(0));
+    }
+    if (want_next) { /* (leaf, next leaf) */
+        Py_SETREF(next, c.leaves.len ? pair_list(c.leaves.data, c.leaves.data + 1, 0, c.leaves.len - 1, &ids)
+                                     : PyList_New(0));
+    }
+    result = Py_BuildValue("(NNNNNNNNNNNN)", lookup_list(self->names, &c.kinds), lookup_list(self->named, &c.kinds),
+                           vec_to_list(c.starts.data, c.starts.len, &offsets),
+                           vec_to_list(c.ends.data, c.ends.len, &offsets), vec_to_list(c.parent.data, c.parent.len, &ids),
+                           vec_to_list(c.leaves.data, c.leaves.len, &ids), vec_to_list(c.errors.data, c.errors.len, &ids),
+                           vec_to_list(c.missing.data, c.missing.len, &ids),
+                           vec_to_list(c.collected.data, c.collected.len, &ids), captures_dict(&c, &ids), child, next);
+    cache_free(&ids);
+    cache_free(&offsets);
+out:
+    columns_free(&c);
+    if (tree) ts_tree_delete(tree);
+    PyBuffer_Release(&source);
+    PyBuffer_Release(&collect);
+    return result;
+}
+
+static PyMethodDef Engine_methods[] = {
+    {"build", (PyCFunction)Engine_build, METH_VARARGS,
+     "build(source, collect, child=False, next_token=False) -> (types, named, starts, ends, parent, leaves, errors, "
+     "missing, collected, captures, child edges or None, next_token edges or None)"},
+    {"capture_names", (PyCFunction)Engine_capture_names, METH_NOARGS, "The query's capture names, by capture id."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject EngineType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "graphcode.graphs._native.Engine",
+    .tp_doc = "Engine(language_capsule, names, named, query=None): parse, walk and run the data-flow query in C.",
+    .tp_basicsize = sizeof(Engine),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Engine_init,
+    .tp_dealloc = (destructor)Engine_dealloc,
+    .tp_methods = Engine_methods,
+};
+
+static PyMethodDef module_methods[] = {
+    {"reach", native_reach, METH_VARARGS,
+     "reach(events, preds, flow, entry, owner, catch, ev_node, ev_kind, ev_var, var_home, scope_parent, scope_depth) "
+     "-> (last_write, last_read)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_native", "graphcode's AST walk, data-flow query and may-reach analysis in C.", -1,
+    module_methods,
+};
+
+PyMODINIT_FUNC PyInit__native(void) {
+    /* this module's own copy of the runtime: give it pymalloc, as py-tree-sitter does its copy */
+    ts_set_allocator(PyMem_Malloc, PyMem_Calloc, PyMem_Realloc, PyMem_Free);
+    if (PyType_Ready(&EngineType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m) return NULL;
+    Py_INCREF(&EngineType);
+    if (PyModule_AddObject(m, "Engine", (PyObject *)&EngineType) < 0) {
+        Py_DECREF(&EngineType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    PyModule_AddIntConstant(m, "TREE_SITTER_LANGUAGE_VERSION", TREE_SITTER_LANGUAGE_VERSION);
+    PyModule_AddIntConstant(m, "ABI", GRAPHCODE_NATIVE_ABI);
+    PyModule_AddStringConstant(m, "TREE_SITTER_VERSION", GRAPHCODE_TREE_SITTER_VERSION);
+    return m;
+}

@@ -1,0 +1,138 @@
+"""The C accelerator (graphcode/graphs/_native.c) gives the same graphs as the pure-Python path.
+
+Without the compiled module (no C compiler where the tests run) the comparisons skip; the rest of
+the suite then exercises the Python path, which is the reference.
+"""
+
+from __future__ import annotations
+
+import random
+import sysconfig
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from graphcode.graphs import build, dataflow, native
+from graphcode.graphs.languages import kind_table, language_capsule
+from tests.graphs.conftest import SAMPLE_FILES, SAMPLES
+from tests.graphs.test_dataflow import _cases
+
+needs_native = pytest.mark.skipif(not native.available(), reason=f"C accelerator: {native.status()[1]}")
+FIELDS = ("types", "named", "start_byte", "end_byte", "parent", "leaves", "errors", "missing", "edges")
+
+
+def _pure_python(source: bytes, lang: str, monkeypatch: pytest.MonkeyPatch):
+    with monkeypatch.context() as m:
+        m.setattr(build.native, "engine_for", lambda *_: None)
+        m.setattr(dataflow, "native_reach", lambda: None)
+        return build.build_graph(source, lang)
+
+
+def _assert_same(source: bytes, lang: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = build.build_graph(source, lang)
+    slow = _pure_python(source, lang, monkeypatch)
+    for name in FIELDS:
+        assert getattr(fast, name) == getattr(slow, name), f"{lang}: {name} differs between C and Python"
+
+
+@needs_native
+@pytest.mark.parametrize("lang", sorted(SAMPLE_FILES))
+def test_samples_match_python_path(lang: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _assert_same((SAMPLES / SAMPLE_FILES[lang]).read_bytes(), lang, monkeypatch)
+
+
+@needs_native
+def test_dataflow_tables_match_python_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    cases = _cases()
+    assert len(cases) > 200
+    for lang, case in cases:
+        _assert_same(textwrap.dedent(case.code).encode(), lang, monkeypatch)
+
+
+@needs_native
+def test_standard_library_files_match_python_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    root = Path(sysconfig.get_paths()["stdlib"])
+    files = sorted(p for p in root.rglob("*.py") if "site-packages" not in p.parts and p.stat().st_size < 60_000)
+    random.Random(1).shuffle(files)
+    checked = 0
+    for path in files[:25]:
+        try:
+            source = path.read_bytes().decode("utf-8").encode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        _assert_same(source, "python", monkeypatch)
+        checked += 1
+    assert checked >= 20
+
+
+@needs_native
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet=st.sampled_from(list("ab_=+-*(){}[]:;,.\n \t'\"#/<>!&|xy0123456789")), max_size=80),
+       lang=st.sampled_from(["python", "go", "java", "javascript", "tsx"]))
+def test_broken_code_matches_python_path(text: str, lang: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _assert_same(text.encode(), lang, monkeypatch)
+
+
+@needs_native
+@pytest.mark.parametrize(("lang", "code", "ignored"), [
+    # #not-eq? / #eq?: the blank identifier declares nothing and is never read
+    ("go", "package p\nfunc f() {\n\t_, b := g()\n\t_ = b\n}\n", "_"),
+    # #match?: a lowercase JSX tag is an intrinsic element, not a variable
+    ("javascript", "const div = 1;\nconst x = <div>{div}</div>;\n", "div"),
+])
+def test_text_predicates_hold_in_c(lang: str, code: str, ignored: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = build.build_graph(code.encode(), lang)
+    assert fast.edges == _pure_python(code.encode(), lang, monkeypatch).edges
+    names = {fast.node(i).text for pair in fast.edges["last_write"] for i in pair}
+    if ignored == "_":
+        assert "_" not in names and "b" in names
+    else:  # `{div}` reads the constant; the tag names do not
+        tags = [i for i in range(fast.num_nodes) if fast.node(i).text == "div"]
+        reads = {s for s, _ in fast.edges["last_write"]}
+        assert len(tags) == 4 and len(reads & set(tags)) == 1
+
+
+@needs_native
+def test_engine_refuses_a_predicate_it_cannot_evaluate() -> None:
+    mod, _ = native._module()
+    table = kind_table("python")
+    with pytest.raises(ValueError, match=r"expected a predicate graphcode evaluates in C .* found #lua-match\?"):
+        mod.Engine(language_capsule("python"), table.names, table.named, b'((identifier) @x (#lua-match? @x "^a"))')
+    with pytest.raises(ValueError, match="expected a valid tree-sitter query, found a node type error"):
+        mod.Engine(language_capsule("python"), table.names, table.named, b"(no_such_node) @x")
+    with pytest.raises(TypeError, match="expected the PyCapsule"):
+        mod.Engine("python", table.names, table.named, None)
+
+
+@needs_native
+def test_reach_checks_its_columns() -> None:
+    mod, _ = native._module()
+    with pytest.raises(ValueError, match="expected columns of matching lengths"):
+        mod.reach([[0]], [[]], [0], [0], [0], [], [5], [0, 1], [0], [0], [-1], [0])
+
+
+def test_switch_off_and_stale_builds_fall_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRAPHCODE_NATIVE", "0")
+    assert native._module() == (None, "turned off by GRAPHCODE_NATIVE=0")
+    monkeypatch.delenv("GRAPHCODE_NATIVE")
+    monkeypatch.setattr(native, "ABI", -1)
+    mod, why = native._module()
+    assert mod is None
+    assert "expected ABI -1" in why or "not built" in why
+
+
+def test_graph_is_built_with_the_cyclic_collector_restored() -> None:
+    import gc
+
+    assert gc.isenabled()
+    build.build_graph(b"x = 1\n", "python")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        build.build_graph(b"x = 1\n", "python")
+        assert not gc.isenabled()  # a caller's choice is left alone
+    finally:
+        gc.enable()
