@@ -136,3 +136,15 @@ def test_graph_is_built_with_the_cyclic_collector_restored() -> None:
         assert not gc.isenabled()  # a caller's choice is left alone
     finally:
         gc.enable()
+
+
+def test_native_status_command_says_why(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from graphcode.cli import main
+
+    monkeypatch.setenv("GRAPHCODE_NATIVE", "0")
+    native.status.cache_clear()
+    try:
+        assert main(["native", "status"]) == 1
+        assert "turned off by GRAPHCODE_NATIVE=0" in capsys.readouterr().out
+    finally:
+        native.status.cache_clear()
