@@ -133,8 +133,8 @@ def _cyclic_gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector (if it runs) for the duration.
 
     A graph is built from tens of thousands of small lists and tuples, none of them in a reference
-    cycle; each 700 of them would otherwise trigger a collection that scans them all for nothing
-    (about a fifth of the build time). Reference counting still frees everything as usual.
+    cycle; each 700 of them would otherwise trigger a collection that scans them all for nothing.
+    Reference counting still frees everything as usual.
     """
     if not gc.isenabled():
         yield
