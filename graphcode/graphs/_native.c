@@ -707,6 +707,560 @@ out:
     return result;
 }
 
+/* ------------------------------------------------------------------ schedule and CFG (dataflow._schedule, _build_cfg) */
+/* capture categories and region priorities, numbered as in dataflow.py (FLOW_CATEGORIES lets it check) */
+enum { C_BRANCH = 11, C_ARM, C_DEFAULT, C_LOOP, C_ONCE, C_LAST, C_TRY, C_HANDLER, C_FINALLY, C_DEFERRED, C_RETURN,
+       C_BREAK, C_CONTINUE };
+enum { R_DEFERRED, R_PART, R_TRY, R_LOOP, R_BRANCH, R_ASSIGN, R_JUMP };
+enum { K_EVENT, K_ENTER, K_EXIT, K_JUMP };
+
+static int region_prio(int cat) {
+    switch (cat) {
+    case C_DEFERRED: return R_DEFERRED;
+    case C_TRY: return R_TRY;
+    case C_LOOP: return R_LOOP;
+    default: return R_BRANCH;
+    }
+}
+
+/* Sort keys: dataflow._schedule's integer key is hi * scale + lo with lo < scale; comparing (hi, lo)
+ * and then the creation index gives its stable order. */
+typedef struct {
+    uint64_t big;
+} Keys;
+
+static uint64_t close_key(const Keys *k, uint64_t pos, uint64_t start, uint64_t prio, uint64_t tail) {
+    return (((pos * 4 + 1) * k->big + (k->big - 1 - start)) * 8 + (7 - prio)) * 2 + tail;
+}
+
+static uint64_t open_key(const Keys *k, uint64_t pos, uint64_t end, uint64_t prio, uint64_t tail) {
+    return (((pos * 4 + 2) * k->big + (k->big - 1 - end)) * 8 + prio) * 2 + tail;
+}
+
+static uint64_t normal_key(const Keys *k, uint64_t pos, uint64_t kind) {
+    return (((pos * 4 + 3) * k->big) * 8 + kind) * 2;
+}
+
+typedef struct {
+    uint64_t hi, lo;
+    int32_t idx, tag, cat, sb, eb, aux; /* aux: the event (K_EVENT) or breakable (K_ENTER) */
+} Item;
+
+static int cmp_item(const void *a, const void *b) {
+    const Item *x = a, *y = b;
+    if (x->hi != y->hi) return x->hi < y->hi ? -1 : 1;
+    if (x->lo != y->lo) return x->lo < y->lo ? -1 : 1;
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+typedef struct {
+    int32_t start, end, scope, idx;
+    uint64_t key;
+} Anchor;
+
+/* by start, then longest first, then creation order */
+static int cmp_anchor(const void *a, const void *b) {
+    const Anchor *x = a, *y = b;
+    if (x->start != y->start) return x->start < y->start ? -1 : 1;
+    if (x->end != y->end) return x->end > y->end ? -1 : 1;
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+typedef struct {
+    const int32_t *start, *end, *parent, *depth;
+    Py_ssize_t n;
+} Scopes;
+
+/* _Scopes.innermost: the innermost scope containing each span, spans sorted by start */
+static int scopes_innermost(const Scopes *s, const int32_t *sb, const int32_t *eb, Py_ssize_t n, int32_t *out) {
+    IntVec stack = {0};
+    if (vec_push(&stack, 0) < 0) return -1;
+    Py_ssize_t k = 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int32_t a = sb[i], b = eb[i];
+        while (k < s->n && s->start[k] <= a) {
+            while (stack.len > 1 && s->end[stack.data[stack.len - 1]] <= s->start[k]) stack.len--;
+            if (vec_push(&stack, (int32_t)k++) < 0) {
+                free(stack.data);
+                return -1;
+            }
+        }
+        while (stack.len > 1) {
+            int32_t top = stack.data[stack.len - 1];
+            if (s->start[top] <= a && b <= s->end[top]) break;
+            stack.len--;
+        }
+        out[i] = stack.data[stack.len - 1];
+    }
+    free(stack.data);
+    return 0;
+}
+
+/* _Scopes.of_span: the scope of exactly (sb, eb), else the innermost one containing it */
+static int32_t scopes_of_span(const Scopes *s, int32_t sb, int32_t eb) {
+    Py_ssize_t lo = 1, hi = s->n;
+    while (lo < hi) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (s->start[mid] < sb) lo = mid + 1;
+        else hi = mid;
+    }
+    for (Py_ssize_t k = lo; k < s->n && s->start[k] == sb; k++)
+        if (s->end[k] == eb) return (int32_t)k;
+    int32_t out = 0;
+    scopes_innermost(s, &sb, &eb, 1, &out); /* out of memory leaves the root: never for one span */
+    return out;
+}
+
+static int vec_set(IntVec *v, const int32_t *src, size_t n) {
+    v->len = 0;
+    for (size_t i = 0; i < n; i++)
+        if (vec_push(v, src[i]) < 0) return -1;
+    return 0;
+}
+
+static int vec_extend(IntVec *v, const int32_t *src, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (vec_push(v, src[i]) < 0) return -1;
+    return 0;
+}
+
+/* growable arrays of IntVec (blocks' events and preds; flows' current points) */
+typedef struct {
+    IntVec *v;
+    size_t len, cap;
+} VecList;
+
+static IntVec *veclist_add(VecList *l) {
+    if (l->len == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        IntVec *v = realloc(l->v, cap * sizeof(IntVec));
+        if (!v) return NULL;
+        l->v = v;
+        l->cap = cap;
+    }
+    IntVec *out = &l->v[l->len++];
+    memset(out, 0, sizeof *out);
+    return out;
+}
+
+static void veclist_free(VecList *l) {
+    for (size_t i = 0; i < l->len; i++) free(l->v[i].data);
+    free(l->v);
+}
+
+static PyObject *veclist_to_list(const VecList *l, IntCache *cache) {
+    PyObject *list = PyList_New((Py_ssize_t)l->len);
+    if (!list) return NULL;
+    for (size_t i = 0; i < l->len; i++) {
+        PyObject *row = vec_to_list(l->v[i].data, l->v[i].len, cache);
+        if (!row) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, row);
+    }
+    return list;
+}
+
+typedef struct {
+    int32_t kind, key, flow, head, first_block;
+    bool exhaustive, breakable, has_handler_preds;
+    IntVec spine, exits, entry, normal_exit;
+} Frame;
+
+static void frame_free(Frame *f) {
+    free(f->spine.data), free(f->exits.data), free(f->entry.data), free(f->normal_exit.data);
+}
+
+typedef struct {
+    VecList events, preds, point; /* per block, per block, per flow */
+    IntVec flow, entry, owner, open_b, deferred, catch; /* catch: (handler, first, end) triples */
+    Frame *frames;
+    size_t n_frames, cap_frames;
+} Cfg;
+
+static int cfg_new_block(Cfg *g, int32_t flow, const int32_t *preds, size_t n) {
+    IntVec *ev = veclist_add(&g->events);
+    if (!ev) return -1;
+    IntVec *pr = veclist_add(&g->preds);
+    if (!pr || vec_set(pr, preds, n) < 0 || vec_push(&g->flow, flow) < 0) return -1;
+    return (int)(g->preds.len - 1);
+}
+
+static Frame *cfg_push_frame(Cfg *g, int32_t kind, int32_t key, int32_t flow) {
+    if (g->n_frames == g->cap_frames) {
+        size_t cap = g->cap_frames ? g->cap_frames * 2 : 16;
+        Frame *f = realloc(g->frames, cap * sizeof(Frame));
+        if (!f) return NULL;
+        g->frames = f;
+        g->cap_frames = cap;
+    }
+    Frame *f = &g->frames[g->n_frames++];
+    memset(f, 0, sizeof *f);
+    f->kind = kind, f->key = key, f->flow = flow, f->head = -1;
+    return f;
+}
+
+/* point[flow] = src[:n] + tail[:m]; no open block */
+static int cfg_goto(Cfg *g, int32_t flow, const int32_t *src, size_t n, const int32_t *tail, size_t m) {
+    IntVec fresh = {0};
+    if (vec_extend(&fresh, src, n) < 0 || vec_extend(&fresh, tail, m) < 0) {
+        free(fresh.data);
+        return -1;
+    }
+    free(g->point.v[flow].data);
+    g->point.v[flow] = fresh;
+    g->open_b.data[flow] = -1;
+    return 0;
+}
+
+static void cfg_free(Cfg *g) {
+    veclist_free(&g->events), veclist_free(&g->preds), veclist_free(&g->point);
+    free(g->flow.data), free(g->entry.data), free(g->owner.data), free(g->open_b.data), free(g->deferred.data);
+    free(g->catch.data);
+    for (size_t i = 0; i < g->n_frames; i++) frame_free(&g->frames[i]);
+    free(g->frames);
+}
+
+/* _build_cfg: one sweep over the schedule */
+static int cfg_build(Cfg *g, const Item *items, size_t n_items, const int32_t *ev_scope, const int32_t *moved,
+                     const Scopes *sc) {
+    int b0 = cfg_new_block(g, 0, NULL, 0);
+    IntVec *p0 = veclist_add(&g->point);
+    if (b0 < 0 || !p0 || vec_push(p0, b0) < 0 || vec_push(&g->entry, b0) < 0 || vec_push(&g->owner, 0) < 0
+        || vec_push(&g->open_b, b0) < 0 || !cfg_push_frame(g, -1, -1, 0) || vec_push(&g->deferred, 0) < 0)
+        return -1;
+    for (size_t i = 0; i < n_items; i++) {
+        const Item *it = &items[i];
+        if (it->tag == K_EVENT) {
+            int32_t e = it->aux, flow = g->deferred.data[g->deferred.len - 1];
+            if (moved[e] && flow) /* a definition placed in an enclosing scope: the innermost flow holding it */
+                for (size_t k = g->deferred.len; k-- > 0;) {
+                    int32_t f = g->deferred.data[k];
+                    if (f == 0 || scope_within(sc->parent, sc->depth, ev_scope[e], g->owner.data[f])) {
+                        flow = f;
+                        break;
+                    }
+                }
+            int32_t b = g->open_b.data[flow];
+            if (b < 0) {
+                IntVec *pt = &g->point.v[flow];
+                if ((b = cfg_new_block(g, flow, pt->data, pt->len)) < 0) return -1;
+                pt = &g->point.v[flow];
+                pt->len = 0;
+                if (vec_push(pt, b) < 0) return -1;
+                g->open_b.data[flow] = b;
+            }
+            if (vec_push(&g->events.v[b], e) < 0) return -1;
+            continue;
+        }
+        if (it->tag == K_ENTER) {
+            int32_t cat = it->cat, sb = it->sb, flow = g->frames[g->n_frames - 1].flow;
+            if (cat == C_DEFERRED) {
+                int32_t f = (int32_t)g->entry.len;
+                int b = cfg_new_block(g, f, NULL, 0);
+                IntVec *pt = veclist_add(&g->point);
+                if (b < 0 || !pt || vec_push(pt, b) < 0 || vec_push(&g->owner, scopes_of_span(sc, sb, it->eb)) < 0
+                    || vec_push(&g->entry, b) < 0 || vec_push(&g->open_b, b) < 0 || !cfg_push_frame(g, cat, sb, f)
+                    || vec_push(&g->deferred, f) < 0)
+                    return -1;
+                continue;
+            }
+            Frame *top = &g->frames[g->n_frames - 1];
+            IntVec *pt = &g->point.v[flow];
+            Frame fr = {.kind = cat, .key = sb, .flow = flow, .head = -1};
+            int rc = 0;
+            if (cat == C_BRANCH) {
+                rc = vec_set(&fr.spine, pt->data, pt->len);
+                fr.breakable = it->aux != 0;
+            } else if (cat == C_LOOP) {
+                int head = cfg_new_block(g, flow, pt->data, pt->len);
+                fr.head = head;
+                rc = head < 0 ? -1 : cfg_goto(g, flow, &fr.head, 1, NULL, 0);
+            } else if (cat == C_TRY) {
+                rc = vec_set(&fr.entry, pt->data, pt->len);
+                fr.first_block = (int32_t)g->preds.len;
+                g->open_b.data[flow] = -1; /* the try body starts a block of its own */
+            } else if ((cat == C_ARM || cat == C_DEFAULT) && top->kind == C_BRANCH) {
+                rc = vec_set(&top->spine, pt->data, pt->len);
+                top->exhaustive = top->exhaustive || cat == C_DEFAULT;
+                g->open_b.data[flow] = -1;
+            } else if (cat == C_HANDLER && top->kind == C_TRY) {
+                if (!top->has_handler_preds) {
+                    top->has_handler_preds = true;
+                    rc = vec_set(&top->normal_exit, pt->data, pt->len);
+                    IntVec hp = {0};
+                    int32_t first = top->first_block, end = (int32_t)g->preds.len;
+                    rc = rc || vec_extend(&hp, top->entry.data, top->entry.len);
+                    for (int32_t b = first; !rc && b < end; b++)
+                        if (g->flow.data[b] == flow) rc = vec_push(&hp, b);
+                    top->head = end; /* the handlers' shared entry block, made next */
+                    rc = rc || vec_push(&g->catch, end) || vec_push(&g->catch, first) || vec_push(&g->catch, end);
+                    if (!rc && cfg_new_block(g, flow, hp.data, hp.len) < 0) rc = -1;
+                    free(hp.data);
+                    top = &g->frames[g->n_frames - 1];
+                }
+                rc = rc || cfg_goto(g, flow, &top->head, 1, NULL, 0);
+            } else if (cat == C_FINALLY && top->kind == C_TRY) {
+                rc = cfg_goto(g, flow, pt->data, pt->len, top->exits.data, top->exits.len);
+                top->exits.len = 0;
+                top->has_handler_preds = true;
+                pt = &g->point.v[flow];
+                rc = rc || vec_set(&top->normal_exit, pt->data, pt->len);
+            }
+            Frame *slot = rc ? NULL : cfg_push_frame(g, cat, sb, flow);
+            if (!slot) {
+                frame_free(&fr);
+                return -1;
+            }
+            *slot = fr;
+            continue;
+        }
+        if (it->tag == K_EXIT) {
+            int32_t cat = it->cat, sb = it->sb;
+            size_t k = g->n_frames - 1;
+            while (k > 0 && !(g->frames[k].kind == cat && g->frames[k].key == sb)) k--;
+            if (k == 0) continue; /* defensive: an exit without its enter */
+            while (g->n_frames > k + 1) frame_free(&g->frames[--g->n_frames]);
+            Frame fr = g->frames[--g->n_frames];
+            int32_t flow = fr.flow;
+            IntVec *pt = &g->point.v[flow];
+            int rc = 0;
+            if (cat == C_DEFERRED) {
+                g->deferred.len--;
+            } else if (cat == C_BRANCH) {
+                rc = fr.exhaustive ? cfg_goto(g, flow, fr.exits.data, fr.exits.len, NULL, 0)
+                                   : cfg_goto(g, flow, fr.exits.data, fr.exits.len, pt->data, pt->len);
+            } else if (cat == C_LOOP) {
+                rc = vec_extend(&g->preds.v[fr.head], pt->data, pt->len)
+                     || cfg_goto(g, flow, &fr.head, 1, fr.exits.data, fr.exits.len);
+            } else if (cat == C_TRY) {
+                rc = cfg_goto(g, flow, pt->data, pt->len, fr.exits.data, fr.exits.len);
+            } else {
+                Frame *top = &g->frames[g->n_frames - 1];
+                if ((cat == C_ARM || cat == C_DEFAULT) && top->kind == C_BRANCH) {
+                    rc = vec_extend(&top->exits, pt->data, pt->len)
+                         || cfg_goto(g, flow, top->spine.data, top->spine.len, NULL, 0);
+                } else if (cat == C_HANDLER && top->kind == C_TRY) {
+                    rc = vec_extend(&top->exits, pt->data, pt->len)
+                         || cfg_goto(g, flow, top->normal_exit.data, top->normal_exit.len, NULL, 0);
+                }
+            }
+            frame_free(&fr);
+            if (rc) return -1;
+            continue;
+        }
+        /* a jump */
+        int32_t cat = it->cat, flow = g->frames[g->n_frames - 1].flow;
+        IntVec *pt = &g->point.v[flow];
+        if (cat == C_BREAK || cat == C_CONTINUE)
+            for (size_t k = g->n_frames - 1; k > 0; k--) {
+                Frame *fr = &g->frames[k];
+                if (fr->flow != flow) break;
+                if (fr->kind == C_LOOP) {
+                    if (vec_extend(cat == C_BREAK ? &fr->exits : &g->preds.v[fr->head], pt->data, pt->len) < 0) return -1;
+                    break;
+                }
+                if (cat == C_BREAK && fr->kind == C_BRANCH && fr->breakable) {
+                    if (vec_extend(&fr->exits, pt->data, pt->len) < 0) return -1;
+                    break;
+                }
+            }
+        if (cfg_goto(g, flow, NULL, 0, NULL, 0) < 0) return -1;
+    }
+    return 0;
+}
+
+/* flow_cfg(ev_kind, ev_start, ev_end, ev_scope, hoisted, moved, regions, parts, jumps, relocate, scope_start,
+ *          scope_end, scope_parent, scope_depth, size) -> (events, preds, flow, entry, owner, catch) or None
+ * dataflow._build_cfg(*dataflow._schedule(...)) in C, with flat int lists: regions (start, end, category,
+ * breakable), parts and jumps (start, end, category), relocate (start, end) of @flow.assign nodes. catch
+ * is [[handler block, first body block, end], ...]. None: a source too large for 64-bit keys. */
+static PyObject *native_flow_cfg(PyObject *Py_UNUSED(module), PyObject *args) {
+    PyObject *o[14];
+    Py_ssize_t size;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOOOn", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7], &o[8],
+                          &o[9], &o[10], &o[11], &o[12], &o[13], &size)) return NULL;
+    if (size < 0 || size > (1 << 27)) Py_RETURN_NONE; /* keys would pass 64 bits: the Python path runs */
+    int32_t *col[14] = {0};
+    Py_ssize_t len[14] = {0};
+    PyObject *result = NULL;
+    Item *items = NULL;
+    Anchor *anchors = NULL, *loops = NULL;
+    int32_t *a_scope = NULL, *a_sb = NULL, *a_eb = NULL;
+    IntVec stack = {0};
+    Cfg g;
+    memset(&g, 0, sizeof g);
+    for (int i = 0; i < 14; i++)
+        if (!(col[i] = int_array(o[i], &len[i]))) goto out;
+    const int32_t *ev_kind = col[0], *ev_start = col[1], *ev_end = col[2], *ev_scope = col[3], *hoisted = col[4],
+                  *moved = col[5], *regions = col[6], *parts = col[7], *jumps = col[8], *relocate = col[9];
+    Py_ssize_t n_ev = len[0], n_regions = len[6] / 4, n_parts = len[7] / 3, n_jumps = len[8] / 3, n_reloc = len[9] / 2;
+    Scopes sc = {col[10], col[11], col[12], col[13], len[10]};
+    if (len[1] != n_ev || len[2] != n_ev || len[3] != n_ev || len[4] != n_ev || len[5] != n_ev || len[6] % 4
+        || len[7] % 3 || len[8] % 3 || len[9] % 2 || len[11] != sc.n || len[12] != sc.n || len[13] != sc.n || sc.n < 1) {
+        PyErr_SetString(PyExc_ValueError, "flow_cfg: expected columns of matching lengths, found a mismatch");
+        goto out;
+    }
+    for (Py_ssize_t e = 0; e < n_ev; e++)
+        if (ev_scope[e] < 0 || ev_scope[e] >= sc.n) {
+            PyErr_Format(PyExc_ValueError, "flow_cfg: expected scope ids below %zd, found %d", sc.n, ev_scope[e]);
+            goto out;
+        }
+    Keys kk = {(uint64_t)size + 2};
+    /* anchors: assignments (writes in their scope move to the end), loop parts (once: before the loop; last: at
+     * the end of each iteration) */
+    anchors = malloc((n_reloc + n_parts + 1) * sizeof(Anchor));
+    loops = malloc((n_regions + 1) * sizeof(Anchor));
+    a_scope = malloc((n_reloc + 1) * sizeof(int32_t));
+    a_sb = malloc((n_reloc + 1) * sizeof(int32_t));
+    a_eb = malloc((n_reloc + 1) * sizeof(int32_t));
+    items = malloc((n_ev + 2 * n_regions + 2 * n_parts + n_jumps + 1) * sizeof(Item));
+    if (!anchors || !loops || !a_scope || !a_sb || !a_eb || !items) goto oom;
+    Py_ssize_t n_anchors = 0, n_loops = 0;
+    for (Py_ssize_t i = 0; i < n_reloc; i++)
+        anchors[i] = (Anchor){relocate[2 * i], relocate[2 * i + 1], 0, 0, 0};
+    qsort(anchors, n_reloc, sizeof(Anchor), cmp_anchor); /* idx all 0: sort by (start, -end) */
+    for (Py_ssize_t i = 0; i < n_reloc; i++) /* sorted by (start, end), unique, as Python's sorted(set(...)) */
+        if (n_anchors == 0 || anchors[n_anchors - 1].start != anchors[i].start || anchors[n_anchors - 1].end != anchors[i].end)
+            anchors[n_anchors++] = anchors[i];
+    for (Py_ssize_t i = 0; i < n_anchors;) { /* (start, -end) → (start, end): reverse each equal-start run */
+        Py_ssize_t j = i;
+        while (j < n_anchors && anchors[j].start == anchors[i].start) j++;
+        for (Py_ssize_t a = i, b = j - 1; a < b; a++, b--) {
+            Anchor t = anchors[a];
+            anchors[a] = anchors[b];
+            anchors[b] = t;
+        }
+        i = j;
+    }
+    for (Py_ssize_t i = 0; i < n_anchors; i++) { /* (start, end) columns for the scope sweep */
+        a_sb[i] = anchors[i].start;
+        a_eb[i] = anchors[i].end;
+    }
+    if (scopes_innermost(&sc, a_sb, a_eb, n_anchors, a_scope) < 0) goto oom;
+    for (Py_ssize_t i = 0; i < n_anchors; i++) {
+        anchors[i].scope = a_scope[i];
+        anchors[i].key = close_key(&kk, anchors[i].end, anchors[i].start, R_ASSIGN, 0);
+        anchors[i].idx = (int32_t)i;
+    }
+    for (Py_ssize_t r = 0; r < n_regions; r++)
+        if (regions[4 * r + 2] == C_LOOP)
+            loops[n_loops++] = (Anchor){regions[4 * r], regions[4 * r + 1], -1, (int32_t)r, 0};
+    qsort(loops, n_loops, sizeof(Anchor), cmp_anchor);
+    for (Py_ssize_t p = 0; p < n_parts; p++) {
+        int32_t sb = parts[3 * p], eb = parts[3 * p + 1], cat = parts[3 * p + 2];
+        if (cat != C_ONCE && cat != C_LAST) continue;
+        Py_ssize_t lo = 0, hi = n_loops; /* the innermost loop containing the part */
+        while (lo < hi) {
+            Py_ssize_t mid = (lo + hi) / 2;
+            if (loops[mid].start <= sb) lo = mid + 1;
+            else hi = mid;
+        }
+        Py_ssize_t j = lo - 1;
+        while (j >= 0 && !(loops[j].start <= sb && eb <= loops[j].end)) j--;
+        if (j < 0) continue;
+        uint64_t key = cat == C_ONCE ? open_key(&kk, loops[j].start, loops[j].end, R_LOOP, 0)
+                                     : close_key(&kk, loops[j].end, loops[j].start, R_LOOP, 0);
+        anchors[n_anchors] = (Anchor){sb, eb, -1, (int32_t)n_anchors, key};
+        n_anchors++;
+    }
+    qsort(anchors, n_anchors, sizeof(Anchor), cmp_anchor);
+
+    /* events, with the moves the anchors make */
+    size_t n_items = 0;
+    Py_ssize_t k = 0;
+    for (Py_ssize_t e = 0; e < n_ev; e++) {
+        int32_t sb = ev_start[e], eb = ev_end[e];
+        while (k < n_anchors && anchors[k].start <= sb) {
+            while (stack.len && anchors[stack.data[stack.len - 1]].end <= anchors[k].start) stack.len--;
+            if (vec_push(&stack, (int32_t)k++) < 0) goto oom;
+        }
+        while (stack.len) {
+            const Anchor *a = &anchors[stack.data[stack.len - 1]];
+            if (a->start <= sb && eb <= a->end) break;
+            stack.len--;
+        }
+        Item *it = &items[n_items];
+        *it = (Item){0, 0, (int32_t)n_items, K_EVENT, 0, sb, eb, (int32_t)e};
+        n_items++;
+        if (!stack.len && !hoisted[e]) { /* the common case: nothing moves this event */
+            it->hi = normal_key(&kk, sb, ev_kind[e]);
+            continue;
+        }
+        int32_t s0 = sc.start[ev_scope[e]];
+        uint64_t own = hoisted[e] ? open_key(&kk, s0 > 0 ? s0 : 0, 0, 7, 1) : normal_key(&kk, sb, ev_kind[e]);
+        it->hi = own;
+        bool relocated = hoisted[e];
+        for (size_t q = stack.len; q-- > 0;) { /* innermost first */
+            const Anchor *a = &anchors[stack.data[q]];
+            if (!(a->start <= sb && eb <= a->end)) continue;
+            if (a->scope < 0) {
+                it->hi = a->key;
+                it->lo = own;
+                break;
+            }
+            if (ev_kind[e] != 0 && !relocated && ev_scope[e] == a->scope) {
+                own = a->key;
+                it->hi = own;
+                relocated = true;
+            }
+        }
+    }
+    for (Py_ssize_t r = 0; r < n_regions; r++) {
+        int32_t sb = regions[4 * r], eb = regions[4 * r + 1], cat = regions[4 * r + 2];
+        int prio = region_prio(cat);
+        items[n_items] = (Item){open_key(&kk, sb, eb, prio, 1), 0, (int32_t)n_items, K_ENTER, cat, sb, eb, regions[4 * r + 3]};
+        n_items++;
+        items[n_items] = (Item){close_key(&kk, eb, sb, prio, 1), 0, (int32_t)n_items, K_EXIT, cat, sb, eb, 0};
+        n_items++;
+    }
+    for (Py_ssize_t p = 0; p < n_parts; p++) {
+        int32_t sb = parts[3 * p], eb = parts[3 * p + 1], cat = parts[3 * p + 2];
+        if (cat != C_ARM && cat != C_DEFAULT && cat != C_HANDLER && cat != C_FINALLY) continue;
+        items[n_items] = (Item){open_key(&kk, sb, eb, R_PART, 1), 0, (int32_t)n_items, K_ENTER, cat, sb, eb, 0};
+        n_items++;
+        items[n_items] = (Item){close_key(&kk, eb, sb, R_PART, 1), 0, (int32_t)n_items, K_EXIT, cat, sb, eb, 0};
+        n_items++;
+    }
+    for (Py_ssize_t j = 0; j < n_jumps; j++) {
+        int32_t sb = jumps[3 * j], eb = jumps[3 * j + 1], cat = jumps[3 * j + 2];
+        items[n_items] = (Item){close_key(&kk, eb, sb, R_JUMP, 0), 0, (int32_t)n_items, K_JUMP, cat, sb, eb, 0};
+        n_items++;
+    }
+    qsort(items, n_items, sizeof(Item), cmp_item);
+
+    if (cfg_build(&g, items, n_items, ev_scope, moved, &sc) < 0) goto oom;
+    {
+        IntCache cache;
+        size_t top = g.preds.len > (size_t)n_ev ? g.preds.len : (size_t)n_ev;
+        if (cache_init(&cache, top + 1) < 0) goto oom;
+        PyObject *events = veclist_to_list(&g.events, &cache), *preds = veclist_to_list(&g.preds, &cache),
+                 *flow = vec_to_list(g.flow.data, g.flow.len, &cache), *entry = vec_to_list(g.entry.data, g.entry.len, &cache),
+                 *owner = vec_to_list(g.owner.data, g.owner.len, &cache), *catch = PyList_New((Py_ssize_t)(g.catch.len / 3));
+        for (size_t h = 0; catch && h < g.catch.len / 3; h++) {
+            PyObject *row = vec_to_list(g.catch.data + 3 * h, 3, &cache);
+            if (!row) {
+                Py_CLEAR(catch);
+                break;
+            }
+            PyList_SET_ITEM(catch, (Py_ssize_t)h, row);
+        }
+        if (events && preds && flow && entry && owner && catch)
+            result = PyTuple_Pack(6, events, preds, flow, entry, owner, catch);
+        Py_XDECREF(events), Py_XDECREF(preds), Py_XDECREF(flow), Py_XDECREF(entry), Py_XDECREF(owner), Py_XDECREF(catch);
+        cache_free(&cache);
+    }
+    goto out;
+oom:
+    PyErr_NoMemory();
+out:
+    for (int i = 0; i < 14; i++) free(col[i]);
+    free(items), free(anchors), free(loops), free(a_scope), free(a_sb), free(a_eb), free(stack.data);
+    cfg_free(&g);
+    return result;
+}
+
 /* ------------------------------------------------------------------ Engine */
 static void Engine_dealloc(Engine *self) {
     free_patterns(self);
@@ -1020,6 +1574,9 @@ static PyMethodDef module_methods[] = {
     {"reach", native_reach, METH_VARARGS,
      "reach(events, preds, flow, entry, owner, catch, ev_node, ev_kind, ev_var, var_home, scope_parent, scope_depth) "
      "-> (last_write, last_read)"},
+    {"flow_cfg", native_flow_cfg, METH_VARARGS,
+     "flow_cfg(ev_kind, ev_start, ev_end, ev_scope, hoisted, moved, regions, parts, jumps, relocate, scope_start, "
+     "scope_end, scope_parent, scope_depth, size) -> (events, preds, flow, entry, owner, catch) or None"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1043,5 +1600,9 @@ PyMODINIT_FUNC PyInit__native(void) {
     PyModule_AddIntConstant(m, "TREE_SITTER_LANGUAGE_VERSION", TREE_SITTER_LANGUAGE_VERSION);
     PyModule_AddIntConstant(m, "ABI", GRAPHCODE_NATIVE_ABI);
     PyModule_AddStringConstant(m, "TREE_SITTER_VERSION", GRAPHCODE_TREE_SITTER_VERSION);
+    /* the category numbers flow_cfg reads, from C_BRANCH to C_CONTINUE, for dataflow.py to check */
+    PyModule_AddObject(m, "FLOW_CATEGORIES", Py_BuildValue("(iiiiiiiiiiiii)", C_BRANCH, C_ARM, C_DEFAULT, C_LOOP, C_ONCE,
+                                                           C_LAST, C_TRY, C_HANDLER, C_FINALLY, C_DEFERRED, C_RETURN,
+                                                           C_BREAK, C_CONTINUE));
     return m;
 }

@@ -28,8 +28,10 @@ regions rather than to nodes:
    of their definitions (it may be called at any time).
 3. *May-reach.* Classic bit-vector reaching analysis: every event is one bit of a Python int, each
    block has gen/kill masks, and a worklist over each flow's blocks reaches the fixed point; replaying
-   the events from each block's entry state then emits the edges. With the C accelerator built
-   (:mod:`graphcode.graphs.native`) this pass runs in C, on the same inputs, with the same result.
+   the events from each block's entry state then emits the edges.
+
+With the C accelerator built (:mod:`graphcode.graphs.native`), passes 2 and 3 run in C, on the same
+inputs, with the same control-flow graph and the same edges (the tests compare them block by block).
 
 A pattern of the exact form ``(kind) @local.reference`` (every node of that kind is a reference
 unless captured otherwise) is not run as a query: the AST walk collects those nodes anyway, which
@@ -51,7 +53,7 @@ import tree_sitter as ts
 
 from graphcode.errors import ConfigError
 from graphcode.graphs.languages import get_spec, ts_language
-from graphcode.graphs.native import native_reach
+from graphcode.graphs.native import native_flow_cfg, native_reach
 
 # event kinds (READ sorts before a write on the same node: `x += 1` reads, then writes)
 READ, WRITE, DEF = 0, 1, 2
@@ -373,15 +375,23 @@ def dataflow_edges(captured: dict[str, list[int]], source: bytes, lang: str, sta
         scopes.declare(sc, name, cat == C_GLOBAL)
     ev_var, var_home, moved, hoisted = _resolve(ev_node, ev_kind, ev_name, ev_start, ev_scope, def_settings, scopes)
 
-    order, payloads = _schedule(ev_kind, ev_start, ev_end, ev_scope, hoisted, regions, parts, jumps, assigns,
-                                scopes, len(source))
-    cfg = _build_cfg(order, payloads, ev_scope, moved, scopes)
-    fast_reach = native_reach()
-    if fast_reach is not None:  # the same analysis in C
-        catch = [[h, body.start, body.stop] for h, body in cfg.catch.items()]
-        last_write, last_read = fast_reach(cfg.events, cfg.preds, cfg.flow, cfg.entry, cfg.owner, catch, ev_node, ev_kind,
-                                           ev_var, var_home, scopes.parent, scopes.depth)
+    fast_cfg, fast_reach = native_flow_cfg(), native_reach()
+    built = None
+    if fast_cfg is not None and fast_reach is not None:  # the same passes in C
+        built = fast_cfg(ev_kind, ev_start, ev_end, ev_scope, hoisted, moved,
+                         [x for sb, eb, cat, pset in regions
+                          for x in (sb, eb, cat, 1 if pset and "flow.breakable" in pset else 0)],
+                         [x for part in parts for x in part], [x for jump in jumps for x in jump],
+                         [x for span in relocate for x in span], scopes.start, scopes.end, scopes.parent, scopes.depth,
+                         len(source))
+    if built is not None:
+        events, preds, flow, entry, owner, catch = built
+        last_write, last_read = fast_reach(events, preds, flow, entry, owner, catch, ev_node, ev_kind, ev_var, var_home,
+                                           scopes.parent, scopes.depth)
     else:
+        order, payloads = _schedule(ev_kind, ev_start, ev_end, ev_scope, hoisted, regions, parts, jumps, assigns,
+                                    scopes, len(source))
+        cfg = _build_cfg(order, payloads, ev_scope, moved, scopes)
         last_write, last_read = _reach(cfg, ev_node, ev_kind, ev_var, var_home, scopes)
     computed = _computed_from(ev_node, ev_kind, ev_start, ev_end, assigns)
     return {"last_write": last_write, "last_read": last_read, "computed_from": computed}
@@ -766,7 +776,7 @@ def _build_cfg(order, payloads, ev_scope, moved, scopes: _Scopes) -> _CFG:
                 fr.spine = point[flow]
                 fr.breakable = bool(pset) and "flow.breakable" in pset
             elif cat == C_LOOP:
-                fr.head = new_block(flow, point[flow])
+                fr.head = new_block(flow, list(point[flow]))  # a copy: back edges extend it
                 goto(flow, [fr.head])
             elif cat == C_TRY:
                 fr.entry = point[flow]

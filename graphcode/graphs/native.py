@@ -2,8 +2,9 @@
 
 Building a graph reads every AST node and runs the data-flow query. Through py-tree-sitter that is
 about five Python-level calls per node, which costs as much as the parse itself. ``_native.c`` does
-the parse, the walk and the query against tree-sitter's C API and returns plain lists; the rest of
-the engine is unchanged Python. Both paths give identical graphs (the tests compare them).
+the parse, the walk and the query against tree-sitter's C API and returns plain lists; it also
+holds the data-flow engine's control-flow and may-reach passes. Name resolution and everything else
+stay Python. Both paths give identical graphs (the tests compare them).
 
 The module is compiled against the C runtime of the installed py-tree-sitter release (its source
 distribution, from the package index), because py-tree-sitter's binary does not export that API::
@@ -34,7 +35,7 @@ from typing import Any
 
 from graphcode.graphs.languages import get_spec, kind_table, language_capsule
 
-ABI = 5
+ABI = 6
 """Bumped whenever ``_native.c``'s interface changes; a module built for another ABI is not used."""
 _HERE = Path(__file__).resolve().parent
 _SOURCE = _HERE / "_native.c"
@@ -85,6 +86,14 @@ def native_reach() -> Any | None:
     """``_native.reach``: the may-reach analysis of :func:`graphcode.graphs.dataflow._reach` in C, or None."""
     mod, _ = _module()
     return None if mod is None else mod.reach
+
+
+@cache
+def native_flow_cfg() -> Any | None:
+    """``_native.flow_cfg``: :func:`graphcode.graphs.dataflow._schedule` then ``_build_cfg`` in C (the
+    control-flow graph, from the same inputs), or None."""
+    mod, _ = _module()
+    return None if mod is None else mod.flow_cfg
 
 
 @cache

@@ -28,6 +28,7 @@ def _pure_python(source: bytes, lang: str, monkeypatch: pytest.MonkeyPatch):
     with monkeypatch.context() as m:
         m.setattr(build.native, "engine_for", lambda *_: None)
         m.setattr(dataflow, "native_reach", lambda: None)
+        m.setattr(dataflow, "native_flow_cfg", lambda: None)
         return build.build_graph(source, lang)
 
 
@@ -112,6 +113,86 @@ def test_reach_checks_its_columns() -> None:
     mod, _ = native._module()
     with pytest.raises(ValueError, match="expected columns of matching lengths"):
         mod.reach([[0]], [[]], [0], [0], [0], [], [5], [0, 1], [0], [0], [-1], [0])
+
+
+class _CfgChecker:
+    """Stands in for ``_native.flow_cfg``: runs it, and the Python passes on the same inputs, and
+    records any difference in the control-flow graphs they build."""
+
+    def __init__(self) -> None:
+        self.fast = native.native_flow_cfg()
+        self.calls = 0
+        self.differences: list[str] = []
+
+    def __call__(self, ev_kind, ev_start, ev_end, ev_scope, hoisted, moved, regions, parts, jumps, relocate, s_start,
+                 s_end, s_parent, s_depth, size):
+        got = self.fast(ev_kind, ev_start, ev_end, ev_scope, hoisted, moved, regions, parts, jumps, relocate, s_start,
+                        s_end, s_parent, s_depth, size)
+        scopes = dataflow._Scopes({}, size, "scope")
+        scopes.start, scopes.end, scopes.parent, scopes.depth = s_start, s_end, s_parent, s_depth
+        order, payloads = dataflow._schedule(
+            ev_kind, ev_start, ev_end, ev_scope, hoisted,
+            [(*regions[i:i + 3], {"flow.breakable": "true"} if regions[i + 3] else {}) for i in range(0, len(regions), 4)],
+            [tuple(parts[i:i + 3]) for i in range(0, len(parts), 3)],
+            [tuple(jumps[i:i + 3]) for i in range(0, len(jumps), 3)],
+            [((relocate[i], relocate[i + 1]), [], []) for i in range(0, len(relocate), 2)], scopes, size)
+        cfg = dataflow._build_cfg(order, payloads, ev_scope, moved, scopes)
+        want = (cfg.events, cfg.preds, cfg.flow, cfg.entry, cfg.owner,
+                [[h, body.start, body.stop] for h, body in cfg.catch.items()])
+        self.calls += 1
+        for name, a, b in zip(("events", "preds", "flow", "entry", "owner", "catch"), got, want, strict=True):
+            if a != b:
+                self.differences.append(f"{name}: C {a} != Python {b}")
+        return got
+
+
+@needs_native
+def test_control_flow_graphs_match_python_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Block by block, the C schedule and CFG equal the Python ones (not only the edges they lead to)."""
+    checker = _CfgChecker()
+    monkeypatch.setattr(dataflow, "native_flow_cfg", lambda: checker)
+    for lang, case in _cases():
+        build.build_graph(textwrap.dedent(case.code).encode(), lang)
+    for lang, name in SAMPLE_FILES.items():
+        build.build_graph((SAMPLES / name).read_bytes(), lang)
+    root = Path(sysconfig.get_paths()["stdlib"])
+    files = sorted(p for p in root.rglob("*.py") if "site-packages" not in p.parts and p.stat().st_size < 100_000)
+    for path in random.Random(2).sample(files, 40):
+        try:
+            build.build_graph(path.read_bytes().decode("utf-8").encode("utf-8"), "python")
+        except UnicodeDecodeError:
+            continue
+    assert checker.calls > 250
+    assert checker.differences == []
+
+
+@needs_native
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet=st.sampled_from(list("ab_=+-*(){}[]:;,.\n \t'\"#/<>!&|xy0123456789")), max_size=80),
+       lang=st.sampled_from(["python", "go", "java", "javascript", "tsx"]))
+def test_control_flow_graphs_of_broken_code_match(text: str, lang: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    checker = _CfgChecker()
+    monkeypatch.setattr(dataflow, "native_flow_cfg", lambda: checker)
+    build.build_graph(text.encode(), lang)
+    assert checker.differences == []
+
+
+@needs_native
+def test_flow_cfg_checks_its_input() -> None:
+    mod, _ = native._module()
+    categories = mod.FLOW_CATEGORIES  # C_BRANCH .. C_CONTINUE, as numbered in dataflow.py
+    assert categories == tuple(range(dataflow.C_BRANCH, dataflow.C_CONTINUE + 1))
+    assert dataflow.C_CONTINUE - dataflow.C_BRANCH == 12
+    scopes = ([-1], [10], [-1], [0])
+    events = ([0], [0], [1], [0], [False], [False])
+    with pytest.raises(ValueError, match="expected columns of matching lengths"):
+        mod.flow_cfg([0, 2], *events[1:], [], [], [], [], *scopes, 9)
+    with pytest.raises(ValueError, match="expected scope ids below 1, found 3"):
+        mod.flow_cfg(*events[:3], [3], *events[4:], [], [], [], [], *scopes, 9)
+    # one read at the file's top level: one block holding it
+    assert mod.flow_cfg(*events, [], [], [], [], *scopes, 9) == ([[0]], [[]], [0], [0], [0], [])
+    # past 2**27 bytes the keys would overflow 64 bits: the Python passes run instead
+    assert mod.flow_cfg(*events, [], [], [], [], *scopes, 2**28) is None
 
 
 def test_switch_off_and_stale_builds_fall_back(monkeypatch: pytest.MonkeyPatch) -> None:
