@@ -1261,6 +1261,126 @@ out:
     return result;
 }
 
+/* ------------------------------------------------------------------ computed_from (dataflow._group_assignments
+ * and _computed_from) */
+typedef struct {
+    int32_t group, role, start, end; /* role: 0 the pattern's root (anchor), 1 a target, 2 a value */
+} Span;
+
+/* by group, role, start, then longest first */
+static int cmp_span(const void *a, const void *b) {
+    const Span *x = a, *y = b;
+    if (x->group != y->group) return x->group < y->group ? -1 : 1;
+    if (x->role != y->role) return x->role < y->role ? -1 : 1;
+    if (x->start != y->start) return x->start < y->start ? -1 : 1;
+    return (x->end < y->end) - (x->end > y->end);
+}
+
+/* by anchor, then role (targets before values) */
+static int cmp_slot(const void *a, const void *b) {
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* the events of one kind class (writes: kind != 0; reads: kind == 0) inside [sb, eb), appended to out */
+static int events_in(const int32_t *ev_start, const int32_t *ev_end, const int32_t *ev_kind, const int32_t *ev_node,
+                     Py_ssize_t n, int32_t sb, int32_t eb, bool writes, IntVec *out) {
+    Py_ssize_t lo = 0, hi = n;
+    while (lo < hi) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (ev_start[mid] < sb) lo = mid + 1;
+        else hi = mid;
+    }
+    for (Py_ssize_t i = lo; i < n && ev_start[i] < eb; i++)
+        if ((ev_kind[i] != 0) == writes && ev_end[i] <= eb && vec_push(out, ev_node[i]) < 0) return -1;
+    return 0;
+}
+
+/* computed_from(ev_node, ev_kind, ev_start, ev_end, spans) -> [(target event node, value event node), ...]
+ * spans: flat (group, role, start, end) quadruples, role 0 for a pattern's root node, 1 a target, 2 a value.
+ * Each target or value belongs to the innermost root of its group that strictly contains it; every
+ * write inside a root's targets is computed from every read inside its values. Sorted, unique. */
+static PyObject *native_computed_from(PyObject *Py_UNUSED(module), PyObject *args) {
+    PyObject *o[5];
+    if (!PyArg_ParseTuple(args, "OOOOO", &o[0], &o[1], &o[2], &o[3], &o[4])) return NULL;
+    int32_t *col[5] = {0};
+    Py_ssize_t len[5] = {0};
+    PyObject *result = NULL;
+    Span *spans = NULL;
+    int64_t *slots = NULL;
+    IntVec written = {0}, read = {0}, src = {0}, dst = {0};
+    for (int i = 0; i < 5; i++)
+        if (!(col[i] = int_array(o[i], &len[i]))) goto out;
+    const int32_t *ev_node = col[0], *ev_kind = col[1], *ev_start = col[2], *ev_end = col[3];
+    Py_ssize_t n_ev = len[0], n_spans = len[4] / 4;
+    if (len[1] != n_ev || len[2] != n_ev || len[3] != n_ev || len[4] % 4) {
+        PyErr_SetString(PyExc_ValueError, "computed_from: expected columns of matching lengths, found a mismatch");
+        goto out;
+    }
+    spans = malloc((n_spans + 1) * sizeof(Span));
+    slots = malloc((n_spans + 1) * sizeof(int64_t));
+    if (!spans || !slots) goto oom;
+    for (Py_ssize_t i = 0; i < n_spans; i++) {
+        const int32_t *q = col[4] + 4 * i;
+        if (q[1] < 0 || q[1] > 2) {
+            PyErr_Format(PyExc_ValueError, "computed_from: expected a role of 0, 1 or 2, found %d", q[1]);
+            goto out;
+        }
+        spans[i] = (Span){q[0], q[1], q[2], q[3]};
+    }
+    qsort(spans, n_spans, sizeof(Span), cmp_span);
+    for (Py_ssize_t g = 0; g < n_spans;) {
+        Py_ssize_t a0 = g, a1 = g, end = g;
+        while (end < n_spans && spans[end].group == spans[g].group) end++;
+        while (a1 < end && spans[a1].role == 0) a1++;
+        /* unique roots, by (start, -end) */
+        Py_ssize_t na = 0;
+        for (Py_ssize_t i = a0; i < a1; i++)
+            if (na == 0 || spans[a0 + na - 1].start != spans[i].start || spans[a0 + na - 1].end != spans[i].end)
+                spans[a0 + na++] = spans[i];
+        const Span *roots = spans + a0;
+        Py_ssize_t n_slots = 0;
+        for (Py_ssize_t i = a1; i < end && na; i++) { /* targets and values: their innermost strictly containing root */
+            int32_t sb = spans[i].start, eb = spans[i].end;
+            Py_ssize_t lo = 0, hi = na;
+            while (lo < hi) {
+                Py_ssize_t mid = (lo + hi) / 2;
+                if (roots[mid].start <= sb) lo = mid + 1;
+                else hi = mid;
+            }
+            for (Py_ssize_t j = lo - 1; j >= 0; j--)
+                if (roots[j].start <= sb && eb <= roots[j].end && !(roots[j].start == sb && roots[j].end == eb)) {
+                    slots[n_slots++] = ((int64_t)j << 34) | ((int64_t)spans[i].role << 32) | (int64_t)(uint32_t)i;
+                    break;
+                }
+        }
+        qsort(slots, n_slots, sizeof(int64_t), cmp_slot);
+        for (Py_ssize_t s = 0; s < n_slots;) {
+            int64_t root = slots[s] >> 34;
+            Py_ssize_t t = s;
+            written.len = read.len = 0;
+            for (; t < n_slots && slots[t] >> 34 == root; t++) {
+                const Span *x = &spans[(uint32_t)(slots[t] & 0xffffffff)];
+                if (events_in(ev_start, ev_end, ev_kind, ev_node, n_ev, x->start, x->end, x->role == 1,
+                              x->role == 1 ? &written : &read) < 0) goto oom;
+            }
+            for (size_t w = 0; w < written.len; w++)
+                for (size_t r = 0; r < read.len; r++)
+                    if (emit(&src, &dst, written.data[w], read.data[r]) < 0) goto oom;
+            s = t;
+        }
+        g = end;
+    }
+    result = unique_pairs(&src, &dst);
+    goto out;
+oom:
+    PyErr_NoMemory();
+out:
+    for (int i = 0; i < 5; i++) free(col[i]);
+    free(spans), free(slots), free(written.data), free(read.data), free(src.data), free(dst.data);
+    return result;
+}
+
 /* ------------------------------------------------------------------ Engine */
 static void Engine_dealloc(Engine *self) {
     free_patterns(self);
@@ -1574,6 +1694,8 @@ static PyMethodDef module_methods[] = {
     {"reach", native_reach, METH_VARARGS,
      "reach(events, preds, flow, entry, owner, catch, ev_node, ev_kind, ev_var, var_home, scope_parent, scope_depth) "
      "-> (last_write, last_read)"},
+    {"computed_from", native_computed_from, METH_VARARGS,
+     "computed_from(ev_node, ev_kind, ev_start, ev_end, spans) -> [(target, value), ...]"},
     {"flow_cfg", native_flow_cfg, METH_VARARGS,
      "flow_cfg(ev_kind, ev_start, ev_end, ev_scope, hoisted, moved, regions, parts, jumps, relocate, scope_start, "
      "scope_end, scope_parent, scope_depth, size) -> (events, preds, flow, entry, owner, catch) or None"},

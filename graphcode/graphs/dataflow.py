@@ -53,7 +53,7 @@ import tree_sitter as ts
 
 from graphcode.errors import ConfigError
 from graphcode.graphs.languages import get_spec, ts_language
-from graphcode.graphs.native import native_flow_cfg, native_reach
+from graphcode.graphs.native import native_computed_from, native_flow_cfg, native_reach
 
 # event kinds (READ sorts before a write on the same node: `x += 1` reads, then writes)
 READ, WRITE, DEF = 0, 1, 2
@@ -345,7 +345,6 @@ def dataflow_edges(captured: dict[str, list[int]], source: bytes, lang: str, sta
                 slot[0 if cat == C_ASSIGN else 1 if cat == C_TARGET else 2].extend(spans)
         elif cat in (C_GLOBAL, C_NONLOCAL):
             decls.extend((sb, eb, source[sb:eb], cat) for sb, eb in spans)
-    assigns = _group_assignments(groups, relocate)
 
     # ------------------------------------------------------------ events (document order)
     ev_node: list[int] = []
@@ -375,9 +374,9 @@ def dataflow_edges(captured: dict[str, list[int]], source: bytes, lang: str, sta
         scopes.declare(sc, name, cat == C_GLOBAL)
     ev_var, var_home, moved, hoisted = _resolve(ev_node, ev_kind, ev_name, ev_start, ev_scope, def_settings, scopes)
 
-    fast_cfg, fast_reach = native_flow_cfg(), native_reach()
+    fast_cfg, fast_reach, fast_computed = native_flow_cfg(), native_reach(), native_computed_from()
     built = None
-    if fast_cfg is not None and fast_reach is not None:  # the same passes in C
+    if fast_cfg is not None and fast_reach is not None and fast_computed is not None:  # the same passes in C
         built = fast_cfg(ev_kind, ev_start, ev_end, ev_scope, hoisted, moved,
                          [x for sb, eb, cat, pset in regions
                           for x in (sb, eb, cat, 1 if pset and "flow.breakable" in pset else 0)],
@@ -388,12 +387,16 @@ def dataflow_edges(captured: dict[str, list[int]], source: bytes, lang: str, sta
         events, preds, flow, entry, owner, catch = built
         last_write, last_read = fast_reach(events, preds, flow, entry, owner, catch, ev_node, ev_kind, ev_var, var_home,
                                            scopes.parent, scopes.depth)
+        computed = fast_computed(ev_node, ev_kind, ev_start, ev_end,
+                                 [x for g, slot in groups.items() for role, spans in enumerate(slot)
+                                  for sb, eb in spans for x in (g, role, sb, eb)])
     else:
+        assigns = _group_assignments(groups, relocate)
         order, payloads = _schedule(ev_kind, ev_start, ev_end, ev_scope, hoisted, regions, parts, jumps, assigns,
                                     scopes, len(source))
         cfg = _build_cfg(order, payloads, ev_scope, moved, scopes)
         last_write, last_read = _reach(cfg, ev_node, ev_kind, ev_var, var_home, scopes)
-    computed = _computed_from(ev_node, ev_kind, ev_start, ev_end, assigns)
+        computed = _computed_from(ev_node, ev_kind, ev_start, ev_end, assigns)
     return {"last_write": last_write, "last_read": last_read, "computed_from": computed}
 
 
@@ -516,14 +519,19 @@ def _resolve(ev_node, ev_kind, ev_name, ev_start, ev_scope, def_settings, scopes
                 moved[e] = True
                 ev_scope[e] = s
         name = ev_name[e]
-        if name in globals_.get(s, ()) or name in nonlocals.get(s, ()):
+        if (globals_ or nonlocals) and (name in globals_.get(s, ()) or name in nonlocals.get(s, ())):
             pending.append(e)
             continue
         key = (s, name)
         first = -1 if hoist else ev_start[e]
-        if key not in decl_first or first < decl_first[key]:
+        at = decl_first.get(key)
+        if at is None or first < at:
             decl_first[key] = first
-        ev_var[e] = var(s, name)
+        v = var_ids.get(key)
+        if v is None:
+            v = var_ids[key] = len(var_home)
+            var_home.append(s)
+        ev_var[e] = v
 
     memo: dict[tuple[int, bytes], int] = {}
 
@@ -572,9 +580,12 @@ def _resolve(ev_node, ev_kind, ev_name, ev_start, ev_scope, def_settings, scopes
 
     for e in pending:
         ev_var[e] = lookup(ev_name[e], ev_scope[e], ev_start[e])
-    for e in range(n_ev):
-        if ev_var[e] < 0:
-            ev_var[e] = lookup(ev_name[e], ev_scope[e], ev_start[e])
+    hit = memo.get
+    for e, v in enumerate(ev_var):
+        if v < 0:
+            name, sc = ev_name[e], ev_scope[e]
+            v = hit((sc, name))
+            ev_var[e] = v if v is not None else lookup(name, sc, ev_start[e])
     return ev_var, var_home, moved, hoisted
 
 

@@ -29,6 +29,7 @@ def _pure_python(source: bytes, lang: str, monkeypatch: pytest.MonkeyPatch):
         m.setattr(build.native, "engine_for", lambda *_: None)
         m.setattr(dataflow, "native_reach", lambda: None)
         m.setattr(dataflow, "native_flow_cfg", lambda: None)
+        m.setattr(dataflow, "native_computed_from", lambda: None)
         return build.build_graph(source, lang)
 
 
@@ -193,6 +194,21 @@ def test_flow_cfg_checks_its_input() -> None:
     assert mod.flow_cfg(*events, [], [], [], [], *scopes, 9) == ([[0]], [[]], [0], [0], [0], [])
     # past 2**27 bytes the keys would overflow 64 bits: the Python passes run instead
     assert mod.flow_cfg(*events, [], [], [], [], *scopes, 2**28) is None
+
+
+@needs_native
+def test_computed_from_groups_by_innermost_root() -> None:
+    mod, _ = native._module()
+    # `a = b + c` twice over (pattern 7): roots (0, 9) and (10, 19); a write and two reads in each
+    ev_node, ev_kind, ev_start, ev_end = [1, 2, 3, 11, 12, 13], [2, 0, 0, 2, 0, 0], [0, 4, 8, 10, 14, 18], [1, 5, 9, 11, 15, 19]
+    spans = [7, 0, 0, 9, 7, 0, 10, 19, 7, 1, 0, 1, 7, 2, 4, 9, 7, 1, 10, 11, 7, 2, 14, 19]
+    assert mod.computed_from(ev_node, ev_kind, ev_start, ev_end, spans) == [(1, 2), (1, 3), (11, 12), (11, 13)]
+    # a value spanning its whole root is not inside it
+    assert mod.computed_from(ev_node, ev_kind, ev_start, ev_end, [7, 0, 0, 9, 7, 1, 0, 1, 7, 2, 0, 9]) == []
+    with pytest.raises(ValueError, match="expected a role of 0, 1 or 2, found 5"):
+        mod.computed_from(ev_node, ev_kind, ev_start, ev_end, [7, 5, 0, 9])
+    with pytest.raises(ValueError, match="expected columns of matching lengths"):
+        mod.computed_from(ev_node, ev_kind, ev_start, ev_end, [7, 0, 0])
 
 
 def test_switch_off_and_stale_builds_fall_back(monkeypatch: pytest.MonkeyPatch) -> None:
