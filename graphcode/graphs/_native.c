@@ -1381,6 +1381,353 @@ out:
     return result;
 }
 
+/* ------------------------------------------------------------------ names (dataflow._resolve) */
+/* open addressing maps: (scope, name id) → int, and source slices → name id */
+typedef struct {
+    uint64_t *keys;
+    int32_t *vals;
+    size_t cap, len;
+} PairMap;
+
+#define PAIR_EMPTY UINT64_MAX
+
+static uint64_t mix64(uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static int pairmap_init(PairMap *m, size_t want) {
+    size_t cap = 16;
+    while (cap < 2 * want) cap *= 2;
+    m->keys = malloc(cap * sizeof(uint64_t));
+    m->vals = malloc(cap * sizeof(int32_t));
+    m->cap = cap, m->len = 0;
+    if (!m->keys || !m->vals) return -1;
+    for (size_t i = 0; i < cap; i++) m->keys[i] = PAIR_EMPTY;
+    return 0;
+}
+
+static void pairmap_free(PairMap *m) {
+    free(m->keys), free(m->vals);
+}
+
+static uint64_t pair_key(int32_t scope, int32_t name) {
+    return ((uint64_t)(uint32_t)scope << 32) | (uint32_t)name;
+}
+
+/* the slot of key: where it is, or the empty slot where it would go */
+static size_t pairmap_slot(const PairMap *m, uint64_t key) {
+    size_t i = mix64(key) & (m->cap - 1);
+    while (m->keys[i] != PAIR_EMPTY && m->keys[i] != key) i = (i + 1) & (m->cap - 1);
+    return i;
+}
+
+static bool pairmap_get(const PairMap *m, uint64_t key, int32_t *val) {
+    size_t i = pairmap_slot(m, key);
+    if (m->keys[i] == PAIR_EMPTY) return false;
+    if (val) *val = m->vals[i];
+    return true;
+}
+
+static int pairmap_put(PairMap *m, uint64_t key, int32_t val) {
+    size_t i = pairmap_slot(m, key);
+    if (m->keys[i] == PAIR_EMPTY) {
+        if (2 * (m->len + 1) > m->cap) { /* grow, then find the slot again */
+            PairMap bigger;
+            if (pairmap_init(&bigger, m->cap) < 0) {
+                pairmap_free(&bigger);
+                return -1;
+            }
+            for (size_t j = 0; j < m->cap; j++)
+                if (m->keys[j] != PAIR_EMPTY) {
+                    size_t k = pairmap_slot(&bigger, m->keys[j]);
+                    bigger.keys[k] = m->keys[j];
+                    bigger.vals[k] = m->vals[j];
+                }
+            bigger.len = m->len;
+            pairmap_free(m);
+            *m = bigger;
+            i = pairmap_slot(m, key);
+        }
+        m->keys[i] = key;
+        m->len++;
+    }
+    m->vals[i] = val;
+    return 0;
+}
+
+/* name ids by text: slices of the source, compared bytewise */
+typedef struct {
+    int32_t *slot_id; /* -1: empty */
+    const char *src;
+    IntVec starts, ends; /* per id */
+    size_t cap;
+} Names;
+
+static uint64_t text_hash(const char *s, int32_t n) {
+    uint64_t h = 1469598103934665603ULL;
+    for (int32_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+static int names_init(Names *t, const char *src, size_t want) {
+    memset(t, 0, sizeof *t);
+    t->src = src;
+    t->cap = 16;
+    while (t->cap < 2 * want + 2) t->cap *= 2;
+    t->slot_id = malloc(t->cap * sizeof(int32_t));
+    if (!t->slot_id) return -1;
+    for (size_t i = 0; i < t->cap; i++) t->slot_id[i] = -1;
+    return 0;
+}
+
+static void names_free(Names *t) {
+    free(t->slot_id), free(t->starts.data), free(t->ends.data);
+}
+
+/* the id of source[sb:eb], a new one for a text not seen before; -1: out of memory */
+static int32_t names_id(Names *t, int32_t sb, int32_t eb) {
+    if (2 * (t->starts.len + 1) > t->cap) {
+        size_t cap = t->cap * 2;
+        int32_t *slots = malloc(cap * sizeof(int32_t));
+        if (!slots) return -1;
+        for (size_t i = 0; i < cap; i++) slots[i] = -1;
+        for (size_t id = 0; id < t->starts.len; id++) {
+            int32_t a = t->starts.data[id], b = t->ends.data[id];
+            size_t i = text_hash(t->src + a, b - a) & (cap - 1);
+            while (slots[i] >= 0) i = (i + 1) & (cap - 1);
+            slots[i] = (int32_t)id;
+        }
+        free(t->slot_id);
+        t->slot_id = slots;
+        t->cap = cap;
+    }
+    int32_t n = eb - sb;
+    size_t i = text_hash(t->src + sb, n) & (t->cap - 1);
+    for (;; i = (i + 1) & (t->cap - 1)) {
+        int32_t id = t->slot_id[i];
+        if (id < 0) break;
+        int32_t a = t->starts.data[id], b = t->ends.data[id];
+        if (b - a == n && memcmp(t->src + a, t->src + sb, (size_t)n) == 0) return id;
+    }
+    int32_t id = (int32_t)t->starts.len;
+    if (vec_push(&t->starts, sb) < 0 || vec_push(&t->ends, eb) < 0) return -1;
+    t->slot_id[i] = id;
+    return id;
+}
+
+/* definition settings, as codes: where the name goes (local.definition.scope) and whether it is hoisted */
+enum { PLACE_PARENT = 1, PLACE_GLOBAL = 2, PLACE_FUNCTION = 3, PLACE_MASK = 3, HOIST = 4, HOIST_VALUE = 8 };
+
+typedef struct {
+    const int32_t *parent, *by_scope, *hidden;
+    PairMap vars, decl_first, memo, globals, nonlocals;
+    IntVec home;
+} Resolver;
+
+static int32_t resolver_var(Resolver *r, int32_t scope, int32_t name) {
+    uint64_t key = pair_key(scope, name);
+    int32_t v;
+    if (pairmap_get(&r->vars, key, &v)) return v;
+    v = (int32_t)r->home.len;
+    if (vec_push(&r->home, scope) < 0 || pairmap_put(&r->vars, key, v) < 0) return -1;
+    return v;
+}
+
+/* dataflow._resolve's lookup: the variable `name` means at `pos` in `scope` */
+static int32_t resolver_lookup(Resolver *r, int32_t name, int32_t scope, int32_t pos) {
+    uint64_t key = pair_key(scope, name);
+    int32_t v;
+    if (pairmap_get(&r->memo, key, &v)) return v;
+    int32_t s = scope, fallback = -1, found = -1, at;
+    bool first = true, depends = false;
+    while (s >= 0) {
+        if (!first && r->hidden[s]) {
+            s = r->parent[s];
+            continue;
+        }
+        uint64_t here = pair_key(s, name);
+        if (r->globals.len && pairmap_get(&r->globals, here, NULL)) {
+            found = 0;
+            break;
+        }
+        if (r->nonlocals.len && pairmap_get(&r->nonlocals, here, NULL)) {
+            s = r->parent[s];
+            first = false;
+            continue;
+        }
+        if (pairmap_get(&r->decl_first, here, &at)) {
+            if (r->by_scope[s]) {
+                found = s;
+                break;
+            }
+            depends = true;
+            if (at <= pos) {
+                found = s;
+                break;
+            }
+            if (fallback < 0) fallback = s;
+        }
+        first = false;
+        s = r->parent[s];
+    }
+    if (found < 0) found = fallback >= 0 ? fallback : 0;
+    v = resolver_var(r, found, name);
+    if (v >= 0 && !depends && pairmap_put(&r->memo, key, v) < 0) return -1;
+    return v;
+}
+
+/* resolve(source, ev_node, ev_kind, ev_start, ev_end, def_codes, decls, scope_start, scope_end, scope_parent,
+ *         scope_by_scope, scope_hidden, scope_function) -> (ev_scope, ev_var, var_home, moved, hoisted)
+ * dataflow's name pass in C: each event's innermost scope, global/nonlocal declarations (decls: flat
+ * (start, end, is_global) of the declared names, sorted), then _resolve. def_codes: {node id: code} for
+ * definitions with settings (PLACE_* | HOIST | HOIST_VALUE); scope_by_scope: 1 where a scope binds by
+ * scope (Python) rather than by declaration; scope_function: 1 for function scopes. */
+static PyObject *native_resolve(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_buffer source;
+    PyObject *o[12];
+    if (!PyArg_ParseTuple(args, "y*OOOOOOOOOOOO", &source, &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7],
+                          &o[8], &o[9], &o[10], &o[11])) return NULL;
+    /* o[4] (def_codes) is a dict; the rest are int lists */
+    int32_t *col[12] = {0};
+    Py_ssize_t len[12] = {0};
+    PyObject *result = NULL;
+    int32_t *ev_scope = NULL, *ev_var = NULL, *name_of = NULL, *moved = NULL, *hoisted = NULL, *decl_scope = NULL;
+    IntVec pending = {0};
+    Names names;
+    Resolver r;
+    memset(&r, 0, sizeof r);
+    memset(&names, 0, sizeof names);
+    if (!PyDict_Check(o[4])) {
+        PyErr_Format(PyExc_TypeError, "resolve: expected a dict of definition codes, found %s", Py_TYPE(o[4])->tp_name);
+        goto out;
+    }
+    for (int i = 0; i < 12; i++)
+        if (i != 4 && !(col[i] = int_array(o[i], &len[i]))) goto out;
+    const int32_t *ev_node = col[0], *ev_kind = col[1], *ev_start = col[2], *ev_end = col[3], *decls = col[5];
+    Py_ssize_t n_ev = len[0], n_decls = len[5] / 3;
+    Scopes sc = {col[6], col[7], col[8], NULL, len[6]};
+    r.parent = col[8], r.by_scope = col[9], r.hidden = col[10];
+    const int32_t *is_function = col[11];
+    if (len[1] != n_ev || len[2] != n_ev || len[3] != n_ev || len[5] % 3 || sc.n < 1 || len[7] != sc.n
+        || len[8] != sc.n || len[9] != sc.n || len[10] != sc.n || len[11] != sc.n) {
+        PyErr_SetString(PyExc_ValueError, "resolve: expected columns of matching lengths, found a mismatch");
+        goto out;
+    }
+    for (Py_ssize_t e = 0; e < n_ev; e++)
+        if (ev_start[e] < 0 || ev_end[e] < ev_start[e] || ev_end[e] > source.len || (e && ev_start[e] < ev_start[e - 1])) {
+            PyErr_Format(PyExc_ValueError, "resolve: expected event spans inside the source, sorted by start, found "
+                         "(%d, %d) at event %zd", ev_start[e], ev_end[e], e);
+            goto out;
+        }
+    for (Py_ssize_t d = 0; d < n_decls; d++)
+        if (decls[3 * d] < 0 || decls[3 * d + 1] < decls[3 * d] || decls[3 * d + 1] > source.len) {
+            PyErr_Format(PyExc_ValueError, "resolve: expected declaration spans inside the source, found (%d, %d)",
+                         decls[3 * d], decls[3 * d + 1]);
+            goto out;
+        }
+    for (Py_ssize_t s = 1; s < sc.n; s++)
+        if (r.parent[s] < 0 || r.parent[s] >= s) {
+            PyErr_Format(PyExc_ValueError, "resolve: expected each scope's parent before it, found %d for scope %zd",
+                         r.parent[s], s);
+            goto out;
+        }
+    ev_scope = malloc((n_ev + 1) * sizeof(int32_t));
+    ev_var = malloc((n_ev + 1) * sizeof(int32_t));
+    name_of = malloc((n_ev + 1) * sizeof(int32_t));
+    moved = calloc(n_ev + 1, sizeof(int32_t));
+    hoisted = calloc(n_ev + 1, sizeof(int32_t));
+    decl_scope = malloc((n_decls + 1) * sizeof(int32_t));
+    if (!ev_scope || !ev_var || !name_of || !moved || !hoisted || !decl_scope || names_init(&names, source.buf, 64) < 0
+        || pairmap_init(&r.vars, 64) < 0 || pairmap_init(&r.decl_first, 64) < 0 || pairmap_init(&r.memo, 64) < 0
+        || pairmap_init(&r.globals, 4) < 0 || pairmap_init(&r.nonlocals, 4) < 0)
+        goto oom;
+    if (scopes_innermost(&sc, ev_start, ev_end, n_ev, ev_scope) < 0) goto oom;
+    for (Py_ssize_t e = 0; e < n_ev; e++) {
+        if ((name_of[e] = names_id(&names, ev_start[e], ev_end[e])) < 0) goto oom;
+        ev_var[e] = -1;
+    }
+    /* global and nonlocal declarations, in the scope that holds them */
+    {
+        int32_t *d_sb = malloc((n_decls + 1) * sizeof(int32_t)), *d_eb = malloc((n_decls + 1) * sizeof(int32_t));
+        int rc = d_sb && d_eb ? 0 : -1;
+        for (Py_ssize_t d = 0; !rc && d < n_decls; d++) d_sb[d] = decls[3 * d], d_eb[d] = decls[3 * d + 1];
+        rc = rc || scopes_innermost(&sc, d_sb, d_eb, n_decls, decl_scope);
+        free(d_sb), free(d_eb);
+        if (rc) goto oom;
+    }
+    for (Py_ssize_t d = 0; d < n_decls; d++) {
+        int32_t name = names_id(&names, decls[3 * d], decls[3 * d + 1]);
+        if (name < 0 || pairmap_put(decls[3 * d + 2] ? &r.globals : &r.nonlocals, pair_key(decl_scope[d], name), 1) < 0)
+            goto oom;
+    }
+    /* definitions: placed, hoisted, and the first position each (scope, name) is declared at */
+    for (Py_ssize_t e = 0; e < n_ev; e++) {
+        if (ev_kind[e] != 2) continue;
+        int32_t s = ev_scope[e];
+        long code = 0;
+        PyObject *c = PyDict_GetItemWithError(o[4], PyList_GET_ITEM(o[0], e));
+        if (c) {
+            code = PyLong_AsLong(c);
+            if (code == -1 && PyErr_Occurred()) goto out;
+        } else if (PyErr_Occurred()) goto out;
+        bool hoist = false;
+        if (code) {
+            int place = (int)(code & PLACE_MASK);
+            if (place == PLACE_PARENT && s > 0) s = r.parent[s];
+            else if (place == PLACE_GLOBAL) s = 0;
+            else if (place == PLACE_FUNCTION)
+                while (s > 0 && !is_function[s]) s = r.parent[s];
+            hoist = (code & HOIST) != 0;
+            hoisted[e] = (code & HOIST_VALUE) != 0;
+            if (s != ev_scope[e]) {
+                moved[e] = 1;
+                ev_scope[e] = s;
+            }
+        }
+        uint64_t key = pair_key(s, name_of[e]);
+        if ((r.globals.len && pairmap_get(&r.globals, key, NULL)) || (r.nonlocals.len && pairmap_get(&r.nonlocals, key, NULL))) {
+            if (vec_push(&pending, (int32_t)e) < 0) goto oom;
+            continue;
+        }
+        int32_t first = hoist ? -1 : ev_start[e], at;
+        if ((!pairmap_get(&r.decl_first, key, &at) || first < at) && pairmap_put(&r.decl_first, key, first) < 0) goto oom;
+        if ((ev_var[e] = resolver_var(&r, s, name_of[e])) < 0) goto oom;
+    }
+    for (size_t k = 0; k < pending.len; k++) {
+        int32_t e = pending.data[k];
+        if ((ev_var[e] = resolver_lookup(&r, name_of[e], ev_scope[e], ev_start[e])) < 0) goto oom;
+    }
+    for (Py_ssize_t e = 0; e < n_ev; e++)
+        if (ev_var[e] < 0 && (ev_var[e] = resolver_lookup(&r, name_of[e], ev_scope[e], ev_start[e])) < 0) goto oom;
+    {
+        IntCache cache;
+        size_t top = (size_t)n_ev > r.home.len ? (size_t)n_ev : r.home.len;
+        if (top < (size_t)sc.n) top = (size_t)sc.n;
+        if (cache_init(&cache, top + 1) < 0) goto oom;
+        PyObject *a = vec_to_list(ev_scope, n_ev, &cache), *b = vec_to_list(ev_var, n_ev, &cache),
+                 *c = vec_to_list(r.home.data, r.home.len, &cache), *d = vec_to_list(moved, n_ev, &cache),
+                 *e = vec_to_list(hoisted, n_ev, &cache);
+        if (a && b && c && d && e) result = PyTuple_Pack(5, a, b, c, d, e);
+        Py_XDECREF(a), Py_XDECREF(b), Py_XDECREF(c), Py_XDECREF(d), Py_XDECREF(e);
+        cache_free(&cache);
+    }
+    goto out;
+oom:
+    PyErr_NoMemory();
+out:
+    for (int i = 0; i < 12; i++) free(col[i]);
+    free(ev_scope), free(ev_var), free(name_of), free(moved), free(hoisted), free(decl_scope), free(pending.data);
+    names_free(&names);
+    pairmap_free(&r.vars), pairmap_free(&r.decl_first), pairmap_free(&r.memo), pairmap_free(&r.globals);
+    pairmap_free(&r.nonlocals);
+    free(r.home.data);
+    PyBuffer_Release(&source);
+    return result;
+}
+
 /* ------------------------------------------------------------------ Engine */
 static void Engine_dealloc(Engine *self) {
     free_patterns(self);
@@ -1694,6 +2041,9 @@ static PyMethodDef module_methods[] = {
     {"reach", native_reach, METH_VARARGS,
      "reach(events, preds, flow, entry, owner, catch, ev_node, ev_kind, ev_var, var_home, scope_parent, scope_depth) "
      "-> (last_write, last_read)"},
+    {"resolve", native_resolve, METH_VARARGS,
+     "resolve(source, ev_node, ev_kind, ev_start, ev_end, def_codes, decls, scope_start, scope_end, scope_parent, "
+     "scope_by_scope, scope_hidden, scope_function) -> (ev_scope, ev_var, var_home, moved, hoisted)"},
     {"computed_from", native_computed_from, METH_VARARGS,
      "computed_from(ev_node, ev_kind, ev_start, ev_end, spans) -> [(target, value), ...]"},
     {"flow_cfg", native_flow_cfg, METH_VARARGS,
@@ -1722,6 +2072,8 @@ PyMODINIT_FUNC PyInit__native(void) {
     PyModule_AddIntConstant(m, "TREE_SITTER_LANGUAGE_VERSION", TREE_SITTER_LANGUAGE_VERSION);
     PyModule_AddIntConstant(m, "ABI", GRAPHCODE_NATIVE_ABI);
     PyModule_AddStringConstant(m, "TREE_SITTER_VERSION", GRAPHCODE_TREE_SITTER_VERSION);
+    PyModule_AddObject(m, "DEFINITION_CODES", Py_BuildValue("{sisisisisi}", "parent", PLACE_PARENT, "global", PLACE_GLOBAL,
+                                                            "function", PLACE_FUNCTION, "hoist", HOIST, "value", HOIST_VALUE));
     /* the category numbers flow_cfg reads, from C_BRANCH to C_CONTINUE, for dataflow.py to check */
     PyModule_AddObject(m, "FLOW_CATEGORIES", Py_BuildValue("(iiiiiiiiiiiii)", C_BRANCH, C_ARM, C_DEFAULT, C_LOOP, C_ONCE,
                                                            C_LAST, C_TRY, C_HANDLER, C_FINALLY, C_DEFERRED, C_RETURN,

@@ -48,12 +48,19 @@ import bisect
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import tree_sitter as ts
 
 from graphcode.errors import ConfigError
 from graphcode.graphs.languages import get_spec, ts_language
-from graphcode.graphs.native import native_computed_from, native_flow_cfg, native_reach
+from graphcode.graphs.native import (
+    native_computed_from,
+    native_definition_codes,
+    native_flow_cfg,
+    native_reach,
+    native_resolve,
+)
 
 # event kinds (READ sorts before a write on the same node: `x += 1` reads, then writes)
 READ, WRITE, DEF = 0, 1, 2
@@ -303,10 +310,11 @@ def dataflow_edges(captured: dict[str, list[int]], source: bytes, lang: str, sta
     """
     fq = flow_query(lang)
     spec = get_spec(lang)
+    fast = _native_passes()
 
     # ------------------------------------------------------------ captures
     flags: dict[int, int] = dict.fromkeys(references, F_REF)
-    def_settings: dict[int, dict] = {}
+    def_settings: dict[int, dict] = {}  # definition node -> its pattern's settings (the C pass: their code)
     scope_spans: dict[tuple[int, int], dict] = {}
     decls: list[tuple[int, int, bytes, int]] = []
     regions: list[tuple[int, int, int, dict]] = []
@@ -324,7 +332,7 @@ def dataflow_edges(captured: dict[str, list[int]], source: bytes, lang: str, sta
             for n in ids:
                 flags[n] = get(n, 0) | flag
             if cat == C_DEF and pset:
-                def_settings.update(dict.fromkeys(ids, pset))
+                def_settings.update(dict.fromkeys(ids, _definition_code(lang, cname) if fast else pset))
             continue
         spans = [(starts[n], ends[n]) for n in ids]
         if cat == C_SCOPE:
@@ -364,33 +372,37 @@ def dataflow_edges(captured: dict[str, list[int]], source: bytes, lang: str, sta
         return {"last_write": [], "last_read": [], "computed_from": []}
     ev_start = [starts[n] for n in ev_node]
     ev_end = [ends[n] for n in ev_node]
-    ev_name = [source[a:b] for a, b in zip(ev_start, ev_end, strict=True)]
-
     scopes = _Scopes(scope_spans, len(source), spec.binding)
-    ev_scope = scopes.innermost(ev_start, ev_end)
     decls.sort()
-    decl_scopes = scopes.innermost([d[0] for d in decls], [d[1] for d in decls])
-    for (_sb, _eb, name, cat), sc in zip(decls, decl_scopes, strict=True):
-        scopes.declare(sc, name, cat == C_GLOBAL)
-    ev_var, var_home, moved, hoisted = _resolve(ev_node, ev_kind, ev_name, ev_start, ev_scope, def_settings, scopes)
+    if fast:  # the same passes in C, from here to the edges
+        ev_scope, ev_var, var_home, moved, hoisted = fast.resolve(
+            source, ev_node, ev_kind, ev_start, ev_end, def_settings,
+            [x for sb, eb, _name, cat in decls for x in (sb, eb, cat == C_GLOBAL)], scopes.start, scopes.end,
+            scopes.parent, [b == "scope" for b in scopes.binding], scopes.hidden, [k == "function" for k in scopes.kind])
+    else:
+        ev_name = [source[a:b] for a, b in zip(ev_start, ev_end, strict=True)]
+        ev_scope = scopes.innermost(ev_start, ev_end)
+        decl_scopes = scopes.innermost([d[0] for d in decls], [d[1] for d in decls])
+        for (_sb, _eb, name, cat), sc in zip(decls, decl_scopes, strict=True):
+            scopes.declare(sc, name, cat == C_GLOBAL)
+        ev_var, var_home, moved, hoisted = _resolve(ev_node, ev_kind, ev_name, ev_start, ev_scope, def_settings, scopes)
 
-    fast_cfg, fast_reach, fast_computed = native_flow_cfg(), native_reach(), native_computed_from()
     built = None
-    if fast_cfg is not None and fast_reach is not None and fast_computed is not None:  # the same passes in C
-        built = fast_cfg(ev_kind, ev_start, ev_end, ev_scope, hoisted, moved,
+    if fast:
+        built = fast.flow_cfg(ev_kind, ev_start, ev_end, ev_scope, hoisted, moved,
                          [x for sb, eb, cat, pset in regions
                           for x in (sb, eb, cat, 1 if pset and "flow.breakable" in pset else 0)],
                          [x for part in parts for x in part], [x for jump in jumps for x in jump],
                          [x for span in relocate for x in span], scopes.start, scopes.end, scopes.parent, scopes.depth,
                          len(source))
-    if built is not None:
+    if fast and built is not None:
         events, preds, flow, entry, owner, catch = built
-        last_write, last_read = fast_reach(events, preds, flow, entry, owner, catch, ev_node, ev_kind, ev_var, var_home,
+        last_write, last_read = fast.reach(events, preds, flow, entry, owner, catch, ev_node, ev_kind, ev_var, var_home,
                                            scopes.parent, scopes.depth)
-        computed = fast_computed(ev_node, ev_kind, ev_start, ev_end,
-                                 [x for g, slot in groups.items() for role, spans in enumerate(slot)
-                                  for sb, eb in spans for x in (g, role, sb, eb)])
-    else:
+        computed = fast.computed_from(ev_node, ev_kind, ev_start, ev_end,
+                                      [x for g, slot in groups.items() for role, spans in enumerate(slot)
+                                       for sb, eb in spans for x in (g, role, sb, eb)])
+    else:  # pure Python, or a source too large for the C schedule's keys
         assigns = _group_assignments(groups, relocate)
         order, payloads = _schedule(ev_kind, ev_start, ev_end, ev_scope, hoisted, regions, parts, jumps, assigns,
                                     scopes, len(source))
@@ -398,6 +410,34 @@ def dataflow_edges(captured: dict[str, list[int]], source: bytes, lang: str, sta
         last_write, last_read = _reach(cfg, ev_node, ev_kind, ev_var, var_home, scopes)
         computed = _computed_from(ev_node, ev_kind, ev_start, ev_end, assigns)
     return {"last_write": last_write, "last_read": last_read, "computed_from": computed}
+
+
+@dataclass(frozen=True)
+class _NativePasses:
+    """The data-flow passes in C (:mod:`graphcode.graphs.native`), each equal to its Python counterpart."""
+
+    resolve: Any  # the scope sweep and _resolve
+    flow_cfg: Any  # _schedule and _build_cfg
+    reach: Any  # _reach
+    computed_from: Any  # _group_assignments and _computed_from
+
+
+def _native_passes() -> _NativePasses | None:
+    passes = (native_resolve(), native_flow_cfg(), native_reach(), native_computed_from())
+    return None if None in passes else _NativePasses(*passes)
+
+
+@cache
+def _definition_code(lang: str, capture: str) -> int:
+    """A definition capture's settings as the C name pass reads them (see ``_native.DEFINITION_CODES``)."""
+    settings = flow_query(lang).captures[capture][1]
+    codes = native_definition_codes()
+    code = codes.get(settings.get("local.definition.scope") or "", 0)
+    if "local.definition.hoist" in settings:
+        code |= codes["hoist"]
+        if settings["local.definition.hoist"] == "value":
+            code |= codes["value"]
+    return code
 
 
 # ------------------------------------------------------------------ names

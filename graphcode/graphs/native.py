@@ -35,7 +35,7 @@ from typing import Any
 
 from graphcode.graphs.languages import get_spec, kind_table, language_capsule
 
-ABI = 7
+ABI = 8
 """Bumped whenever ``_native.c``'s interface changes; a module built for another ABI is not used."""
 _HERE = Path(__file__).resolve().parent
 _SOURCE = _HERE / "_native.c"
@@ -94,6 +94,21 @@ def native_flow_cfg() -> Any | None:
     control-flow graph, from the same inputs), or None."""
     mod, _ = _module()
     return None if mod is None else mod.flow_cfg
+
+
+@cache
+def native_definition_codes() -> dict[str, int]:
+    """How ``_native.resolve`` reads definition settings: placement names and hoisting as bits."""
+    mod, _ = _module()
+    return {} if mod is None else dict(mod.DEFINITION_CODES)
+
+
+@cache
+def native_resolve() -> Any | None:
+    """``_native.resolve``: the innermost scope of each event, then
+    :func:`graphcode.graphs.dataflow._resolve`, in C, or None."""
+    mod, _ = _module()
+    return None if mod is None else mod.resolve
 
 
 @cache

@@ -30,6 +30,7 @@ def _pure_python(source: bytes, lang: str, monkeypatch: pytest.MonkeyPatch):
         m.setattr(dataflow, "native_reach", lambda: None)
         m.setattr(dataflow, "native_flow_cfg", lambda: None)
         m.setattr(dataflow, "native_computed_from", lambda: None)
+        m.setattr(dataflow, "native_resolve", lambda: None)
         return build.build_graph(source, lang)
 
 
@@ -145,6 +146,88 @@ class _CfgChecker:
             if a != b:
                 self.differences.append(f"{name}: C {a} != Python {b}")
         return got
+
+
+class _ResolveChecker:
+    """Stands in for ``_native.resolve``: runs it, and the Python name pass on the same inputs, and
+    records any difference in scopes, variables, moves and hoisting."""
+
+    def __init__(self, lang: str) -> None:
+        self.fast = native.native_resolve()
+        self.lang = lang
+        self.calls = 0
+        self.differences: list[str] = []
+
+    def __call__(self, source, ev_node, ev_kind, ev_start, ev_end, def_codes, decls, s_start, s_end, s_parent,
+                 s_by_scope, s_hidden, s_function):
+        got = self.fast(source, ev_node, ev_kind, ev_start, ev_end, def_codes, decls, s_start, s_end, s_parent,
+                        s_by_scope, s_hidden, s_function)
+        scopes = dataflow._Scopes({}, len(source), "scope")
+        scopes.start, scopes.end, scopes.parent = s_start, s_end, s_parent
+        scopes.binding = ["scope" if b else "declaration" for b in s_by_scope]
+        scopes.hidden = s_hidden
+        scopes.kind = ["function" if f else "block" for f in s_function]
+        ev_scope = scopes.innermost(ev_start, ev_end)
+        for i in range(0, len(decls), 3):
+            sc = scopes.innermost([decls[i]], [decls[i + 1]])[0]
+            scopes.declare(sc, source[decls[i]:decls[i + 1]], bool(decls[i + 2]))
+        # the settings behind each definition code, as flow_query(lang) holds them
+        fq = dataflow.flow_query(self.lang)
+        settings = {dataflow._definition_code(self.lang, name): pset for name, (cat, pset, _g) in fq.captures.items()
+                    if cat == dataflow.C_DEF and pset}
+        want = dataflow._resolve(ev_node, ev_kind, [source[a:b] for a, b in zip(ev_start, ev_end, strict=True)],
+                                 ev_start, ev_scope, {n: settings[c] for n, c in def_codes.items()}, scopes)
+        self.calls += 1
+        for name, a, b in zip(("ev_scope", "ev_var", "var_home", "moved", "hoisted"), got, (ev_scope, *want),
+                              strict=True):
+            if a != b:
+                self.differences.append(f"{name}: C {a} != Python {b}")
+        return got
+
+
+@needs_native
+@pytest.mark.parametrize("lang", ["python", "java", "javascript", "go", "tsx"])
+def test_name_resolution_matches_python_pass(lang: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    checker = _ResolveChecker(lang)
+    monkeypatch.setattr(dataflow, "native_resolve", lambda: checker)
+    for case_lang, case in _cases():
+        if dataflow.get_spec(case_lang).name == lang:
+            build.build_graph(textwrap.dedent(case.code).encode(), lang)
+    for case_lang, name in SAMPLE_FILES.items():
+        if case_lang == lang:
+            build.build_graph((SAMPLES / name).read_bytes(), lang)
+    if lang == "python":
+        root = Path(sysconfig.get_paths()["stdlib"])
+        files = sorted(p for p in root.rglob("*.py") if "site-packages" not in p.parts and p.stat().st_size < 100_000)
+        for path in random.Random(3).sample(files, 40):
+            try:
+                build.build_graph(path.read_bytes().decode("utf-8").encode("utf-8"), "python")
+            except UnicodeDecodeError:
+                continue
+    assert checker.calls >= 10
+    assert checker.differences == []
+
+
+@needs_native
+def test_resolve_checks_its_input() -> None:
+    mod, _ = native._module()
+    scopes = ([-1, 0], [9, 5], [-1, 0], [1, 1], [False, False], [False, True])
+    # `x` defined in a function scope (0, 5) and read at top level: two variables
+    source = b"x = 1; x\n"
+    got = mod.resolve(source, [1, 4], [2, 0], [0, 7], [1, 8], {}, [], *scopes)
+    assert got == ([1, 0], [0, 1], [1, 0], [0, 0], [0, 0])
+    # placed in the parent scope by its setting: one variable, moved
+    parent = mod.DEFINITION_CODES["parent"]
+    assert mod.resolve(source, [1, 4], [2, 0], [0, 7], [1, 8], {1: parent}, [], *scopes) == (
+        [0, 0], [0, 0], [0], [1, 0], [0, 0])
+    with pytest.raises(ValueError, match="expected event spans inside the source, sorted by start"):
+        mod.resolve(source, [1, 4], [2, 0], [7, 0], [8, 1], {}, [], *scopes)
+    with pytest.raises(ValueError, match="expected columns of matching lengths"):
+        mod.resolve(source, [1, 4], [2], [0, 7], [1, 8], {}, [], *scopes)
+    with pytest.raises(ValueError, match="expected each scope's parent before it"):
+        mod.resolve(source, [1], [2], [0], [1], {}, [], [-1, 0], [9, 5], [-1, 3], [1, 1], [0, 0], [0, 1])
+    with pytest.raises(TypeError, match="expected a dict of definition codes"):
+        mod.resolve(source, [1], [2], [0], [1], [], [], *scopes)
 
 
 @needs_native
