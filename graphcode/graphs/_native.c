@@ -1728,6 +1728,91 @@ out:
     return result;
 }
 
+/* ------------------------------------------------------------------ events (dataflow_edges' event list) */
+enum { F_DEF = 1, F_REF = 2, F_WRITE = 4, F_READ = 8, F_IGNORE = 16 };
+
+/* events(n_nodes, references, flagged, starts, ends) -> (ev_node, ev_kind, ev_start, ev_end)
+ * references: node ids that are references (F_REF); flagged: [(flag, [node id, ...]), ...] with the
+ * F_* flags of dataflow.py. Per node in document order: a read (an explicit read, or a reference that
+ * is not also a definition, write or ignored), then a definition or else a write. The ints of the
+ * result are those of the arguments (node ids, and starts[n], ends[n]), shared, not copied. */
+static PyObject *native_events(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_ssize_t n_nodes;
+    PyObject *refs, *flagged, *starts, *ends;
+    if (!PyArg_ParseTuple(args, "nO!O!O!O!", &n_nodes, &PyList_Type, &refs, &PyList_Type, &flagged, &PyList_Type,
+                          &starts, &PyList_Type, &ends)) return NULL;
+    if (n_nodes < 0 || PyList_GET_SIZE(starts) != n_nodes || PyList_GET_SIZE(ends) != n_nodes) {
+        PyErr_Format(PyExc_ValueError, "events: expected %zd starts and ends, found %zd and %zd", n_nodes,
+                     PyList_GET_SIZE(starts), PyList_GET_SIZE(ends));
+        return NULL;
+    }
+    unsigned char *flags = calloc(n_nodes + 1, 1);
+    PyObject **id_obj = calloc(n_nodes + 1, sizeof(PyObject *)); /* borrowed: the argument lists hold them */
+    PyObject *result = NULL, *cols[4] = {NULL, NULL, NULL, NULL};
+    if (!flags || !id_obj) {
+        PyErr_NoMemory();
+        goto out;
+    }
+    Py_ssize_t n_flagged = PyList_GET_SIZE(flagged);
+    for (Py_ssize_t g = -1; g < n_flagged; g++) {
+        PyObject *ids = refs;
+        long flag = F_REF;
+        if (g >= 0) {
+            PyObject *pair = PyList_GET_ITEM(flagged, g);
+            if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 || !PyList_Check(PyTuple_GET_ITEM(pair, 1))) {
+                PyErr_SetString(PyExc_TypeError, "events: expected (flag, [node id, ...]) pairs");
+                goto out;
+            }
+            flag = PyLong_AsLong(PyTuple_GET_ITEM(pair, 0));
+            if (flag == -1 && PyErr_Occurred()) goto out;
+            ids = PyTuple_GET_ITEM(pair, 1);
+        }
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(ids); i++) {
+            PyObject *o = PyList_GET_ITEM(ids, i);
+            long n = PyLong_AsLong(o);
+            if (n == -1 && PyErr_Occurred()) goto out;
+            if (n < 0 || n >= n_nodes) {
+                PyErr_Format(PyExc_ValueError, "events: expected node ids below %zd, found %ld", n_nodes, n);
+                goto out;
+            }
+            flags[n] |= (unsigned char)flag;
+            id_obj[n] = o;
+        }
+    }
+    Py_ssize_t n_ev = 0;
+    for (Py_ssize_t n = 0; n < n_nodes; n++) {
+        unsigned f = flags[n];
+        if (!f) continue;
+        n_ev += ((f & F_READ) || ((f & F_REF) && !(f & (F_DEF | F_WRITE | F_IGNORE)))) + ((f & (F_DEF | F_WRITE)) != 0);
+    }
+    for (int c = 0; c < 4; c++)
+        if (!(cols[c] = PyList_New(n_ev))) goto out;
+    PyObject *kinds[3] = {PyLong_FromLong(0), PyLong_FromLong(1), PyLong_FromLong(2)}; /* READ, WRITE, DEF */
+    Py_ssize_t e = 0;
+    for (Py_ssize_t n = 0; n < n_nodes; n++) {
+        unsigned f = flags[n];
+        if (!f) continue;
+        int k[2], nk = 0;
+        if ((f & F_READ) || ((f & F_REF) && !(f & (F_DEF | F_WRITE | F_IGNORE)))) k[nk++] = 0;
+        if (f & F_DEF) k[nk++] = 2;
+        else if (f & F_WRITE) k[nk++] = 1;
+        for (int j = 0; j < nk; j++, e++) {
+            PyObject *items[4] = {id_obj[n], kinds[k[j]], PyList_GET_ITEM(starts, n), PyList_GET_ITEM(ends, n)};
+            for (int c = 0; c < 4; c++) {
+                Py_INCREF(items[c]);
+                PyList_SET_ITEM(cols[c], e, items[c]);
+            }
+        }
+    }
+    for (int j = 0; j < 3; j++) Py_DECREF(kinds[j]);
+    result = PyTuple_Pack(4, cols[0], cols[1], cols[2], cols[3]);
+out:
+    for (int c = 0; c < 4; c++) Py_XDECREF(cols[c]);
+    free(flags);
+    free(id_obj);
+    return result;
+}
+
 /* ------------------------------------------------------------------ Engine */
 static void Engine_dealloc(Engine *self) {
     free_patterns(self);
@@ -2041,6 +2126,8 @@ static PyMethodDef module_methods[] = {
     {"reach", native_reach, METH_VARARGS,
      "reach(events, preds, flow, entry, owner, catch, ev_node, ev_kind, ev_var, var_home, scope_parent, scope_depth) "
      "-> (last_write, last_read)"},
+    {"events", native_events, METH_VARARGS,
+     "events(n_nodes, references, flagged, starts, ends) -> (ev_node, ev_kind, ev_start, ev_end)"},
     {"resolve", native_resolve, METH_VARARGS,
      "resolve(source, ev_node, ev_kind, ev_start, ev_end, def_codes, decls, scope_start, scope_end, scope_parent, "
      "scope_by_scope, scope_hidden, scope_function) -> (ev_scope, ev_var, var_home, moved, hoisted)"},
@@ -2074,6 +2161,7 @@ PyMODINIT_FUNC PyInit__native(void) {
     PyModule_AddStringConstant(m, "TREE_SITTER_VERSION", GRAPHCODE_TREE_SITTER_VERSION);
     PyModule_AddObject(m, "DEFINITION_CODES", Py_BuildValue("{sisisisisi}", "parent", PLACE_PARENT, "global", PLACE_GLOBAL,
                                                             "function", PLACE_FUNCTION, "hoist", HOIST, "value", HOIST_VALUE));
+    PyModule_AddObject(m, "EVENT_FLAGS", Py_BuildValue("(iiiii)", F_DEF, F_REF, F_WRITE, F_READ, F_IGNORE));
     /* the category numbers flow_cfg reads, from C_BRANCH to C_CONTINUE, for dataflow.py to check */
     PyModule_AddObject(m, "FLOW_CATEGORIES", Py_BuildValue("(iiiiiiiiiiiii)", C_BRANCH, C_ARM, C_DEFAULT, C_LOOP, C_ONCE,
                                                            C_LAST, C_TRY, C_HANDLER, C_FINALLY, C_DEFERRED, C_RETURN,

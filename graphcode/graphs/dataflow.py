@@ -57,6 +57,7 @@ from graphcode.graphs.languages import get_spec, ts_language
 from graphcode.graphs.native import (
     native_computed_from,
     native_definition_codes,
+    native_events,
     native_flow_cfg,
     native_reach,
     native_resolve,
@@ -313,7 +314,8 @@ def dataflow_edges(captured: dict[str, list[int]], source: bytes, lang: str, sta
     fast = _native_passes()
 
     # ------------------------------------------------------------ captures
-    flags: dict[int, int] = dict.fromkeys(references, F_REF)
+    flags: dict[int, int] = {} if fast else dict.fromkeys(references, F_REF)
+    flagged: list[tuple[int, list[int]]] = []  # the C pass: (flag, node ids) per capture
     def_settings: dict[int, dict] = {}  # definition node -> its pattern's settings (the C pass: their code)
     scope_spans: dict[tuple[int, int], dict] = {}
     decls: list[tuple[int, int, bytes, int]] = []
@@ -328,9 +330,12 @@ def dataflow_edges(captured: dict[str, list[int]], source: bytes, lang: str, sta
         cat, pset, group = fq.captures[cname]
         if cat <= C_IGNORE:
             flag = _FLAG[cat]
-            get = flags.get
-            for n in ids:
-                flags[n] = get(n, 0) | flag
+            if fast:
+                flagged.append((flag, ids))
+            else:
+                get = flags.get
+                for n in ids:
+                    flags[n] = get(n, 0) | flag
             if cat == C_DEF and pset:
                 def_settings.update(dict.fromkeys(ids, _definition_code(lang, cname) if fast else pset))
             continue
@@ -355,23 +360,25 @@ def dataflow_edges(captured: dict[str, list[int]], source: bytes, lang: str, sta
             decls.extend((sb, eb, source[sb:eb], cat) for sb, eb in spans)
 
     # ------------------------------------------------------------ events (document order)
-    ev_node: list[int] = []
-    ev_kind: list[int] = []
-    for n in sorted(flags):
-        f = flags[n]
-        if f & F_READ or (f & F_REF and not f & (F_DEF | F_WRITE | F_IGNORE)):
-            ev_node.append(n)
-            ev_kind.append(READ)
-        if f & F_DEF:
-            ev_node.append(n)
-            ev_kind.append(DEF)
-        elif f & F_WRITE:
-            ev_node.append(n)
-            ev_kind.append(WRITE)
+    if fast:
+        ev_node, ev_kind, ev_start, ev_end = fast.events(len(starts), references, flagged, starts, ends)
+    else:
+        ev_node, ev_kind = [], []
+        for n in sorted(flags):
+            f = flags[n]
+            if f & F_READ or (f & F_REF and not f & (F_DEF | F_WRITE | F_IGNORE)):
+                ev_node.append(n)
+                ev_kind.append(READ)
+            if f & F_DEF:
+                ev_node.append(n)
+                ev_kind.append(DEF)
+            elif f & F_WRITE:
+                ev_node.append(n)
+                ev_kind.append(WRITE)
+        ev_start = [starts[n] for n in ev_node]
+        ev_end = [ends[n] for n in ev_node]
     if not ev_node:
         return {"last_write": [], "last_read": [], "computed_from": []}
-    ev_start = [starts[n] for n in ev_node]
-    ev_end = [ends[n] for n in ev_node]
     scopes = _Scopes(scope_spans, len(source), spec.binding)
     decls.sort()
     if fast:  # the same passes in C, from here to the edges
@@ -416,6 +423,7 @@ def dataflow_edges(captured: dict[str, list[int]], source: bytes, lang: str, sta
 class _NativePasses:
     """The data-flow passes in C (:mod:`graphcode.graphs.native`), each equal to its Python counterpart."""
 
+    events: Any  # the event list of dataflow_edges
     resolve: Any  # the scope sweep and _resolve
     flow_cfg: Any  # _schedule and _build_cfg
     reach: Any  # _reach
@@ -423,7 +431,7 @@ class _NativePasses:
 
 
 def _native_passes() -> _NativePasses | None:
-    passes = (native_resolve(), native_flow_cfg(), native_reach(), native_computed_from())
+    passes = (native_events(), native_resolve(), native_flow_cfg(), native_reach(), native_computed_from())
     return None if None in passes else _NativePasses(*passes)
 
 

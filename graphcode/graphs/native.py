@@ -35,7 +35,7 @@ from typing import Any
 
 from graphcode.graphs.languages import get_spec, kind_table, language_capsule
 
-ABI = 8
+ABI = 9
 """Bumped whenever ``_native.c``'s interface changes; a module built for another ABI is not used."""
 _HERE = Path(__file__).resolve().parent
 _SOURCE = _HERE / "_native.c"
@@ -94,6 +94,13 @@ def native_flow_cfg() -> Any | None:
     control-flow graph, from the same inputs), or None."""
     mod, _ = _module()
     return None if mod is None else mod.flow_cfg
+
+
+@cache
+def native_events() -> Any | None:
+    """``_native.events``: the event list of :func:`graphcode.graphs.dataflow.dataflow_edges` in C, or None."""
+    mod, _ = _module()
+    return None if mod is None else mod.events
 
 
 @cache

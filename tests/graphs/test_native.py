@@ -31,6 +31,7 @@ def _pure_python(source: bytes, lang: str, monkeypatch: pytest.MonkeyPatch):
         m.setattr(dataflow, "native_flow_cfg", lambda: None)
         m.setattr(dataflow, "native_computed_from", lambda: None)
         m.setattr(dataflow, "native_resolve", lambda: None)
+        m.setattr(dataflow, "native_events", lambda: None)
         return build.build_graph(source, lang)
 
 
@@ -206,6 +207,26 @@ def test_name_resolution_matches_python_pass(lang: str, monkeypatch: pytest.Monk
                 continue
     assert checker.calls >= 10
     assert checker.differences == []
+
+
+@needs_native
+def test_events_read_before_write_and_share_ints() -> None:
+    mod, _ = native._module()
+    flags = mod.EVENT_FLAGS
+    assert flags == (dataflow.F_DEF, dataflow.F_REF, dataflow.F_WRITE, dataflow.F_READ, dataflow.F_IGNORE)
+    starts, ends = [0, 1000, 1004, 1008, 1012], [2000, 1001, 1005, 1009, 1013]
+    # node 1 a definition, 2 an ignored reference, 3 read then written (`x += 1`), 4 a plain reference
+    got = mod.events(5, [1, 2, 3, 4], [(dataflow.F_DEF, [1]), (dataflow.F_IGNORE, [2]), (dataflow.F_READ, [3]),
+                                       (dataflow.F_WRITE, [3])], starts, ends)
+    assert got == ([1, 3, 3, 4], [dataflow.DEF, dataflow.READ, dataflow.WRITE, dataflow.READ], [1000, 1008, 1008, 1012],
+                   [1001, 1009, 1009, 1013])
+    assert got[2][1] is starts[3]  # shared, not copied
+    with pytest.raises(ValueError, match="expected node ids below 5, found 7"):
+        mod.events(5, [7], [], starts, ends)
+    with pytest.raises(ValueError, match="expected 6 starts and ends, found 5 and 5"):
+        mod.events(6, [], [], starts, ends)
+    with pytest.raises(TypeError, match=r"expected \(flag, \[node id, ...\]\) pairs"):
+        mod.events(5, [], [(1, 2)], starts, ends)
 
 
 @needs_native
