@@ -1,19 +1,26 @@
-/* graphcode.graphs._native: the AST walk and the data-flow query, in C.
+/* graphcode.graphs._native: the AST walk, the data-flow query and the data-flow passes, in C.
  *
  * The pure-Python path (graphcode/graphs/build.py and dataflow.py) reads every tree-sitter node
  * through py-tree-sitter: about five Python-level calls per node. This module does the same work
  * against tree-sitter's C API and hands back plain lists, so the per-node cost leaves Python:
  *
  *   engine = Engine(language_capsule, names, named, query_text | None)
- *   engine.build(source: bytes, collect: bytes) -> (types, named, starts, ends, parent, leaves,
- *                                                   errors, missing, collected, captures)
+ *   engine.build(source: bytes, collect: bytes, child, next_token)
+ *       -> (types, named, starts, ends, parent, leaves, errors, missing, collected, captures,
+ *           child edges | None, next_token edges | None)
  *
  * - types/named/starts/ends/parent: (N,) node columns in pre-order (node ids are positions), as
- *   the Python walk produces them (types and named looked up by kind id in the tuples given); leaves, errors (ERROR nodes), missing (MISSING nodes) and collected
- *   (nodes whose kind id k has collect[k] != 0) are id lists in document order.
+ *   the Python walk produces them (types and named looked up by kind id in the tuples given);
+ *   leaves, errors (ERROR nodes), missing (MISSING nodes) and collected (nodes whose kind id k has
+ *   collect[k] != 0) are id lists in document order.
  * - captures: {capture id: [node id, ...]} for the query, each list sorted and without repeats,
  *   after the text predicates #eq?, #not-eq?, #match?, #not-match?, #any-of?, #not-any-of? (and
  *   their #any- forms) hold. Directives (#set! ...) are left to the caller.
+ *
+ * The data-flow engine's passes (graphcode/graphs/dataflow.py), each a module function that takes
+ * and returns what its Python counterpart does and gives the same result (the tests compare them):
+ * events (the event list), resolve (event scopes and _resolve), flow_cfg (_schedule and _build_cfg),
+ * reach (_reach) and computed_from (_group_assignments and _computed_from).
  *
  * It is built against the tree-sitter runtime of the pinned py-tree-sitter release (see
  * graphcode/graphs/native.py) and, like py-tree-sitter, gives that runtime Python's allocator

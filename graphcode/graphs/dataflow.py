@@ -30,8 +30,9 @@ regions rather than to nodes:
    block has gen/kill masks, and a worklist over each flow's blocks reaches the fixed point; replaying
    the events from each block's entry state then emits the edges.
 
-With the C accelerator built (:mod:`graphcode.graphs.native`), passes 2 and 3 run in C, on the same
-inputs, with the same control-flow graph and the same edges (the tests compare them block by block).
+With the C accelerator built (:mod:`graphcode.graphs.native`), the event list and all three passes
+run in C, on the same inputs, with the same results: the same variables, the same control-flow graph
+block by block, the same edges (the tests compare each pass with its Python counterpart).
 
 A pattern of the exact form ``(kind) @local.reference`` (every node of that kind is a reference
 unless captured otherwise) is not run as a query: the AST walk collects those nodes anyway, which

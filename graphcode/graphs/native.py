@@ -3,8 +3,9 @@
 Building a graph reads every AST node and runs the data-flow query. Through py-tree-sitter that is
 about five Python-level calls per node, which costs as much as the parse itself. ``_native.c`` does
 the parse, the walk and the query against tree-sitter's C API and returns plain lists; it also
-holds the data-flow engine's control-flow and may-reach passes. Name resolution and everything else
-stay Python. Both paths give identical graphs (the tests compare them).
+holds the data-flow engine's passes over events (names, control flow, may-reach, computed-from).
+Reading the query's captures and settings stays Python. Both paths give identical graphs (the tests
+compare them, and each C pass with its Python counterpart).
 
 The module is compiled against the C runtime of the installed py-tree-sitter release (its source
 distribution, from the package index), because py-tree-sitter's binary does not export that API::
