@@ -42,6 +42,19 @@ def _assert_same(source: bytes, lang: str, monkeypatch: pytest.MonkeyPatch) -> N
         assert getattr(fast, name) == getattr(slow, name), f"{lang}: {name} differs between C and Python"
 
 
+def _stdlib_sources(seed: int, count: int, max_bytes: int) -> list[bytes]:
+    """``count`` UTF-8 files of the standard library under ``max_bytes``, a seeded sample (others skipped)."""
+    root = Path(sysconfig.get_paths()["stdlib"])
+    files = sorted(p for p in root.rglob("*.py") if "site-packages" not in p.parts and p.stat().st_size < max_bytes)
+    out = []
+    for path in random.Random(seed).sample(files, count):
+        try:
+            out.append(path.read_bytes().decode("utf-8").encode("utf-8"))
+        except UnicodeDecodeError:
+            continue
+    return out
+
+
 @needs_native
 @pytest.mark.parametrize("lang", sorted(SAMPLE_FILES))
 def test_samples_match_python_path(lang: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -58,18 +71,10 @@ def test_dataflow_tables_match_python_path(monkeypatch: pytest.MonkeyPatch) -> N
 
 @needs_native
 def test_standard_library_files_match_python_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    root = Path(sysconfig.get_paths()["stdlib"])
-    files = sorted(p for p in root.rglob("*.py") if "site-packages" not in p.parts and p.stat().st_size < 60_000)
-    random.Random(1).shuffle(files)
-    checked = 0
-    for path in files[:25]:
-        try:
-            source = path.read_bytes().decode("utf-8").encode("utf-8")
-        except UnicodeDecodeError:
-            continue
+    sources = _stdlib_sources(1, 25, 60_000)
+    assert len(sources) >= 20
+    for source in sources:
         _assert_same(source, "python", monkeypatch)
-        checked += 1
-    assert checked >= 20
 
 
 @needs_native
@@ -198,13 +203,8 @@ def test_name_resolution_matches_python_pass(lang: str, monkeypatch: pytest.Monk
         if case_lang == lang:
             build.build_graph((SAMPLES / name).read_bytes(), lang)
     if lang == "python":
-        root = Path(sysconfig.get_paths()["stdlib"])
-        files = sorted(p for p in root.rglob("*.py") if "site-packages" not in p.parts and p.stat().st_size < 100_000)
-        for path in random.Random(3).sample(files, 40):
-            try:
-                build.build_graph(path.read_bytes().decode("utf-8").encode("utf-8"), "python")
-            except UnicodeDecodeError:
-                continue
+        for source in _stdlib_sources(3, 40, 100_000):
+            build.build_graph(source, "python")
     assert checker.calls >= 10
     assert checker.differences == []
 
@@ -260,13 +260,8 @@ def test_control_flow_graphs_match_python_passes(monkeypatch: pytest.MonkeyPatch
         build.build_graph(textwrap.dedent(case.code).encode(), lang)
     for lang, name in SAMPLE_FILES.items():
         build.build_graph((SAMPLES / name).read_bytes(), lang)
-    root = Path(sysconfig.get_paths()["stdlib"])
-    files = sorted(p for p in root.rglob("*.py") if "site-packages" not in p.parts and p.stat().st_size < 100_000)
-    for path in random.Random(2).sample(files, 40):
-        try:
-            build.build_graph(path.read_bytes().decode("utf-8").encode("utf-8"), "python")
-        except UnicodeDecodeError:
-            continue
+    for source in _stdlib_sources(2, 40, 100_000):
+        build.build_graph(source, "python")
     assert checker.calls > 250
     assert checker.differences == []
 
