@@ -65,8 +65,8 @@ static int vec_push(IntVec *v, int32_t x) {
     return 0;
 }
 
-/* Python ints for 0..n-1, each made once: node ids and byte offsets recur across columns and edges,
- * and sharing them saves most of the objects a graph would otherwise allocate and free. */
+/* Python ints for 0..n-1, each made once: node ids recur across columns and edges, and sharing them
+ * saves most of the objects a graph would otherwise allocate and free (byte offsets: offset_lists). */
 typedef struct {
     PyObject **objs;
     size_t n;
@@ -132,6 +132,38 @@ static PyObject *pair_list(const int32_t *a, const int32_t *b, int32_t b_first, 
         PyList_SET_ITEM(list, (Py_ssize_t)i, t);
     }
     return list;
+}
+
+/* The starts and ends columns as lists of ints that share objects where offsets repeat: a first child
+ * starts where its parent does, a last child ends where its parent does, adjacent tokens meet. Only
+ * neighbours in pre-order and parents are compared, so no table the size of the source is needed. */
+static int offset_lists(const IntVec *starts, const IntVec *ends, const IntVec *parent, PyObject **s_out,
+                        PyObject **e_out) {
+    Py_ssize_t n = (Py_ssize_t)starts->len;
+    PyObject *sl = PyList_New(n), *el = PyList_New(n);
+    if (!sl || !el) goto fail;
+    const int32_t *s = starts->data, *e = ends->data, *par = parent->data;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *a;
+        if (i > 0 && s[i] == s[i - 1]) a = PyList_GET_ITEM(sl, i - 1);
+        else if (i > 0 && s[i] == e[i - 1]) a = PyList_GET_ITEM(el, i - 1);
+        else a = NULL;
+        if (a) Py_INCREF(a);
+        else if (!(a = PyLong_FromLong(s[i]))) goto fail;
+        PyList_SET_ITEM(sl, i, a);
+        PyObject *b;
+        if (par[i] >= 0 && e[i] == e[par[i]]) b = PyList_GET_ITEM(el, par[i]);
+        else if (e[i] == s[i]) b = a;
+        else b = NULL;
+        if (b) Py_INCREF(b);
+        else if (!(b = PyLong_FromLong(e[i]))) goto fail;
+        PyList_SET_ITEM(el, i, b);
+    }
+    *s_out = sl, *e_out = el;
+    return 0;
+fail:
+    Py_XDECREF(sl), Py_XDECREF(el);
+    return -1;
 }
 
 /* table[kinds[i]] for each node: the type names (or named flags) column, sharing the table's objects */
@@ -2075,12 +2107,14 @@ static PyObject *Engine_build(Engine *self, PyObject *args) {
         PyErr_NoMemory();
         goto out;
     }
-    IntCache ids, offsets;
-    /* offsets are shared up to 8 MB of source (a pointer per byte); past that each is its own int */
-    size_t n_offsets = source.len <= (8 << 20) ? (size_t)source.len + 1 : 0;
-    if (cache_init(&ids, c.kinds.len) < 0 || cache_init(&offsets, n_offsets) < 0) {
-        cache_free(&ids);
+    IntCache ids;
+    if (cache_init(&ids, c.kinds.len) < 0) {
         PyErr_NoMemory();
+        goto out;
+    }
+    PyObject *starts_list, *ends_list;
+    if (offset_lists(&c.starts, &c.ends, &c.parent, &starts_list, &ends_list) < 0) {
+        cache_free(&ids);
         goto out;
     }
     PyObject *child = Py_None, *next = Py_None;
@@ -2094,13 +2128,11 @@ static PyObject *Engine_build(Engine *self, PyObject *args) {
                                      : PyList_New(0));
     }
     result = Py_BuildValue("(NNNNNNNNNNNN)", lookup_list(self->names, &c.kinds), lookup_list(self->named, &c.kinds),
-                           vec_to_list(c.starts.data, c.starts.len, &offsets),
-                           vec_to_list(c.ends.data, c.ends.len, &offsets), vec_to_list(c.parent.data, c.parent.len, &ids),
+                           starts_list, ends_list, vec_to_list(c.parent.data, c.parent.len, &ids),
                            vec_to_list(c.leaves.data, c.leaves.len, &ids), vec_to_list(c.errors.data, c.errors.len, &ids),
                            vec_to_list(c.missing.data, c.missing.len, &ids),
                            vec_to_list(c.collected.data, c.collected.len, &ids), captures_dict(&c, &ids), child, next);
     cache_free(&ids);
-    cache_free(&offsets);
 out:
     columns_free(&c);
     if (tree) ts_tree_delete(tree);
