@@ -513,7 +513,9 @@ typedef uint64_t word;
 
 /* reach(events, preds, flow, entry, owner, catch, ev_node, ev_kind, ev_var, var_home, scope_parent,
  *       scope_depth) -> (last_write, last_read): the bit-vector analysis of dataflow._reach, same
- * arguments (catch as [(handler block, first body block, end), ...]) and same result. */
+ * arguments (catch as [(handler block, first body block, end), ...]) and same result. Unlike the
+ * Python pass it keeps no mask per variable: time and memory grow with blocks x events of a flow,
+ * not variables x events. */
 static PyObject *native_reach(PyObject *Py_UNUSED(module), PyObject *args) {
     PyObject *o_events, *o_preds, *o_flow, *o_entry, *o_owner, *o_catch, *o_node, *o_kind, *o_var, *o_home, *o_sp, *o_sd;
     if (!PyArg_ParseTuple(args, "OOOOOOOOOOOO", &o_events, &o_preds, &o_flow, &o_entry, &o_owner, &o_catch, &o_node,
@@ -586,6 +588,22 @@ static PyObject *native_reach(PyObject *Py_UNUSED(module), PyObject *args) {
     for (Py_ssize_t b = 0; b < n_blocks; b++) handler_of[b] = -1;
     for (Py_ssize_t h = 0; h < n_catch; h++) handler_of[catch[3 * h]] = (int32_t)h;
 
+    /* Per flow: block states are dense bit sets (one bit per event of the flow, plus one per outside
+     * variable); everything per variable is sparse, so a long flat module costs linear memory. A block
+     * kills the bits of each (variable, read or write) it touches and generates its last read and last
+     * write of each variable, as the masks of dataflow._reach do. */
+    size_t max_bits = (size_t)n_ev + (size_t)n_vars + 1;
+    int32_t *bit_slot = malloc(max_bits * sizeof(int32_t)); /* 2 * local var + (1: a write) */
+    int32_t *gen = malloc((n_ev + 1) * sizeof(int32_t)), *gen_start = malloc((n_blocks + 1) * sizeof(int32_t));
+    int32_t *touched = malloc((n_ev + 1) * sizeof(int32_t)), *touched_start = malloc((n_blocks + 1) * sizeof(int32_t));
+    int32_t *live = malloc(max_bits * sizeof(int32_t)), *need = malloc((2 * (size_t)n_ev + 2) * sizeof(int32_t));
+    size_t n_slots = 2 * (size_t)n_vars + 2;
+    int64_t *stamp_of = calloc(n_slots, sizeof(int64_t));
+    int32_t *last = malloc(n_slots * sizeof(int32_t)), *override = malloc(n_slots * sizeof(int32_t));
+    int32_t *r_start = malloc(n_slots * sizeof(int32_t)), *r_end = malloc(n_slots * sizeof(int32_t));
+    int64_t stamp = 0;
+    if (!bit_slot || !gen || !gen_start || !touched || !touched_start || !live || !need || !stamp_of || !last || !override
+        || !r_start || !r_end) goto reach_oom;
     for (Py_ssize_t f = 0; f < n_flows; f++) {
         /* this flow's blocks, in index order; its events numbered in that order */
         Py_ssize_t nb = 0, n_bits = 0, nv = 0;
@@ -598,62 +616,57 @@ static PyObject *native_reach(PyObject *Py_UNUSED(module), PyObject *args) {
             int32_t b = blocks[i];
             for (int32_t k = events.start[b]; k < events.start[b + 1]; k++) {
                 int32_t e = events.flat[k];
-                bit_of[e] = (int32_t)n_bits;
-                node_of[n_bits++] = node[e];
+                if (e < 0 || e >= n_ev) {
+                    PyErr_Format(PyExc_ValueError, "reach: expected event ids below %zd, found %d", n_ev, e);
+                    goto reach_out;
+                }
                 if (var_local[var[e]] < 0) {
                     var_local[var[e]] = (int32_t)nv;
                     vars[nv++] = var[e];
                 }
+                bit_of[e] = (int32_t)n_bits;
+                bit_slot[n_bits] = 2 * var_local[var[e]] + (kind[e] != 0);
+                node_of[n_bits++] = node[e];
             }
         }
-        /* one "outside" bit per variable owned outside a function's flow that has definitions */
+        /* one "outside" bit per variable owned outside a function's flow that has definitions: a write */
         Py_ssize_t first_outside = n_bits;
         if (f > 0)
             for (Py_ssize_t j = 0; j < nv; j++) {
                 int32_t v = vars[j];
-                if (def_start[v + 1] > def_start[v] && !scope_within(sp, sd, home[v], owner[f])) node_of[n_bits++] = -1 - v;
+                if (def_start[v + 1] > def_start[v] && !scope_within(sp, sd, home[v], owner[f])) {
+                    bit_slot[n_bits] = 2 * (int32_t)j + 1;
+                    node_of[n_bits++] = -1 - v;
+                }
             }
+        for (Py_ssize_t s = 0; s < 2 * nv; s++) stamp_of[s] = 0;
+        /* per block: the slots it touches, and what it generates (the last bit of each slot) */
+        Py_ssize_t n_gen = 0, n_touched = 0;
+        for (Py_ssize_t i = 0; i < nb; i++) {
+            int32_t b = blocks[i];
+            gen_start[i] = (int32_t)n_gen;
+            touched_start[i] = (int32_t)n_touched;
+            stamp++;
+            for (int32_t k = events.start[b]; k < events.start[b + 1]; k++) {
+                int32_t bit = bit_of[events.flat[k]], slot = bit_slot[bit];
+                if (stamp_of[slot] != stamp) {
+                    stamp_of[slot] = stamp;
+                    touched[n_touched++] = slot;
+                }
+                last[slot] = bit;
+            }
+            for (Py_ssize_t t = touched_start[i]; t < n_touched; t++) gen[n_gen++] = last[touched[t]];
+        }
+        gen_start[nb] = (int32_t)n_gen;
+        touched_start[nb] = (int32_t)n_touched;
         Py_ssize_t W = (n_bits + WBITS - 1) / WBITS;
         if (W == 0) W = 1;
-        /* per local var: wmask, rmask; per block: gen, keep, in, out; plus init, extra, scratch */
-        size_t words = (size_t)W * (2 * nv + 4 * nb + 3);
         free(mem);
-        mem = calloc(words, sizeof(word));
-        if (!mem) {
-            PyErr_NoMemory();
-            goto out;
-        }
-        word *wmask = mem, *rmask = wmask + W * nv, *gen = rmask + W * nv, *keep = gen + W * nb, *in = keep + W * nb,
-             *outs = in + W * nb, *init = outs + W * nb, *st = init + W, *tmp = st + W;
+        mem = calloc((size_t)W * (2 * (size_t)nb + 2), sizeof(word));
+        if (!mem) goto reach_oom;
+        word *in = mem, *outs = in + W * nb, *init = outs + W * nb, *tmp = init + W;
 #define SET(m, i) ((m)[(i) / WBITS] |= (word)1 << ((i) % WBITS))
-        for (Py_ssize_t i = 0; i < nb; i++) {
-            int32_t b = blocks[i];
-            for (int32_t k = events.start[b]; k < events.start[b + 1]; k++) {
-                int32_t e = events.flat[k], lv = var_local[var[e]];
-                SET(kind[e] == 0 ? rmask + W * lv : wmask + W * lv, bit_of[e]);
-            }
-        }
-        for (Py_ssize_t bit = first_outside; bit < n_bits; bit++) {
-            int32_t lv = var_local[-1 - node_of[bit]];
-            SET(wmask + W * lv, bit);
-            SET(init, bit);
-        }
-        /* gen and keep of each block */
-        for (Py_ssize_t i = 0; i < nb; i++) {
-            int32_t b = blocks[i];
-            word *g = gen + W * i, *kp = keep + W * i;
-            memset(tmp, 0, W * sizeof(word)); /* kill */
-            for (int32_t k = events.start[b]; k < events.start[b + 1]; k++) {
-                int32_t e = events.flat[k], lv = var_local[var[e]];
-                const word *m = kind[e] == 0 ? rmask + W * lv : wmask + W * lv;
-                for (Py_ssize_t w = 0; w < W; w++) {
-                    g[w] &= ~m[w];
-                    tmp[w] |= m[w];
-                }
-                SET(g, bit_of[e]);
-            }
-            for (Py_ssize_t w = 0; w < W; w++) kp[w] = ~tmp[w];
-        }
+        for (Py_ssize_t bit = first_outside; bit < n_bits; bit++) SET(init, bit);
         /* fixed point (at most 100 rounds, as in Python) */
         bool changed = true;
         int rounds = 0;
@@ -669,7 +682,7 @@ static PyObject *native_reach(PyObject *Py_UNUSED(module), PyObject *args) {
                 int32_t h = handler_of[b];
                 if (h >= 0) /* a handler may start after any event of its try body */
                     for (int32_t body = catch[3 * h + 1]; body < catch[3 * h + 2]; body++) {
-                        if (flow[body] != f) continue;
+                        if (body < 0 || body >= n_blocks || flow[body] != f) continue;
                         for (int32_t k = events.start[body]; k < events.start[body + 1]; k++) SET(s_in, bit_of[events.flat[k]]);
                     }
                 for (int32_t k = preds.start[b]; k < preds.start[b + 1]; k++) {
@@ -678,65 +691,108 @@ static PyObject *native_reach(PyObject *Py_UNUSED(module), PyObject *args) {
                     const word *po = outs + W * local_block[p];
                     for (Py_ssize_t w = 0; w < W; w++) s_in[w] |= po[w];
                 }
-                word *o = outs + W * i;
-                const word *g = gen + W * i, *kp = keep + W * i;
+                /* out = (in without the bits of the slots this block touches) | gen */
+                stamp++;
+                for (int32_t t = touched_start[i]; t < touched_start[i + 1]; t++) stamp_of[touched[t]] = stamp;
                 for (Py_ssize_t w = 0; w < W; w++) {
-                    word x = (s_in[w] & kp[w]) | g[w];
-                    if (x != o[w]) {
-                        o[w] = x;
-                        changed = true;
-                    }
+                    word x = s_in[w], y = x;
+                    if (touched_start[i + 1] > touched_start[i])
+                        while (x) {
+                            int bit = (int)(w * WBITS) + __builtin_ctzll(x);
+                            if (stamp_of[bit_slot[bit]] == stamp) y &= ~((word)1 << (bit % WBITS));
+                            x &= x - 1;
+                        }
+                    tmp[w] = y;
+                }
+                for (int32_t g = gen_start[i]; g < gen_start[i + 1]; g++) SET(tmp, gen[g]);
+                word *o = outs + W * i;
+                if (memcmp(o, tmp, W * sizeof(word)) != 0) {
+                    memcpy(o, tmp, W * sizeof(word));
+                    changed = true;
                 }
             }
         }
-        /* replay each block from its entry state and emit the edges */
+        /* replay each block from its entry state and emit the edges: the live bits of each slot it
+         * touches, bucketed from the entry state, then replaced as the block's events happen */
         for (Py_ssize_t i = 0; i < nb; i++) {
             int32_t b = blocks[i];
-            memcpy(st, in + W * i, W * sizeof(word));
-            for (int32_t k = events.start[b]; k < events.start[b + 1]; k++) {
-                int32_t e = events.flat[k], lv = var_local[var[e]];
-                const word *wm = wmask + W * lv, *rm = rmask + W * lv;
-                if (kind[e] == 0) {
-                    for (Py_ssize_t w = 0; w < W; w++) {
-                        word x = st[w] & wm[w];
-                        while (x) {
-                            int bit = (int)(w * WBITS) + __builtin_ctzll(x);
-                            x &= x - 1;
-                            int32_t target = node_of[bit];
-                            if (target >= 0) {
-                                if (emit(&w_src, &w_dst, node[e], target) < 0) goto oom;
-                            } else {
-                                int32_t v = -1 - target;
-                                for (int32_t d = def_start[v]; d < def_start[v + 1]; d++)
-                                    if (emit(&w_src, &w_dst, node[e], def_node[d]) < 0) goto oom;
-                            }
-                        }
-                        x = st[w] & rm[w];
-                        while (x) {
-                            int bit = (int)(w * WBITS) + __builtin_ctzll(x);
-                            x &= x - 1;
-                            if (emit(&r_src, &r_dst, node[e], node_of[bit]) < 0) goto oom;
-                        }
-                    }
-                    for (Py_ssize_t w = 0; w < W; w++) st[w] &= ~rm[w];
-                } else {
-                    for (Py_ssize_t w = 0; w < W; w++) st[w] &= ~wm[w];
+            const word *st = in + W * i;
+            /* the slots the replay reads: those the block touches, and the writes of each variable it reads */
+            stamp++;
+            Py_ssize_t n_need = 0;
+            for (int32_t t = touched_start[i]; t < touched_start[i + 1]; t++)
+                for (int32_t slot = touched[t], end = slot | 1; slot <= end; slot += 1 + (slot & 1)) {
+                    if (stamp_of[slot] == stamp) continue;
+                    stamp_of[slot] = stamp;
+                    need[n_need++] = slot;
+                    override[slot] = -1;
+                    r_end[slot] = 0; /* a count, for now */
                 }
-                SET(st, bit_of[e]);
+            for (int pass = 0; pass < 2; pass++) {
+                if (pass == 1) { /* counts to ranges */
+                    int32_t pos = 0;
+                    for (Py_ssize_t t = 0; t < n_need; t++) {
+                        int32_t slot = need[t];
+                        r_start[slot] = pos;
+                        pos += r_end[slot];
+                        r_end[slot] = r_start[slot];
+                    }
+                }
+                for (Py_ssize_t w = 0; w < W; w++)
+                    for (word x = st[w]; x; x &= x - 1) {
+                        int32_t bit = (int32_t)(w * WBITS) + __builtin_ctzll(x), slot = bit_slot[bit];
+                        if (stamp_of[slot] != stamp) continue;
+                        if (pass == 0) r_end[slot]++;
+                        else live[r_end[slot]++] = bit;
+                    }
+            }
+            for (int32_t k = events.start[b]; k < events.start[b + 1]; k++) {
+                int32_t e = events.flat[k], bit = bit_of[e], slot = bit_slot[bit];
+                if (kind[e] != 0) { /* a write: the only live write of its variable now */
+                    override[slot] = bit;
+                    continue;
+                }
+                int32_t ws = slot + 1; /* the same variable's writes */
+                int32_t one[1];
+                const int32_t *targets = override[ws] >= 0 ? (one[0] = override[ws], one) : live + r_start[ws];
+                Py_ssize_t n_targets = override[ws] >= 0 ? 1 : r_end[ws] - r_start[ws];
+                for (Py_ssize_t q = 0; q < n_targets; q++) {
+                    int32_t target = node_of[targets[q]];
+                    if (target >= 0) {
+                        if (emit(&w_src, &w_dst, node[e], target) < 0) goto reach_oom;
+                    } else {
+                        int32_t v = -1 - target;
+                        for (int32_t d = def_start[v]; d < def_start[v + 1]; d++)
+                            if (emit(&w_src, &w_dst, node[e], def_node[d]) < 0) goto reach_oom;
+                    }
+                }
+                if (override[slot] >= 0) {
+                    if (emit(&r_src, &r_dst, node[e], node_of[override[slot]]) < 0) goto reach_oom;
+                } else
+                    for (int32_t q = r_start[slot]; q < r_end[slot]; q++)
+                        if (emit(&r_src, &r_dst, node[e], node_of[live[q]]) < 0) goto reach_oom;
+                override[slot] = bit;
             }
         }
 #undef SET
         for (Py_ssize_t j = 0; j < nv; j++) var_local[vars[j]] = -1;
     }
+    goto reach_done;
+reach_oom:
+    PyErr_NoMemory();
+reach_out:
+    free(bit_slot), free(gen), free(gen_start), free(touched), free(touched_start), free(live), free(need), free(stamp_of);
+    free(last), free(override), free(r_start), free(r_end);
+    goto out;
+reach_done:
+    free(bit_slot), free(gen), free(gen_start), free(touched), free(touched_start), free(live), free(need), free(stamp_of);
+    free(last), free(override), free(r_start), free(r_end);
     {
         PyObject *lw = unique_pairs(&w_src, &w_dst), *lr = lw ? unique_pairs(&r_src, &r_dst) : NULL;
         if (lw && lr) result = PyTuple_Pack(2, lw, lr);
         Py_XDECREF(lw);
         Py_XDECREF(lr);
     }
-    goto out;
-oom:
-    PyErr_NoMemory();
 out:
     free(events.flat), free(events.start), free(preds.flat), free(preds.start);
     free(flow), free(entry), free(owner), free(node), free(kind), free(var), free(home), free(sp), free(sd), free(catch);
@@ -1645,7 +1701,7 @@ static PyObject *native_resolve(PyObject *Py_UNUSED(module), PyObject *args) {
     }
     for (int i = 0; i < 12; i++)
         if (i != 4 && !(col[i] = int_array(o[i], &len[i]))) goto out;
-    const int32_t *ev_node = col[0], *ev_kind = col[1], *ev_start = col[2], *ev_end = col[3], *decls = col[5];
+    const int32_t *ev_kind = col[1], *ev_start = col[2], *ev_end = col[3], *decls = col[5]; /* nodes: o[0] */
     Py_ssize_t n_ev = len[0], n_decls = len[5] / 3;
     Scopes sc = {col[6], col[7], col[8], NULL, len[6]};
     r.parent = col[8], r.by_scope = col[9], r.hidden = col[10];
