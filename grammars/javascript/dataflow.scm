@@ -4,20 +4,7 @@
 ; `x = v` and `[a, b] = [b, a]` write existing variables after v is evaluated (flow.assign); targets
 ; are computed from the value. Assigning a property (`o.p = v`) writes no variable: it reads o.
 (assignment_expression left: (identifier) @flow.write)
-(assignment_expression left: [
-  (array_pattern [
-    (identifier) @flow.write
-    (assignment_pattern left: (identifier) @flow.write)
-    (rest_pattern (identifier) @flow.write)
-  ])
-  (object_pattern [
-    (shorthand_property_identifier_pattern) @flow.write
-    (object_assignment_pattern left: (shorthand_property_identifier_pattern) @flow.write)
-    (pair_pattern value: (identifier) @flow.write)
-    (pair_pattern value: (assignment_pattern left: (identifier) @flow.write))
-    (rest_pattern (identifier) @flow.write)
-  ])
-])
+(assignment_expression left: [(array_pattern) (object_pattern)] @local.destructure.write)
 (assignment_expression
   left: [(identifier) (array_pattern) (object_pattern)] @flow.target
   right: (_) @flow.value)
@@ -44,20 +31,7 @@
 ; Loop variables are computed from what they iterate; `for (x of xs)` writes an existing x.
 (for_in_statement left: (_) @flow.target right: (_) @flow.value)
 (for_in_statement !kind left: (identifier) @flow.write)
-(for_in_statement !kind left: [
-  (array_pattern [
-    (identifier) @flow.write
-    (assignment_pattern left: (identifier) @flow.write)
-    (rest_pattern (identifier) @flow.write)
-  ])
-  (object_pattern [
-    (shorthand_property_identifier_pattern) @flow.write
-    (object_assignment_pattern left: (shorthand_property_identifier_pattern) @flow.write)
-    (pair_pattern value: (identifier) @flow.write)
-    (pair_pattern value: (assignment_pattern left: (identifier) @flow.write))
-    (rest_pattern (identifier) @flow.write)
-  ])
-])
+(for_in_statement !kind left: [(array_pattern) (object_pattern)] @local.destructure.write)
 
 ; ---------------------------------------------------------------- branches
 (if_statement consequence: (_) @flow.arm) @flow.branch

@@ -5,10 +5,6 @@
 ; Read by graphcode's data-flow engine; see grammars/README.md for every capture and setting.
 ; The language's rule is "declaration" (language.toml): `let`, `const` and `class` names are visible
 ; from their declaration on; `var` and function declarations are hoisted.
-;
-; Destructuring patterns nest; a query cannot follow them to any depth, so the patterns below spell out
-; two levels of array/object patterns (`const {a, b: [c, {d}]} = o`) for declarations and parameters,
-; and one level elsewhere. Deeper names are missed (their identifiers are then plain references).
 
 ; ---------------------------------------------------------------- scopes
 ; Functions, methods, arrows and static blocks are function scopes: `var` declarations belong to them.
@@ -68,331 +64,45 @@
 (enum_declaration name: (identifier) @local.definition.type)
 (internal_module name: (identifier) @local.definition.namespace)
 
-; Declarations: `let`, `const`, `using` and `var`, with destructuring.
+; Declarations: `let`, `const`, `using` and `var`. A destructured declaration is a
+; @local.destructure root: the names inside it (@local.pattern, below) are its definitions.
 (variable_declarator name: (identifier) @local.definition.var)
-(variable_declarator name: [
-  (array_pattern [
-    (identifier) @local.definition.var
-    (assignment_pattern left: (identifier) @local.definition.var)
-    (rest_pattern (identifier) @local.definition.var)
-    (array_pattern [
-      (identifier) @local.definition.var
-      (assignment_pattern left: (identifier) @local.definition.var)
-      (rest_pattern (identifier) @local.definition.var)
-    ])
-    (object_pattern [
-      (shorthand_property_identifier_pattern) @local.definition.var
-      (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.var)
-      (pair_pattern value: (identifier) @local.definition.var)
-      (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.var))
-      (rest_pattern (identifier) @local.definition.var)
-    ])
-    (assignment_pattern left: [
-      (array_pattern [
-        (identifier) @local.definition.var
-        (assignment_pattern left: (identifier) @local.definition.var)
-        (rest_pattern (identifier) @local.definition.var)
-      ])
-      (object_pattern [
-        (shorthand_property_identifier_pattern) @local.definition.var
-        (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.var)
-        (pair_pattern value: (identifier) @local.definition.var)
-        (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.var))
-        (rest_pattern (identifier) @local.definition.var)
-      ])
-    ])
-    (rest_pattern [
-      (array_pattern [
-        (identifier) @local.definition.var
-        (assignment_pattern left: (identifier) @local.definition.var)
-        (rest_pattern (identifier) @local.definition.var)
-      ])
-      (object_pattern [
-        (shorthand_property_identifier_pattern) @local.definition.var
-        (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.var)
-        (pair_pattern value: (identifier) @local.definition.var)
-        (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.var))
-        (rest_pattern (identifier) @local.definition.var)
-      ])
-    ])
-  ])
-  (object_pattern [
-    (shorthand_property_identifier_pattern) @local.definition.var
-    (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.var)
-    (pair_pattern value: (identifier) @local.definition.var)
-    (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.var))
-    (rest_pattern (identifier) @local.definition.var)
-    (pair_pattern value: [
-      (array_pattern [
-        (identifier) @local.definition.var
-        (assignment_pattern left: (identifier) @local.definition.var)
-        (rest_pattern (identifier) @local.definition.var)
-      ])
-      (object_pattern [
-        (shorthand_property_identifier_pattern) @local.definition.var
-        (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.var)
-        (pair_pattern value: (identifier) @local.definition.var)
-        (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.var))
-        (rest_pattern (identifier) @local.definition.var)
-      ])
-    ])
-    (pair_pattern value: (assignment_pattern left: [
-      (array_pattern [
-        (identifier) @local.definition.var
-        (assignment_pattern left: (identifier) @local.definition.var)
-        (rest_pattern (identifier) @local.definition.var)
-      ])
-      (object_pattern [
-        (shorthand_property_identifier_pattern) @local.definition.var
-        (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.var)
-        (pair_pattern value: (identifier) @local.definition.var)
-        (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.var))
-        (rest_pattern (identifier) @local.definition.var)
-      ])
-    ]))
-  ])
-])
+(variable_declarator name: [(array_pattern) (object_pattern)] @local.destructure.definition.var)
 ; `var` belongs to the nearest function (or the module) and is hoisted there.
 ((variable_declaration (variable_declarator name: (identifier) @local.definition.var))
   (#set! local.definition.scope "function")
   (#set! local.definition.hoist "true"))
-((variable_declaration (variable_declarator name: [
-  (array_pattern [
-    (identifier) @local.definition.var
-    (assignment_pattern left: (identifier) @local.definition.var)
-    (rest_pattern (identifier) @local.definition.var)
-  ])
-  (object_pattern [
-    (shorthand_property_identifier_pattern) @local.definition.var
-    (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.var)
-    (pair_pattern value: (identifier) @local.definition.var)
-    (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.var))
-    (rest_pattern (identifier) @local.definition.var)
-  ])
-]))
+((variable_declaration (variable_declarator name: [(array_pattern) (object_pattern)] @local.destructure.definition.var))
   (#set! local.definition.scope "function")
   (#set! local.definition.hoist "true"))
 
-; Parameters, with defaults, rest and destructuring
+; Parameters: plain names, and every name in a rest or destructured parameter
 (required_parameter pattern: (identifier) @local.definition.parameter)
 (optional_parameter pattern: (identifier) @local.definition.parameter)
-(required_parameter pattern: (rest_pattern (identifier) @local.definition.parameter))
-(required_parameter pattern: [
-  (array_pattern [
-    (identifier) @local.definition.parameter
-    (assignment_pattern left: (identifier) @local.definition.parameter)
-    (rest_pattern (identifier) @local.definition.parameter)
-    (array_pattern [
-      (identifier) @local.definition.parameter
-      (assignment_pattern left: (identifier) @local.definition.parameter)
-      (rest_pattern (identifier) @local.definition.parameter)
-    ])
-    (object_pattern [
-      (shorthand_property_identifier_pattern) @local.definition.parameter
-      (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.parameter)
-      (pair_pattern value: (identifier) @local.definition.parameter)
-      (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.parameter))
-      (rest_pattern (identifier) @local.definition.parameter)
-    ])
-    (assignment_pattern left: [
-      (array_pattern [
-        (identifier) @local.definition.parameter
-        (assignment_pattern left: (identifier) @local.definition.parameter)
-        (rest_pattern (identifier) @local.definition.parameter)
-      ])
-      (object_pattern [
-        (shorthand_property_identifier_pattern) @local.definition.parameter
-        (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.parameter)
-        (pair_pattern value: (identifier) @local.definition.parameter)
-        (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.parameter))
-        (rest_pattern (identifier) @local.definition.parameter)
-      ])
-    ])
-    (rest_pattern [
-      (array_pattern [
-        (identifier) @local.definition.parameter
-        (assignment_pattern left: (identifier) @local.definition.parameter)
-        (rest_pattern (identifier) @local.definition.parameter)
-      ])
-      (object_pattern [
-        (shorthand_property_identifier_pattern) @local.definition.parameter
-        (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.parameter)
-        (pair_pattern value: (identifier) @local.definition.parameter)
-        (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.parameter))
-        (rest_pattern (identifier) @local.definition.parameter)
-      ])
-    ])
-  ])
-  (object_pattern [
-    (shorthand_property_identifier_pattern) @local.definition.parameter
-    (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.parameter)
-    (pair_pattern value: (identifier) @local.definition.parameter)
-    (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.parameter))
-    (rest_pattern (identifier) @local.definition.parameter)
-    (pair_pattern value: [
-      (array_pattern [
-        (identifier) @local.definition.parameter
-        (assignment_pattern left: (identifier) @local.definition.parameter)
-        (rest_pattern (identifier) @local.definition.parameter)
-      ])
-      (object_pattern [
-        (shorthand_property_identifier_pattern) @local.definition.parameter
-        (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.parameter)
-        (pair_pattern value: (identifier) @local.definition.parameter)
-        (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.parameter))
-        (rest_pattern (identifier) @local.definition.parameter)
-      ])
-    ])
-    (pair_pattern value: (assignment_pattern left: [
-      (array_pattern [
-        (identifier) @local.definition.parameter
-        (assignment_pattern left: (identifier) @local.definition.parameter)
-        (rest_pattern (identifier) @local.definition.parameter)
-      ])
-      (object_pattern [
-        (shorthand_property_identifier_pattern) @local.definition.parameter
-        (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.parameter)
-        (pair_pattern value: (identifier) @local.definition.parameter)
-        (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.parameter))
-        (rest_pattern (identifier) @local.definition.parameter)
-      ])
-    ]))
-  ])
-])
-(optional_parameter pattern: [
-  (array_pattern [
-    (identifier) @local.definition.parameter
-    (assignment_pattern left: (identifier) @local.definition.parameter)
-    (rest_pattern (identifier) @local.definition.parameter)
-    (array_pattern [
-      (identifier) @local.definition.parameter
-      (assignment_pattern left: (identifier) @local.definition.parameter)
-      (rest_pattern (identifier) @local.definition.parameter)
-    ])
-    (object_pattern [
-      (shorthand_property_identifier_pattern) @local.definition.parameter
-      (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.parameter)
-      (pair_pattern value: (identifier) @local.definition.parameter)
-      (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.parameter))
-      (rest_pattern (identifier) @local.definition.parameter)
-    ])
-    (assignment_pattern left: [
-      (array_pattern [
-        (identifier) @local.definition.parameter
-        (assignment_pattern left: (identifier) @local.definition.parameter)
-        (rest_pattern (identifier) @local.definition.parameter)
-      ])
-      (object_pattern [
-        (shorthand_property_identifier_pattern) @local.definition.parameter
-        (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.parameter)
-        (pair_pattern value: (identifier) @local.definition.parameter)
-        (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.parameter))
-        (rest_pattern (identifier) @local.definition.parameter)
-      ])
-    ])
-    (rest_pattern [
-      (array_pattern [
-        (identifier) @local.definition.parameter
-        (assignment_pattern left: (identifier) @local.definition.parameter)
-        (rest_pattern (identifier) @local.definition.parameter)
-      ])
-      (object_pattern [
-        (shorthand_property_identifier_pattern) @local.definition.parameter
-        (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.parameter)
-        (pair_pattern value: (identifier) @local.definition.parameter)
-        (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.parameter))
-        (rest_pattern (identifier) @local.definition.parameter)
-      ])
-    ])
-  ])
-  (object_pattern [
-    (shorthand_property_identifier_pattern) @local.definition.parameter
-    (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.parameter)
-    (pair_pattern value: (identifier) @local.definition.parameter)
-    (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.parameter))
-    (rest_pattern (identifier) @local.definition.parameter)
-    (pair_pattern value: [
-      (array_pattern [
-        (identifier) @local.definition.parameter
-        (assignment_pattern left: (identifier) @local.definition.parameter)
-        (rest_pattern (identifier) @local.definition.parameter)
-      ])
-      (object_pattern [
-        (shorthand_property_identifier_pattern) @local.definition.parameter
-        (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.parameter)
-        (pair_pattern value: (identifier) @local.definition.parameter)
-        (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.parameter))
-        (rest_pattern (identifier) @local.definition.parameter)
-      ])
-    ])
-    (pair_pattern value: (assignment_pattern left: [
-      (array_pattern [
-        (identifier) @local.definition.parameter
-        (assignment_pattern left: (identifier) @local.definition.parameter)
-        (rest_pattern (identifier) @local.definition.parameter)
-      ])
-      (object_pattern [
-        (shorthand_property_identifier_pattern) @local.definition.parameter
-        (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.parameter)
-        (pair_pattern value: (identifier) @local.definition.parameter)
-        (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.parameter))
-        (rest_pattern (identifier) @local.definition.parameter)
-      ])
-    ]))
-  ])
-])
+(required_parameter pattern: [(rest_pattern) (array_pattern) (object_pattern)] @local.destructure.definition.parameter)
+(optional_parameter pattern: [(array_pattern) (object_pattern)] @local.destructure.definition.parameter)
 (arrow_function parameter: (identifier) @local.definition.parameter)
 (catch_clause parameter: (identifier) @local.definition.parameter)
-(catch_clause parameter: [
-  (array_pattern [
-    (identifier) @local.definition.parameter
-    (assignment_pattern left: (identifier) @local.definition.parameter)
-    (rest_pattern (identifier) @local.definition.parameter)
-  ])
-  (object_pattern [
-    (shorthand_property_identifier_pattern) @local.definition.parameter
-    (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.parameter)
-    (pair_pattern value: (identifier) @local.definition.parameter)
-    (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.parameter))
-    (rest_pattern (identifier) @local.definition.parameter)
-  ])
-])
+(catch_clause parameter: [(array_pattern) (object_pattern)] @local.destructure.definition.parameter)
 
 ; for (let x of xs) / for (const [k, v] of m) / for (var k in o)
 (for_in_statement kind: _ left: (identifier) @local.definition.var)
-(for_in_statement kind: _ left: [
-  (array_pattern [
-    (identifier) @local.definition.var
-    (assignment_pattern left: (identifier) @local.definition.var)
-    (rest_pattern (identifier) @local.definition.var)
-  ])
-  (object_pattern [
-    (shorthand_property_identifier_pattern) @local.definition.var
-    (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.var)
-    (pair_pattern value: (identifier) @local.definition.var)
-    (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.var))
-    (rest_pattern (identifier) @local.definition.var)
-  ])
-])
+(for_in_statement kind: _ left: [(array_pattern) (object_pattern)] @local.destructure.definition.var)
 ((for_in_statement kind: "var" left: (identifier) @local.definition.var)
   (#set! local.definition.scope "function")
   (#set! local.definition.hoist "true"))
-((for_in_statement kind: "var" left: [
-  (array_pattern [
-    (identifier) @local.definition.var
-    (assignment_pattern left: (identifier) @local.definition.var)
-    (rest_pattern (identifier) @local.definition.var)
-  ])
-  (object_pattern [
-    (shorthand_property_identifier_pattern) @local.definition.var
-    (object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.definition.var)
-    (pair_pattern value: (identifier) @local.definition.var)
-    (pair_pattern value: (assignment_pattern left: (identifier) @local.definition.var))
-    (rest_pattern (identifier) @local.definition.var)
-  ])
-])
+((for_in_statement kind: "var" left: [(array_pattern) (object_pattern)] @local.destructure.definition.var)
   (#set! local.definition.scope "function")
   (#set! local.definition.hoist "true"))
+
+; Names inside destructuring patterns, at any depth: each binds as the innermost @local.destructure
+; root around it says (a definition above, a write in dataflow.scm); outside every root, nothing.
+(array_pattern (identifier) @local.pattern)
+(rest_pattern (identifier) @local.pattern)
+(assignment_pattern left: (identifier) @local.pattern)
+(object_pattern (shorthand_property_identifier_pattern) @local.pattern)
+(object_assignment_pattern left: (shorthand_property_identifier_pattern) @local.pattern)
+(pair_pattern value: (identifier) @local.pattern)
 
 ; Imports
 (import_clause (identifier) @local.definition.import)

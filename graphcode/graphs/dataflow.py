@@ -5,7 +5,8 @@ The engine knows no language. Each language folder gives two tree-sitter queries
 
 - ``locals.scm`` in tree-sitter's conventions: ``@local.scope``, ``@local.definition``,
   ``@local.reference``, plus ``@local.ignore`` (identifiers that are not variables, such as attribute
-  names), ``@local.global`` and ``@local.nonlocal``;
+  names), ``@local.global``, ``@local.nonlocal``, and ``@local.pattern`` names, which bind as the
+  innermost ``@local.destructure.*`` root around them says (destructuring at any depth);
 - ``dataflow.scm``: control regions (``@flow.branch`` with ``@flow.arm``/``@flow.default``,
   ``@flow.loop`` with ``@flow.once``/``@flow.last``, ``@flow.try`` with ``@flow.handler``/``@flow.finally``,
   ``@flow.deferred`` bodies that run later), jumps (``@flow.return``, ``@flow.break``,
@@ -69,7 +70,7 @@ READ, WRITE, DEF = 0, 1, 2
 # capture categories
 (C_DEF, C_REF, C_WRITE, C_READ, C_IGNORE, C_SCOPE, C_GLOBAL, C_NONLOCAL, C_ASSIGN, C_TARGET, C_VALUE,
  C_BRANCH, C_ARM, C_DEFAULT, C_LOOP, C_ONCE, C_LAST, C_TRY, C_HANDLER, C_FINALLY, C_DEFERRED,
- C_RETURN, C_BREAK, C_CONTINUE, C_OTHER) = range(25)
+ C_RETURN, C_BREAK, C_CONTINUE, C_OTHER, C_PATTERN, C_DESTRUCTURE_DEF, C_DESTRUCTURE_WRITE) = range(28)
 F_DEF, F_REF, F_WRITE, F_READ, F_IGNORE = 1, 2, 4, 8, 16
 _FLAG = {C_DEF: F_DEF, C_REF: F_REF, C_WRITE: F_WRITE, C_READ: F_READ, C_IGNORE: F_IGNORE}
 
@@ -81,7 +82,7 @@ _EXACT = {
     "flow.loop": C_LOOP, "flow.once": C_ONCE, "flow.last": C_LAST, "flow.try": C_TRY,
     "flow.handler": C_HANDLER, "flow.finally": C_FINALLY, "flow.deferred": C_DEFERRED,
     "flow.return": C_RETURN, "flow.break": C_BREAK, "flow.continue": C_CONTINUE,
-    "flow.group": C_ASSIGN,
+    "flow.group": C_ASSIGN, "local.pattern": C_PATTERN, "local.destructure.write": C_DESTRUCTURE_WRITE,
 }
 
 # Nesting priority of regions with identical spans (outer first). A close at the same position
@@ -99,6 +100,8 @@ def _category(name: str) -> int:
         return _EXACT[name]
     if name.startswith("local.definition"):
         return C_DEF
+    if name.startswith("local.destructure.definition"):
+        return C_DESTRUCTURE_DEF
     if name.startswith("local.scope"):
         return C_SCOPE
     if name.startswith("local.reference"):
@@ -260,6 +263,31 @@ def _node_id(node: ts.Node, starts: list[int], ends: list[int], kinds: list[int]
     return -1
 
 
+def _destructured(names: list[int], starts: list[int], ends: list[int],
+                  roots: dict[tuple[int, int], tuple[int, dict]]) -> list[tuple[tuple[int, dict], list[int]]]:
+    """Pattern names grouped by the role of the innermost destructuring root around each: a
+    ``@local.destructure.definition.*`` root makes its names definitions (with its settings), a
+    ``@local.destructure.write`` root makes them writes. Names outside every root are left out."""
+    spans = sorted(roots, key=lambda span: (span[0], -span[1]))
+    out: dict[int, tuple[tuple[int, dict], list[int]]] = {}
+    stack: list[tuple[int, int]] = []
+    k = 0
+    for n in sorted(set(names)):
+        sb, eb = starts[n], ends[n]
+        while k < len(spans) and spans[k][0] <= sb:
+            while stack and stack[-1][1] <= spans[k][0]:
+                stack.pop()
+            stack.append(spans[k])
+            k += 1
+        while stack and not (stack[-1][0] <= sb and eb <= stack[-1][1]):
+            stack.pop()
+        if stack:
+            root = stack[-1]
+            flag, pset = roots[root]
+            out.setdefault(id(pset) * 4 + flag, ((flag, pset), []))[1].append(n)
+    return list(out.values())
+
+
 def _group_assignments(groups, relocate):
     """(assignment span or None, target spans, value spans) per matched assignment.
 
@@ -326,6 +354,8 @@ def dataflow_edges(captured: dict[str, list[int]], source: bytes, lang: str, sta
     # per pattern group: (anchor spans, relocating?), target spans, value spans
     groups: dict[int, tuple[list[tuple[int, int]], list[tuple[int, int]], list[tuple[int, int]]]] = {}
     relocate: list[tuple[int, int]] = []  # spans of @flow.assign nodes
+    pattern_names: list[int] = []  # @local.pattern nodes
+    destructure: dict[tuple[int, int], tuple[int, dict]] = {}  # root span -> (F_DEF and/or F_WRITE, settings)
 
     for cname, ids in captured.items():
         cat, pset, group = fq.captures[cname]
@@ -359,6 +389,25 @@ def dataflow_edges(captured: dict[str, list[int]], source: bytes, lang: str, sta
                 slot[0 if cat == C_ASSIGN else 1 if cat == C_TARGET else 2].extend(spans)
         elif cat in (C_GLOBAL, C_NONLOCAL):
             decls.extend((sb, eb, source[sb:eb], cat) for sb, eb in spans)
+        elif cat == C_PATTERN:
+            pattern_names.extend(ids)
+        elif cat in (C_DESTRUCTURE_DEF, C_DESTRUCTURE_WRITE):
+            for span in spans:
+                flag, prev = destructure.get(span, (0, None))
+                flag |= F_DEF if cat == C_DESTRUCTURE_DEF else F_WRITE
+                settings = {**prev, **pset} if prev else pset
+                destructure[span] = (flag, settings)
+    if pattern_names and destructure:  # names in patterns bind as the innermost destructuring root says
+        for (flag, pset), ids in _destructured(pattern_names, starts, ends, destructure):
+            if fast:
+                flagged.append((flag, ids))
+            else:
+                get = flags.get
+                for n in ids:
+                    flags[n] = get(n, 0) | flag
+            if flag & F_DEF and pset:
+                code = _settings_code(pset) if fast else pset
+                def_settings.update(dict.fromkeys(ids, code))
 
     # ------------------------------------------------------------ events (document order)
     if fast:
@@ -439,7 +488,10 @@ def _native_passes() -> _NativePasses | None:
 @cache
 def _definition_code(lang: str, capture: str) -> int:
     """A definition capture's settings as the C name pass reads them (see ``_native.DEFINITION_CODES``)."""
-    settings = flow_query(lang).captures[capture][1]
+    return _settings_code(flow_query(lang).captures[capture][1])
+
+
+def _settings_code(settings: dict[str, str | None]) -> int:
     codes = native_definition_codes()
     code = codes.get(settings.get("local.definition.scope") or "", 0)
     if "local.definition.hoist" in settings:

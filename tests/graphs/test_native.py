@@ -203,7 +203,7 @@ class _ResolveChecker:
         # the settings behind each definition code, as flow_query(lang) holds them
         fq = dataflow.flow_query(self.lang)
         settings = {dataflow._definition_code(self.lang, name): pset for name, (cat, pset, _g) in fq.captures.items()
-                    if cat == dataflow.C_DEF and pset}
+                    if cat in (dataflow.C_DEF, dataflow.C_DESTRUCTURE_DEF) and pset}
         want = dataflow._resolve(ev_node, ev_kind, [source[a:b] for a, b in zip(ev_start, ev_end, strict=True)],
                                  ev_start, ev_scope, {n: settings[c] for n, c in def_codes.items()}, scopes)
         self.calls += 1

@@ -487,6 +487,21 @@ CASES: list[Case] = [
         computed_from=[("a@2", "o@2")],
         exact_last_write=True,
     ),
+    Case(
+        name="destructuring_at_any_depth",
+        code="""
+            let { a: [b, { c: [d = 1] }] } = o;
+            function f([x, { y: [z] }], ...[w]) {
+              return x + z + w;
+            }
+            [b, [d]] = p;
+            use(b, d);
+        """,
+        last_write=[("x@3", "x@2"), ("z@3", "z@2"), ("w@3", "w@2"), ("b@6", "b@5"), ("d@6", "d@5")],
+        not_last_write=[("b@6", "b@1"), ("d@6", "d@1")],
+        computed_from=[("d@5", "p@5")],
+        exact_last_write=True,
+    ),
     # ------------------------------------------------------------ properties, this, modules
     Case(
         name="member_access_reads_object_only",
