@@ -263,27 +263,37 @@ def _node_id(node: ts.Node, starts: list[int], ends: list[int], kinds: list[int]
     return -1
 
 
+def _innermost(c_start: list[int], c_end: list[int], starts: list[int], ends: list[int]) -> list[int]:
+    """For each span (spans sorted by start), the index of the innermost container holding it, or -1.
+    Containers are sorted by start, the outer first where two start together."""
+    out = []
+    stack: list[int] = []
+    k, n = 0, len(c_start)
+    for sb, eb in zip(starts, ends, strict=True):
+        while k < n and c_start[k] <= sb:
+            while stack and c_end[stack[-1]] <= c_start[k]:
+                stack.pop()
+            stack.append(k)
+            k += 1
+        while stack and not (c_start[stack[-1]] <= sb and eb <= c_end[stack[-1]]):
+            stack.pop()
+        out.append(stack[-1] if stack else -1)
+    return out
+
+
 def _destructured(names: list[int], starts: list[int], ends: list[int],
                   roots: dict[tuple[int, int], tuple[int, dict]]) -> list[tuple[tuple[int, dict], list[int]]]:
     """Pattern names grouped by the role of the innermost destructuring root around each: a
     ``@local.destructure.definition.*`` root makes its names definitions (with its settings), a
     ``@local.destructure.write`` root makes them writes. Names outside every root are left out."""
     spans = sorted(roots, key=lambda span: (span[0], -span[1]))
+    names = sorted(set(names))
+    inside = _innermost([a for a, _ in spans], [b for _, b in spans], [starts[n] for n in names],
+                        [ends[n] for n in names])
     out: dict[int, tuple[tuple[int, dict], list[int]]] = {}
-    stack: list[tuple[int, int]] = []
-    k = 0
-    for n in sorted(set(names)):
-        sb, eb = starts[n], ends[n]
-        while k < len(spans) and spans[k][0] <= sb:
-            while stack and stack[-1][1] <= spans[k][0]:
-                stack.pop()
-            stack.append(spans[k])
-            k += 1
-        while stack and not (stack[-1][0] <= sb and eb <= stack[-1][1]):
-            stack.pop()
-        if stack:
-            root = stack[-1]
-            flag, pset = roots[root]
+    for n, k in zip(names, inside, strict=True):
+        if k >= 0:
+            flag, pset = roots[spans[k]]
             out.setdefault(id(pset) * 4 + flag, ((flag, pset), []))[1].append(n)
     return list(out.values())
 
@@ -542,21 +552,8 @@ class _Scopes:
         return self.innermost([sb], [eb])[0]
 
     def innermost(self, starts: list[int], ends: list[int]) -> list[int]:
-        """The innermost scope containing each span; spans sorted by start."""
-        out = []
-        stack = [0]
-        k, n = 1, len(self.start)
-        s_start, s_end = self.start, self.end
-        for sb, eb in zip(starts, ends, strict=True):
-            while k < n and s_start[k] <= sb:
-                while len(stack) > 1 and s_end[stack[-1]] <= s_start[k]:
-                    stack.pop()
-                stack.append(k)
-                k += 1
-            while len(stack) > 1 and not (s_start[stack[-1]] <= sb and eb <= s_end[stack[-1]]):
-                stack.pop()
-            out.append(stack[-1])
-        return out
+        """The innermost scope containing each span; spans sorted by start (the root holds them all)."""
+        return _innermost(self.start, self.end, starts, ends)
 
     def declare(self, scope: int, name: bytes, is_global: bool) -> None:
         (self.globals if is_global else self.nonlocals).setdefault(scope, set()).add(name)
