@@ -367,18 +367,21 @@ def dataflow_edges(captured: dict[str, list[int]], source: bytes, lang: str, sta
     pattern_names: list[int] = []  # @local.pattern nodes
     destructure: dict[tuple[int, int], tuple[int, dict]] = {}  # root span -> (F_DEF and/or F_WRITE, settings)
 
+    def mark(flag: int, ids: list[int], settings: dict) -> None:
+        """Give nodes a flag (F_*), and definitions their pattern's settings."""
+        if fast:
+            flagged.append((flag, ids))
+        else:
+            get = flags.get
+            for n in ids:
+                flags[n] = get(n, 0) | flag
+        if flag & F_DEF and settings:
+            def_settings.update(dict.fromkeys(ids, _settings_code(settings) if fast else settings))
+
     for cname, ids in captured.items():
         cat, pset, group = fq.captures[cname]
         if cat <= C_IGNORE:
-            flag = _FLAG[cat]
-            if fast:
-                flagged.append((flag, ids))
-            else:
-                get = flags.get
-                for n in ids:
-                    flags[n] = get(n, 0) | flag
-            if cat == C_DEF and pset:
-                def_settings.update(dict.fromkeys(ids, _definition_code(lang, cname) if fast else pset))
+            mark(_FLAG[cat], ids, pset)
             continue
         spans = [(starts[n], ends[n]) for n in ids]
         if cat == C_SCOPE:
@@ -409,15 +412,7 @@ def dataflow_edges(captured: dict[str, list[int]], source: bytes, lang: str, sta
                 destructure[span] = (flag, settings)
     if pattern_names and destructure:  # names in patterns bind as the innermost destructuring root says
         for (flag, pset), ids in _destructured(pattern_names, starts, ends, destructure):
-            if fast:
-                flagged.append((flag, ids))
-            else:
-                get = flags.get
-                for n in ids:
-                    flags[n] = get(n, 0) | flag
-            if flag & F_DEF and pset:
-                code = _settings_code(pset) if fast else pset
-                def_settings.update(dict.fromkeys(ids, code))
+            mark(flag, ids, pset)
 
     # ------------------------------------------------------------ events (document order)
     if fast:
@@ -495,13 +490,8 @@ def _native_passes() -> _NativePasses | None:
     return None if None in passes else _NativePasses(*passes)
 
 
-@cache
-def _definition_code(lang: str, capture: str) -> int:
-    """A definition capture's settings as the C name pass reads them (see ``_native.DEFINITION_CODES``)."""
-    return _settings_code(flow_query(lang).captures[capture][1])
-
-
 def _settings_code(settings: dict[str, str | None]) -> int:
+    """A definition's settings as the C name pass reads them (see ``_native.DEFINITION_CODES``)."""
     codes = native_definition_codes()
     code = codes.get(settings.get("local.definition.scope") or "", 0)
     if "local.definition.hoist" in settings:

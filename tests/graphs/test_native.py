@@ -202,7 +202,7 @@ class _ResolveChecker:
             scopes.declare(sc, source[decls[i]:decls[i + 1]], bool(decls[i + 2]))
         # the settings behind each definition code, as flow_query(lang) holds them
         fq = dataflow.flow_query(self.lang)
-        settings = {dataflow._definition_code(self.lang, name): pset for name, (cat, pset, _g) in fq.captures.items()
+        settings = {dataflow._settings_code(pset): pset for _name, (cat, pset, _g) in fq.captures.items()
                     if cat in (dataflow.C_DEF, dataflow.C_DESTRUCTURE_DEF) and pset}
         want = dataflow._resolve(ev_node, ev_kind, [source[a:b] for a, b in zip(ev_start, ev_end, strict=True)],
                                  ev_start, ev_scope, {n: settings[c] for n, c in def_codes.items()}, scopes)
