@@ -15,12 +15,7 @@ from .tiny import GPT2, T5, make_tokenizer
 STATUSES = {"valid", "repaired", "no_valid_candidate"}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _export(path, kind: str, graph: bool, settings: dict | None = None):

@@ -17,13 +17,7 @@ from .tiny import EOS, encode, tiny_model, train_decoder_only
 PROMPTS = ["x=1\n", "def f( x):\n"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models run faster on one thread, and other jobs may share the cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize(
