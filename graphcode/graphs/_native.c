@@ -45,7 +45,11 @@
 #define GRAPHCODE_TREE_SITTER_VERSION "unknown"
 #endif
 
-static int cmp_pair(const void *a, const void *b);
+/* ascending int64 keys: (high, low) pairs packed into one, for qsort */
+static int cmp_pair(const void *a, const void *b) {
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
 
 /* ------------------------------------------------------------------ growable int arrays */
 typedef struct {
@@ -1371,12 +1375,6 @@ static int cmp_span(const void *a, const void *b) {
     return (x->end < y->end) - (x->end > y->end);
 }
 
-/* by anchor, then role (targets before values) */
-static int cmp_slot(const void *a, const void *b) {
-    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* the events of one kind class (writes: kind != 0; reads: kind == 0) inside [sb, eb), appended to out */
 static int events_in(const int32_t *ev_start, const int32_t *ev_end, const int32_t *ev_kind, const int32_t *ev_node,
                      Py_ssize_t n, int32_t sb, int32_t eb, bool writes, IntVec *out) {
@@ -1449,7 +1447,7 @@ static PyObject *native_computed_from(PyObject *Py_UNUSED(module), PyObject *arg
                     break;
                 }
         }
-        qsort(slots, n_slots, sizeof(int64_t), cmp_slot);
+        qsort(slots, n_slots, sizeof(int64_t), cmp_pair); /* by root, then role: targets first */
         for (Py_ssize_t s = 0; s < n_slots;) {
             int64_t root = slots[s] >> 34;
             Py_ssize_t t = s;
@@ -2089,11 +2087,6 @@ static int run_query(const Engine *self, TSTree *tree, const char *src, Columns 
     free(buf);
     ts_query_cursor_delete(qc);
     return rc;
-}
-
-static int cmp_pair(const void *a, const void *b) {
-    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
 }
 
 /* {capture id: sorted unique node ids} */
