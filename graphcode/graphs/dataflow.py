@@ -50,20 +50,12 @@ import bisect
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
 import tree_sitter as ts
 
 from graphcode.errors import ConfigError
 from graphcode.graphs.languages import get_spec, ts_language
-from graphcode.graphs.native import (
-    native_computed_from,
-    native_definition_codes,
-    native_events,
-    native_flow_cfg,
-    native_reach,
-    native_resolve,
-)
+from graphcode.graphs.native import native_passes
 
 # event kinds (READ sorts before a write on the same node: `x += 1` reads, then writes)
 READ, WRITE, DEF = 0, 1, 2
@@ -350,7 +342,7 @@ def dataflow_edges(captured: dict[str, list[int]], source: bytes, lang: str, sta
     """
     fq = flow_query(lang)
     spec = get_spec(lang)
-    fast = _native_passes()
+    fast = native_passes()
 
     # ------------------------------------------------------------ captures
     flags: dict[int, int] = {} if fast else dict.fromkeys(references, F_REF)
@@ -376,7 +368,8 @@ def dataflow_edges(captured: dict[str, list[int]], source: bytes, lang: str, sta
             for n in ids:
                 flags[n] = get(n, 0) | flag
         if flag & F_DEF and settings:
-            def_settings.update(dict.fromkeys(ids, _settings_code(settings) if fast else settings))
+            value = _settings_code(settings, fast.definition_codes) if fast else settings
+            def_settings.update(dict.fromkeys(ids, value))
 
     for cname, ids in captured.items():
         cat, pset, group = fq.captures[cname]
@@ -474,25 +467,8 @@ def dataflow_edges(captured: dict[str, list[int]], source: bytes, lang: str, sta
     return {"last_write": last_write, "last_read": last_read, "computed_from": computed}
 
 
-@dataclass(frozen=True)
-class _NativePasses:
-    """The data-flow passes in C (:mod:`graphcode.graphs.native`), each equal to its Python counterpart."""
-
-    events: Any  # the event list of dataflow_edges
-    resolve: Any  # the scope sweep and _resolve
-    flow_cfg: Any  # _schedule and _build_cfg
-    reach: Any  # _reach
-    computed_from: Any  # _group_assignments and _computed_from
-
-
-def _native_passes() -> _NativePasses | None:
-    passes = (native_events(), native_resolve(), native_flow_cfg(), native_reach(), native_computed_from())
-    return None if None in passes else _NativePasses(*passes)
-
-
-def _settings_code(settings: dict[str, str | None]) -> int:
-    """A definition's settings as the C name pass reads them (see ``_native.DEFINITION_CODES``)."""
-    codes = native_definition_codes()
+def _settings_code(settings: dict[str, str | None], codes: dict[str, int]) -> int:
+    """A definition's settings as the C name pass reads them (``codes``: ``_native.DEFINITION_CODES``)."""
     code = codes.get(settings.get("local.definition.scope") or "", 0)
     if "local.definition.hoist" in settings:
         code |= codes["hoist"]

@@ -82,49 +82,32 @@ def available() -> bool:
     return status()[0]
 
 
-@cache
-def native_reach() -> Any | None:
-    """``_native.reach``: the may-reach analysis of :func:`graphcode.graphs.dataflow._reach` in C, or None."""
-    mod, _ = _module()
-    return None if mod is None else mod.reach
+@dataclass(frozen=True)
+class NativePasses:
+    """The data-flow passes of :mod:`graphcode.graphs.dataflow` in C, each equal to its Python counterpart."""
+
+    events: Any
+    """The event list of ``dataflow_edges``."""
+    resolve: Any
+    """The scope sweep of events, then ``_resolve``."""
+    flow_cfg: Any
+    """``_schedule`` then ``_build_cfg`` (the control-flow graph, from the same inputs)."""
+    reach: Any
+    """``_reach``, the may-reach analysis."""
+    computed_from: Any
+    """``_group_assignments`` then ``_computed_from``."""
+    definition_codes: dict[str, int]
+    """How ``resolve`` reads definition settings: placement names and hoisting as bits."""
 
 
 @cache
-def native_flow_cfg() -> Any | None:
-    """``_native.flow_cfg``: :func:`graphcode.graphs.dataflow._schedule` then ``_build_cfg`` in C (the
-    control-flow graph, from the same inputs), or None."""
+def native_passes() -> NativePasses | None:
+    """The compiled data-flow passes, or None (not built, or turned off)."""
     mod, _ = _module()
-    return None if mod is None else mod.flow_cfg
-
-
-@cache
-def native_events() -> Any | None:
-    """``_native.events``: the event list of :func:`graphcode.graphs.dataflow.dataflow_edges` in C, or None."""
-    mod, _ = _module()
-    return None if mod is None else mod.events
-
-
-@cache
-def native_definition_codes() -> dict[str, int]:
-    """How ``_native.resolve`` reads definition settings: placement names and hoisting as bits."""
-    mod, _ = _module()
-    return {} if mod is None else dict(mod.DEFINITION_CODES)
-
-
-@cache
-def native_resolve() -> Any | None:
-    """``_native.resolve``: the innermost scope of each event, then
-    :func:`graphcode.graphs.dataflow._resolve`, in C, or None."""
-    mod, _ = _module()
-    return None if mod is None else mod.resolve
-
-
-@cache
-def native_computed_from() -> Any | None:
-    """``_native.computed_from``: :func:`graphcode.graphs.dataflow._group_assignments` then
-    ``_computed_from`` in C, or None."""
-    mod, _ = _module()
-    return None if mod is None else mod.computed_from
+    if mod is None:
+        return None
+    return NativePasses(events=mod.events, resolve=mod.resolve, flow_cfg=mod.flow_cfg, reach=mod.reach,
+                        computed_from=mod.computed_from, definition_codes=dict(mod.DEFINITION_CODES))
 
 
 @cache

@@ -6,6 +6,7 @@ the suite then exercises the Python path, which is the reference.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import sysconfig
 import textwrap
@@ -27,11 +28,7 @@ FIELDS = ("types", "named", "start_byte", "end_byte", "parent", "leaves", "error
 def _pure_python(source: bytes, lang: str, monkeypatch: pytest.MonkeyPatch):
     with monkeypatch.context() as m:
         m.setattr(build.native, "engine_for", lambda *_: None)
-        m.setattr(dataflow, "native_reach", lambda: None)
-        m.setattr(dataflow, "native_flow_cfg", lambda: None)
-        m.setattr(dataflow, "native_computed_from", lambda: None)
-        m.setattr(dataflow, "native_resolve", lambda: None)
-        m.setattr(dataflow, "native_events", lambda: None)
+        m.setattr(dataflow, "native_passes", lambda: None)
         return build.build_graph(source, lang)
 
 
@@ -151,7 +148,7 @@ class _CfgChecker:
     records any difference in the control-flow graphs they build."""
 
     def __init__(self) -> None:
-        self.fast = native.native_flow_cfg()
+        self.fast = native.native_passes().flow_cfg
         self.calls = 0
         self.differences: list[str] = []
 
@@ -182,7 +179,7 @@ class _ResolveChecker:
     records any difference in scopes, variables, moves and hoisting."""
 
     def __init__(self, lang: str) -> None:
-        self.fast = native.native_resolve()
+        self.fast = native.native_passes().resolve
         self.lang = lang
         self.calls = 0
         self.differences: list[str] = []
@@ -202,7 +199,8 @@ class _ResolveChecker:
             scopes.declare(sc, source[decls[i]:decls[i + 1]], bool(decls[i + 2]))
         # the settings behind each definition code, as flow_query(lang) holds them
         fq = dataflow.flow_query(self.lang)
-        settings = {dataflow._settings_code(pset): pset for _name, (cat, pset, _g) in fq.captures.items()
+        codes = native.native_passes().definition_codes
+        settings = {dataflow._settings_code(pset, codes): pset for _name, (cat, pset, _g) in fq.captures.items()
                     if cat in (dataflow.C_DEF, dataflow.C_DESTRUCTURE_DEF) and pset}
         want = dataflow._resolve(ev_node, ev_kind, [source[a:b] for a, b in zip(ev_start, ev_end, strict=True)],
                                  ev_start, ev_scope, {n: settings[c] for n, c in def_codes.items()}, scopes)
@@ -218,7 +216,8 @@ class _ResolveChecker:
 @pytest.mark.parametrize("lang", ["python", "java", "javascript", "go", "tsx"])
 def test_name_resolution_matches_python_pass(lang: str, monkeypatch: pytest.MonkeyPatch) -> None:
     checker = _ResolveChecker(lang)
-    monkeypatch.setattr(dataflow, "native_resolve", lambda: checker)
+    passes = dataclasses.replace(native.native_passes(), resolve=checker)
+    monkeypatch.setattr(dataflow, "native_passes", lambda: passes)
     for case_lang, case in _cases():
         if dataflow.get_spec(case_lang).name == lang:
             build.build_graph(textwrap.dedent(case.code).encode(), lang)
@@ -278,7 +277,8 @@ def test_resolve_checks_its_input() -> None:
 def test_control_flow_graphs_match_python_passes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Block by block, the C schedule and CFG equal the Python ones (not only the edges they lead to)."""
     checker = _CfgChecker()
-    monkeypatch.setattr(dataflow, "native_flow_cfg", lambda: checker)
+    passes = dataclasses.replace(native.native_passes(), flow_cfg=checker)
+    monkeypatch.setattr(dataflow, "native_passes", lambda: passes)
     for lang, case in _cases():
         build.build_graph(textwrap.dedent(case.code).encode(), lang)
     for lang, name in SAMPLE_FILES.items():
@@ -295,7 +295,8 @@ def test_control_flow_graphs_match_python_passes(monkeypatch: pytest.MonkeyPatch
        lang=st.sampled_from(["python", "go", "java", "javascript", "tsx"]))
 def test_control_flow_graphs_of_broken_code_match(text: str, lang: str, monkeypatch: pytest.MonkeyPatch) -> None:
     checker = _CfgChecker()
-    monkeypatch.setattr(dataflow, "native_flow_cfg", lambda: checker)
+    passes = dataclasses.replace(native.native_passes(), flow_cfg=checker)
+    monkeypatch.setattr(dataflow, "native_passes", lambda: passes)
     build.build_graph(text.encode(), lang)
     assert checker.differences == []
 
