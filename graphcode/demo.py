@@ -6,8 +6,9 @@ Stages (each prints the command a user would type for it):
    the graphs of one package as JSONL, and draw one function's graph as SVG (DOT without Graphviz).
 2. ``train``: mine docstring→body examples from the standard library and train the default model,
    ``graphcode fit -c configs/tiny.yaml``, then load the exported model back.
-3. ``generate``: generate syntax-checked code for prompts from the test split with that model, and
-   evaluate it (exact match, BLEU, CodeBLEU, syntax validity).
+3. ``generate``: ``graphcode test`` on the test split (the task-metric table: exact match, BLEU,
+   CodeBLEU, syntax validity), then generate syntax-checked code with beam search for prompts from the
+   test split and evaluate it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import sys
 import sysconfig
 import time
 from pathlib import Path
+from typing import Any
 
 STAGES = ("graphs", "train", "generate")
 
@@ -85,56 +87,68 @@ def stage_graphs(out: Path, workers: int) -> None:
 
 
 def stage_train(out: Path, config: str) -> Path | None:
+    """Train; returns the new run's folder (``runs/<name>/version_N``) when it holds an exported model."""
     _banner(f"2. train the default model: {config}")
+    before = {folder for _, folder in _runs(config)}
     code = _graphcode_subprocess(["fit", "-c", config])
     if code != 0:
         print(f"training failed with exit status {code}")
         return None
-    export = _config_value(config, "model", "export_dir")
+    new = [folder for _, folder in _runs(config) if folder not in before]
+    export = new[-1] / "export" if new else None
     if export is None or not export.is_dir():
-        print(f"training finished but no exported model was found (expected {export})")
+        print(f"training finished but no exported model was found (expected {export or 'a new run folder'})")
         return None
     from graphcode.models import GraphCodeModel
 
     model = GraphCodeModel.from_pretrained(export)
     n = sum(p.numel() for p in model.parameters())
     print(f"loaded the exported model back from {export}: {n / 1e6:.2f} M parameters, graph={model.config.graph}")
-    return export
+    return new[-1]
 
 
-def _config_value(config: str, section: str, key: str) -> Path | None:
-    """A path the training config names, such as ``model.export_dir`` or ``data.path``."""
+def _config_value(config: str, section: str, key: str) -> Any:
+    """A value the training config sets, such as ``trainer.default_root_dir``; ``None`` when it sets none."""
     try:
         import yaml
 
-        value = (yaml.safe_load(Path(config).read_text()) or {})[section][key]
+        return (yaml.safe_load(Path(config).read_text()) or {})[section][key]
     except (OSError, KeyError, TypeError, ValueError):
         return None
-    return Path(value) if isinstance(value, str) else None
 
 
-def stage_generate(out: Path, export: Path, config: str, count: int = 16) -> None:
+def _runs(config: str) -> list[tuple[int, Path]]:
+    """The run folders of a config, oldest first (see :mod:`graphcode.training.runs`)."""
+    from graphcode.training.runs import versions
+
+    root = _config_value(config, "trainer", "default_root_dir")
+    return versions(root) if isinstance(root, str) else []
+
+
+def stage_generate(out: Path, run: Path, config: str, count: int = 16) -> None:
     import json
 
     from graphcode.io import atomic_write
 
-    _banner("3. generate syntax-checked code with the trained model, then evaluate it")
-    records = _config_value(config, "data", "path")
-    if records is None or not records.is_file():
-        print(f"skipping generation: no task records at {records} (the train stage writes them)")
+    _banner("3. test the trained model, then generate syntax-checked code and evaluate it")
+    before = {folder for _, folder in _runs(config)}
+    code = _graphcode_subprocess(["test", "-c", config, f"--ckpt_path={run / 'checkpoints' / 'last.ckpt'}"])
+    tests = [folder for _, folder in _runs(config) if folder not in before]
+    report = tests[-1] / "test" / "examples.jsonl" if tests else None
+    if code != 0 or report is None or not report.is_file():
+        print(f"skipping generation: graphcode test failed (exit status {code})")
         return
+    task = _config_value(config, "data", "mine")
+    task = task.get("task") if isinstance(task, dict) else None
     test = []
-    with open(records, encoding="utf-8") as f:
-        for line in f:
-            row = json.loads(line)
-            if row.get("split") == "test":
-                test.append({k: row[k] for k in ("id", "source", "target", "lang", "task") if k in row})
-            if len(test) >= count:
-                break
+    for line in report.read_text(encoding="utf-8").splitlines()[:count]:
+        row = json.loads(line)
+        test.append({"id": row["id"], "source": row["source"], "target": row["reference"], "lang": row["lang"],
+                     **({"task": task} if task else {})})
     prompts = atomic_write(out / "test-prompts.jsonl", "".join(json.dumps(r) + "\n" for r in test))
     print(f"{len(test)} prompts from the test split (files the model never saw): {prompts}")
     gen = out / "generations.jsonl"
-    _graphcode(["generate", "--model", str(export), "--prompts-file", str(prompts), "--strategy", "beam",
+    _graphcode(["generate", "--model", str(run / "export"), "--prompts-file", str(prompts), "--strategy", "beam",
                 "--num-candidates", "4", "--max-new-tokens", "96", "--out", str(gen)])
     first = json.loads(gen.read_text().splitlines()[0])
     print(f"\nfirst prompt, status {first['status']!r}; the checked code:")
@@ -151,17 +165,19 @@ def run(args: argparse.Namespace) -> int:
         from graphcode.errors import ConfigError
 
         raise ConfigError(f"--stages: expected names among {', '.join(STAGES)}, found {', '.join(unknown)}")
-    export = None
+    run_dir = None
     if "graphs" in stages:
         stage_graphs(out, args.workers)
     if "train" in stages:
-        export = stage_train(out, args.config)
+        run_dir = stage_train(out, args.config)
     if "generate" in stages:
-        export = export or _config_value(args.config, "model", "export_dir")
-        if export is None or not Path(export).is_dir():
+        if run_dir is None:  # the newest trained run of the config
+            trained = [f for _, f in _runs(args.config) if (f / "export").is_dir() and (f / "checkpoints").is_dir()]
+            run_dir = trained[-1] if trained else None
+        if run_dir is None:
             print("\nskipping generation: no trained model (run the train stage first)")
         else:
-            stage_generate(out, Path(export), args.config)
+            stage_generate(out, run_dir, args.config)
     _banner("done")
     print(f"outputs in {out}/")
     return 0

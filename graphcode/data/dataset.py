@@ -118,7 +118,7 @@ def _from_records(records: list[TaskRecord], lang: str, where: str) -> RecordSet
     return RecordSet(Dataset.from_dict(columns, features=features), _fingerprint_records(records))
 
 
-def _is_local(path: str) -> bool:
+def is_local(path: str) -> bool:
     """Whether ``path`` names a local file rather than a hub dataset (``name`` or ``owner/name``)."""
     p = Path(path)
     return (p.exists() or p.suffix.lower() in (".jsonl", ".json", ".parquet")
@@ -136,11 +136,15 @@ def load_records(path: str, split: str, *, lang: str, target_lang: str | None = 
                              f"{'a file' if folder.exists() else 'nothing at that path'}")
         src = folder / parallel.source.format(split=split)
         tgt = folder / parallel.target.format(split=split)
+        if not src.is_file():
+            found = parallel_splits(folder, parallel)
+            raise ConfigError(f"split {split!r}: expected {src.name} in {folder}, found "
+                              f"{'splits ' + ', '.join(found) if found else 'no files matching ' + parallel.source}")
         records = read_parallel(src, tgt, lang, target_lang)
         return _from_records(records, lang, str(src))
     if "{split}" in path:
         return _load_file(Path(path.format(split=split)), None, lang)
-    if _is_local(path):
+    if is_local(path):
         return _load_file(Path(path), split, lang)
     return _load_hub(path, split, lang, columns or {}, cache_dir)
 
@@ -167,8 +171,27 @@ def _load_file(file: Path, split: str | None, lang: str) -> RecordSet:
         if records and not any("split" in r.extra for r in records):
             raise InputError(f"{file}: expected a 'split' field to select the {split!r} split, found none "
                              "(give a path with '{split}' for one file per split)")
-        records = [r for r in records if r.extra.get("split") == split]
+        records = select_split(records, split, file)
     return _from_records(records, lang, str(file))
+
+
+def select_split(records: list[TaskRecord], split: str, file: str | os.PathLike[str]) -> list[TaskRecord]:
+    """The records whose ``split`` field is ``split``; a :class:`ConfigError` naming the splits the file has
+    when there are none."""
+    chosen = [r for r in records if r.extra.get("split") == split]
+    if records and not chosen:
+        found = sorted({str(r.extra.get("split")) for r in records})
+        raise ConfigError(f"split {split!r}: expected records with \"split\": {split!r} in {file}, found splits "
+                          f"{', '.join(found)}")
+    return chosen
+
+
+def parallel_splits(folder: Path, parallel: ParallelFiles) -> list[str]:
+    """The split names for which ``folder`` holds a source-side file of ``parallel``."""
+    head, tail = parallel.source.split("{split}", 1)
+    names = [p.name[len(head):len(p.name) - len(tail)] for p in folder.iterdir()
+             if p.name.startswith(head) and p.name.endswith(tail) and len(p.name) > len(head) + len(tail)]
+    return sorted(names)
 
 
 def _load_hub(name: str, split: str, lang: str, columns: dict[str, str], cache_dir: str | None) -> RecordSet:

@@ -479,6 +479,9 @@ def mine(config: MineConfig, *, progress: bool = False,
                 lang=lang,
                 extra={"split": split_for(item.rel, config.split_fractions), "path": item.rel, "task": config.task},
             ))
+    if not result.records:
+        raise InputError(f"{', '.join(config.sources)}: expected {config.lang} functions that make "
+                         f"{config.task} examples, found none ({result.summary()})")
     return result
 
 

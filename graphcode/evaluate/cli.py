@@ -4,9 +4,11 @@ Modes, chosen by the inputs:
 
 - ``--predictions P --references R``: line-aligned text files (one example per line, as CodeXGLUE): exact
   match, CodeXGLUE accuracy and BLEU, sacreBLEU; with ``--lang``, CodeBLEU and the syntax-valid rate.
+  ``P`` may be ``graphcode predict``'s JSONL for the parallel files ``R`` belongs to (ids ``<file>:<line>``).
 - ``--data RECORDS.jsonl --predictions P``: records ``{"id", "source", "target", "lang", "target_lang"?}``
   scored like text against ``target``; predictions are JSONL ``{"id", "prediction"}`` (matched by id) or a text
   file with one line per record. The language is ``--lang``, else each record's ``target_lang`` or ``lang``.
+  ``--split NAME`` scores the records of one split of a file that holds several (``graphcode mine``'s).
 - ``--data PROBLEMS.jsonl --predictions SAMPLES.jsonl``: HumanEval-form problems
   ``{"task_id", "prompt", "test", "entry_point"}`` and samples ``{"task_id", "completion"}``: pass@k for each
   ``--k`` no larger than the samples per problem. Running generated code is opt-in: ``--allow-exec``; each
@@ -38,6 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "{task_id, prompt, test, entry_point}")
     parser.add_argument("--lang", help="language of the predictions, for CodeBLEU and the syntax-valid rate "
                                        "(default: the records' target_lang or lang)")
+    parser.add_argument("--split", metavar="NAME",
+                        help="with --data records: score the records whose 'split' field is NAME only")
     parser.add_argument("--k", default="1,10,100", metavar="K,K,...",
                         help="pass@k values; those above the samples per problem are left out (default: 1,10,100)")
     parser.add_argument("--allow-exec", action="store_true",
@@ -65,18 +69,23 @@ def run(args: argparse.Namespace) -> int:
 
     show_progress = not args.quiet
     if args.references is not None:
-        predictions = inputs.read_lines(args.predictions)
+        if args.split is not None:
+            raise ConfigError("--split: expected --data records with a 'split' field, found --references lines")
         references = inputs.read_lines(args.references)
         if not references:
             raise InputError(f"{args.references}: expected one reference per line, found an empty file")
-        inputs.aligned(args.predictions, predictions, args.references, len(references), "line")
+        if args.predictions.endswith(".jsonl"):
+            predictions = inputs.read_predictions_by_line(args.predictions, args.references, len(references))
+        else:
+            predictions = inputs.read_lines(args.predictions)
+            inputs.aligned(args.predictions, predictions, args.references, len(references), "line")
         result = report.score_text(references, predictions, [args.lang] * len(predictions), None, show_progress)
     else:
         rows = inputs.read_jsonl(args.data)
         if inputs.is_problem_file(rows):
             result = _execute(args, inputs.read_problems(args.data, rows), show_progress)
         else:
-            records = inputs.read_records(args.data, rows)
+            records = inputs.read_records(args.data, rows, split=args.split)
             ids = [r.id for r in records]
             if args.predictions.endswith(".jsonl"):
                 predictions = inputs.read_predictions_by_id(args.predictions, ids)

@@ -151,10 +151,19 @@ def read_samples(path: str | Path, task_ids: set[str]) -> list[Sample]:
     return samples
 
 
-def read_records(path: str | Path, rows: Sequence[tuple[int, dict[str, Any]]] | None = None) -> list[Record]:
-    """Records ``{"id", "source", "target", "lang", "target_lang"?}``, one per line."""
+def read_records(path: str | Path, rows: Sequence[tuple[int, dict[str, Any]]] | None = None,
+                 split: str | None = None) -> list[Record]:
+    """Records ``{"id", "source", "target", "lang", "target_lang"?}``, one per line; with ``split``, only those
+    whose ``split`` field is ``split`` (an error names the splits the file has when there are none)."""
     path = Path(path)
     rows = read_jsonl(path) if rows is None else rows
+    if split is not None:
+        chosen = [(n, row) for n, row in rows if row.get("split") == split]
+        if not chosen:
+            found = sorted({str(row["split"]) for _, row in rows if "split" in row})
+            raise InputError(f"{path}: --split {split}: expected records with \"split\": {split!r}, found "
+                             + (f"splits {', '.join(found)}" if found else "no 'split' field"))
+        rows = chosen
     records = [
         Record(
             id=_field(path, n, row, "id"),
@@ -196,6 +205,29 @@ def read_predictions_by_id(path: str | Path, ids: Sequence[str]) -> list[str]:
             f"(first: {missing[0]!r})"
         )
     return [by_id[key] for key in ids]
+
+
+def read_predictions_by_line(path: str | Path, references_path: str | Path, count: int) -> list[str]:
+    """Predictions ``{"id", "prediction"}`` from JSONL for the lines of a line-aligned references file, in line
+    order. Each id ends in its 1-based line number, as ``graphcode predict`` names the records of parallel
+    files (``valid.java-cs.txt.java:17``); exactly one prediction per line."""
+    path = Path(path)
+    by_line: dict[int, str] = {}
+    for number, row in read_jsonl(path):
+        key = _field(path, number, row, "id")
+        head, _, tail = key.rpartition(":")
+        if not head or not tail.isdigit() or not 1 <= int(tail) <= count:
+            raise InputError(f"{path} line {number}: expected an id '<file>:<line>' with a line of {references_path} "
+                             f"(1 to {count}), found {key!r}")
+        if int(tail) in by_line:
+            raise InputError(f"{path} line {number}: expected one prediction per line, found a second one for {key!r}")
+        by_line[int(tail)] = _field(path, number, row, "prediction")
+    missing = [n for n in range(1, count + 1) if n not in by_line]
+    if missing:
+        raise InputError(f"{path}: expected a prediction for every line of {references_path} ({count}), found none "
+                         f"for {len(missing)} of them (first: line {missing[0]}); predict them all "
+                         "(no data.max_predict_examples)")
+    return [by_line[n] for n in range(1, count + 1)]
 
 
 def aligned(predictions_path: str | Path, predictions: Sequence[str], other_path: str | Path, count: int, what: str) -> None:

@@ -72,10 +72,12 @@ def score_text(
     ids: Sequence[str] | None = None,
     show_progress: bool = True,
     prefixes: Sequence[str] | None = None,
+    codebleu: bool = True,
 ) -> Report:
     """Exact match, CodeXGLUE accuracy and BLEU, sacreBLEU; CodeBLEU and the syntax-valid rate for the examples
     whose language is known (``langs[i]``, None when unknown), grouped by language. ``prefixes[i]``, when
-    given, is code the prediction continues: the syntax check reads the prefix and the prediction together."""
+    given, is code the prediction continues: the syntax check reads the prefix and the prediction together.
+    ``codebleu=False`` leaves CodeBLEU out (``null``), for frequent scoring during training."""
     from graphcode.check import check_syntax
 
     n = len(predictions)
@@ -117,7 +119,8 @@ def score_text(
     }
     notes: list[str] = []
     if by_lang:
-        summary["codebleu"], notes = _codebleu_by_lang(references, predictions, by_lang)
+        if codebleu:
+            summary["codebleu"], notes = _codebleu_by_lang(references, predictions, by_lang)
         summary["syntax_valid"] = {
             lang: {
                 "rate": 100.0 * sum(examples[i]["syntax_valid"] for i in indices) / len(indices),
@@ -149,6 +152,23 @@ def _codebleu_by_lang(
         if score.dataflow_degenerate:
             notes.append(f"CodeBLEU [{lang}]: the references have no data flow; the data-flow match counts as 0")
     return results, notes
+
+
+def headline(report: Report) -> dict[str, float]:
+    """The scalar task metrics of a text report, as training logs them: ``exact_match`` and ``bleu`` (CodeXGLUE's
+    BLEU-4), and where the targets are code in a known language, ``codebleu`` and ``syntax_valid`` (the rate of
+    valid outputs); each a percentage in [0, 100]. With several languages, CodeBLEU is the mean over them and
+    the valid rate is over all examples."""
+    s = report.summary
+    out = {"exact_match": float(s["exact_match"]), "bleu": float(s["bleu"]["score"])}
+    scores = [v["codebleu"] for v in (s["codebleu"] or {}).values() if v is not None]
+    if scores:
+        out["codebleu"] = sum(scores) / len(scores)
+    valid = s["syntax_valid"] or {}
+    if valid:
+        total = sum(v["examples"] for v in valid.values())
+        out["syntax_valid"] = 100.0 * sum(v["valid"] for v in valid.values()) / total
+    return out
 
 
 # --- execution -------------------------------------------------------------------------------------------------

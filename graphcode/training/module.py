@@ -8,8 +8,16 @@ dict (fresh weights) the backbone's ``vocab_size`` and special token ids come fr
 The module holds no global state (DDP-safe). Checkpoints carry the hyper-parameters as plain values
 and the random-number generator states, so ``--ckpt_path`` resumes exactly; a checkpoint whose weights
 do not fit the model raises :class:`graphcode.errors.CheckpointError`. With ``export_dir`` set, ``fit``
-ends by writing the best model (lowest validation loss) there with ``save_pretrained``, plus
-``graphcode_data.json``, the data settings generation must reuse.
+ends by writing the best model (by the checkpoint callback's monitor; the last weights when there is no
+monitored checkpoint, and it says so) there with ``save_pretrained``, plus ``graphcode_data.json``, the
+data settings generation must reuse.
+
+**Task metrics.** Validation and test decode examples of their split (:class:`TaskMetricsConfig`) and
+score them with :func:`graphcode.evaluate.report.score_text`, the code behind ``graphcode evaluate``; the
+scores are logged as ``val_bleu``, ``val_exact_match``, ``val_codebleu``, ``val_syntax_valid`` (and
+``test_*``) to every logger, where ``ModelCheckpoint`` can monitor them. ``validate`` and ``test`` also
+print the table and write ``summary.json`` and ``examples.jsonl`` into ``<default_root_dir>/<stage>/``.
+With several processes each decodes its share and the predictions are gathered before scoring.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import copy
 import json
 import math
 import random
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -102,6 +111,43 @@ class GenerationSettings:
                 raise ConfigError(f"generation.{name}: expected an integer >= 1, found {value!r}")
 
 
+@dataclass
+class TaskMetricsConfig:
+    """Task metrics in validation and test: decode examples and score them as ``graphcode evaluate`` does.
+
+    Code targets get ``exact_match``, ``bleu`` (CodeXGLUE's BLEU-4), ``codebleu`` and ``syntax_valid``; text
+    targets (summaries) ``exact_match`` and ``bleu``. Each is a percentage, logged with the stage's prefix.
+    """
+
+    every_n_validations: int = 1
+    """Decode at every n-th validation of ``fit``, the first included; 0: never during ``fit`` (``validate``
+    and ``test`` always decode)."""
+    max_examples: int | None = 64
+    """Validation examples decoded: the first n of those in use (the same ones every time); null: all."""
+    test_max_examples: int | None = None
+    """Test examples decoded; null: all of them."""
+    max_new_tokens: int = 128
+    """Most tokens generated per example."""
+    num_beams: int = 1
+    """Beam width; 1 is greedy decoding."""
+    codebleu: bool = True
+    """Compute CodeBLEU too (the slowest metric)."""
+
+    def __post_init__(self) -> None:
+        for name, low in (("every_n_validations", 0), ("max_new_tokens", 1), ("num_beams", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ConfigError(f"task_metrics.{name}: expected an integer >= {low}, found {value!r}")
+        for name in ("max_examples", "test_max_examples"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ConfigError(f"task_metrics.{name}: expected a positive integer or null, found {value!r}")
+
+
+TASK_METRICS: tuple[str, ...] = ("exact_match", "bleu", "codebleu", "syntax_valid")
+"""The task metrics' names, logged as ``val_<name>`` and ``test_<name>``."""
+
+
 class WarmupSchedule:
     """The multiplier of the peak learning rate at each step (a picklable ``LambdaLR`` function)."""
 
@@ -152,6 +198,7 @@ class GraphCodeModule(pl.LightningModule):
         optimizer: AdamW settings.
         scheduler: Learning-rate warmup and decay.
         generation: How ``predict`` generates.
+        task_metrics: Decoding and scoring in validation and test.
         export_dir: When set, ``fit`` ends by writing the best model here (``save_pretrained`` format).
         tokenizer: The data's tokenizer settings (linked from ``data.tokenizer``); used when no datamodule
             provides a tokenizer.
@@ -166,6 +213,7 @@ class GraphCodeModule(pl.LightningModule):
         optimizer: OptimizerConfig = OptimizerConfig(),  # noqa: B008
         scheduler: SchedulerConfig = SchedulerConfig(),  # noqa: B008
         generation: GenerationSettings = GenerationSettings(),  # noqa: B008
+        task_metrics: TaskMetricsConfig = TaskMetricsConfig(),  # noqa: B008
         export_dir: str | None = None,
         tokenizer: TokenizerConfig | None = None,
     ) -> None:
@@ -174,20 +222,24 @@ class GraphCodeModule(pl.LightningModule):
         gnn, fusion = _typed(gnn, GNNConfig), _typed(fusion, FusionConfig)
         optimizer, scheduler = _typed(optimizer, OptimizerConfig), _typed(scheduler, SchedulerConfig)
         generation, tokenizer = _typed(generation, GenerationSettings), _typed(tokenizer, TokenizerConfig)
+        task_metrics = _typed(task_metrics, TaskMetricsConfig)
         self.config = GraphCodeConfig(backbone=copy.deepcopy(backbone), graph=graph, gnn=copy.deepcopy(gnn),
                                       fusion=copy.deepcopy(fusion))
         self.optimizer_config = optimizer
         self.scheduler_config = scheduler
         self.generation = generation
+        self.task_metrics = task_metrics
         self.export_dir = export_dir
         self.tokenizer_config = tokenizer
         self.save_hyperparameters({
             "backbone": _plain(backbone), "graph": graph, "gnn": _plain(gnn), "fusion": _plain(fusion),
             "optimizer": _plain(optimizer), "scheduler": _plain(scheduler), "generation": _plain(generation),
-            "export_dir": export_dir, "tokenizer": _plain(tokenizer),
+            "task_metrics": _plain(task_metrics), "export_dir": export_dir, "tokenizer": _plain(tokenizer),
         })
         self.model: Any = None  # a GraphCodeModel, built in configure_model
         self._pending_rng: dict[str, Any] | None = None
+        self._validations = 0  # validations run in fit (sanity check excluded): decides when to decode
+        self._references: dict[str, Any] | None = None  # predict: id -> Reference
 
     # ------------------------------------------------------------------ building
 
@@ -260,13 +312,123 @@ class GraphCodeModule(pl.LightningModule):
     def test_step(self, batch: GraphCodeBatch, batch_idx: int) -> torch.Tensor:
         return self._eval_step(batch, "test_loss")
 
-    def predict_step(self, batch: Any, batch_idx: int) -> list[dict[str, str]]:
-        """Generate for a :class:`graphcode.training.datamodule.PredictBatch`; returns ``{id, prediction}``."""
-        inputs = batch.batch
-        tokens = self.model.generate(inputs, max_new_tokens=self.generation.max_new_tokens,
-                                     num_beams=self.generation.num_beams)
-        texts = self.model.tokenizer.batch_decode(tokens, skip_special_tokens=True)
-        return [{"id": i, "prediction": t} for i, t in zip(batch.ids, texts, strict=True)]
+    def _decode(self, batch: Any, max_new_tokens: int, num_beams: int) -> list[str]:
+        """Generate for a :class:`graphcode.training.datamodule.PredictBatch`; returns the decoded texts."""
+        with self.trainer.precision_plugin.forward_context():
+            tokens = self.model.generate(batch.batch, max_new_tokens=max_new_tokens, num_beams=num_beams)
+        return self.model.tokenizer.batch_decode(tokens, skip_special_tokens=True)
+
+    def predict_step(self, batch: Any, batch_idx: int) -> list[dict[str, Any]]:
+        """Generate for a :class:`graphcode.training.datamodule.PredictBatch`; returns one row per example:
+        ``{"id", "prediction", "status", "output"}``. ``status`` is the generation checker's verdict on the
+        prediction (``valid``, ``repaired`` with the repaired code as ``output``, or ``no_valid_candidate``),
+        ``null`` for text targets, which no checker reads."""
+        texts = self._decode(batch, self.generation.max_new_tokens, self.generation.num_beams)
+        datamodule = getattr(self.trainer, "datamodule", None)
+        lang = getattr(datamodule, "output_lang", None)
+        if lang is None:
+            return [{"id": i, "prediction": t, "status": None, "output": t} for i, t in zip(batch.ids, texts, strict=True)]
+        from graphcode.generate.candidates import check_candidate, select
+
+        if self._references is None:
+            self._references = datamodule.references("predict")
+        continues = bool(datamodule.continues_source)
+        rows = []
+        for key, text in zip(batch.ids, texts, strict=True):
+            prompt = self._references[key].source if continues else ""
+            task = "completion" if continues else "generate"
+            chosen = select([check_candidate(0, text, 0.0, lang=lang, prompt=prompt, task=task)], prompt=prompt,
+                            task=task)
+            rows.append({"id": key, "prediction": text, "status": chosen.status, "output": chosen.output})
+        return rows
+
+    def on_predict_end(self) -> None:
+        self._references = None
+
+    # ------------------------------------------------------------------ task metrics
+
+    def _decodes_now(self) -> bool:
+        if self.trainer.sanity_checking or self.trainer.datamodule is None:
+            return False
+        if not hasattr(self.trainer.datamodule, "generation_dataloader"):
+            return False
+        if self.trainer.state.fn != "fit":
+            return True
+        every = self.task_metrics.every_n_validations
+        return every > 0 and self._validations % every == 0
+
+    def _score(self, use: str, limit: int | None) -> Any:
+        """Decode the first ``limit`` examples of ``use``, gather them from every process and score them;
+        returns a :class:`graphcode.evaluate.report.Report` whose rows carry the prediction."""
+        from graphcode.evaluate.report import score_text
+
+        datamodule = self.trainer.datamodule
+        settings = self.task_metrics
+        rows: list[tuple[str, str]] = []
+        with torch.no_grad():
+            for batch in datamodule.generation_dataloader(use, limit):
+                batch = batch.to(self.device)
+                rows.extend(zip(batch.ids, self._decode(batch, settings.max_new_tokens, settings.num_beams),
+                                strict=True))
+        if self.trainer.world_size > 1 and torch.distributed.is_available() and torch.distributed.is_initialized():
+            gathered: list[Any] = [None] * self.trainer.world_size
+            torch.distributed.all_gather_object(gathered, rows)
+            rows = [row for part in gathered for row in part]
+        predicted = dict(rows)
+        references = datamodule.references(use)
+        ids = [key for key in references if key in predicted]  # the data's order
+        lang, continues = datamodule.output_lang, datamodule.continues_source
+        report = score_text([references[k].target for k in ids], [predicted[k] for k in ids], [lang] * len(ids),
+                            ids, show_progress=False,
+                            prefixes=[references[k].source for k in ids] if continues else None,
+                            codebleu=settings.codebleu)
+        for row, key in zip(report.examples, ids, strict=True):
+            row["source"] = references[key].source
+            row["prediction"] = predicted[key]
+            row["reference"] = references[key].target
+        return report
+
+    def _log_task_metrics(self, stage: str, use: str, limit: int | None) -> Any:
+        from graphcode.evaluate.report import headline
+
+        report = self._score(use, limit)
+        for name, value in headline(report).items():
+            # every process computed the same scores from the gathered predictions: their mean is that score
+            self.log(f"{stage}_{name}", value, prog_bar=name == "bleu", sync_dist=True)
+        return report
+
+    def _write_report(self, report: Any, stage: str) -> None:
+        if not self.trainer.is_global_zero:
+            return
+        from graphcode.evaluate.report import format_table, write_report
+
+        folder = Path(self.trainer.default_root_dir) / stage
+        summary, examples = write_report(report, folder)
+        print(f"\n{stage} task metrics ({report.summary['examples']} examples decoded):\n{format_table(report)}")
+        print(f"{stage}: wrote {summary} and {examples}", file=sys.stderr)
+
+    def on_validation_epoch_end(self) -> None:
+        if self.trainer.sanity_checking:
+            return
+        decode = self._decodes_now()
+        if self.trainer.state.fn == "fit":
+            self._validations += 1
+        if decode:
+            report = self._log_task_metrics("val", "validation", self.task_metrics.max_examples)
+            if self.trainer.state.fn == "validate":
+                self._write_report(report, "validation")
+
+    def on_test_epoch_end(self) -> None:
+        if self._decodes_now():
+            report = self._log_task_metrics("test", "test", self.task_metrics.test_max_examples)
+            self._write_report(report, "test")
+
+    def logged_metrics(self) -> set[str]:
+        """The names this module logs in ``fit`` (what a checkpoint or early stopping can monitor)."""
+        names = {"train_loss", "val_loss"}
+        if self.task_metrics.every_n_validations > 0:
+            names |= {f"val_{name}" for name in TASK_METRICS}
+        return names
 
     # ------------------------------------------------------------------ optimisation
 
@@ -307,6 +469,10 @@ class GraphCodeModule(pl.LightningModule):
             "python": _plain(random.getstate()),
             "numpy": [state[0], state[1].tolist(), int(state[2]), int(state[3]), float(state[4])],
         }
+        checkpoint["graphcode_validations"] = self._validations
+        datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
+        if hasattr(datamodule, "export_settings"):  # compared with the config's when the checkpoint is used
+            checkpoint["graphcode_data"] = datamodule.export_settings()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         state = checkpoint.get("state_dict")
@@ -321,6 +487,7 @@ class GraphCodeModule(pl.LightningModule):
         # training resumes may draw from these generators, and the uninterrupted run did not. (The datamodule's
         # loaders draw from generators of their own.)
         self._pending_rng = checkpoint.get("graphcode_rng")
+        self._validations = int(checkpoint.get("graphcode_validations", 0))
 
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
         rng, self._pending_rng = self._pending_rng, None
@@ -344,11 +511,17 @@ class GraphCodeModule(pl.LightningModule):
             rank_zero_warn("model.export_dir: not exported under FSDP; export from a checkpoint instead")
             return
         callback = self.trainer.checkpoint_callback
-        best = getattr(callback, "best_model_path", "") if callback is not None else ""
+        monitor = getattr(callback, "monitor", None)
+        best = getattr(callback, "best_model_path", "") if callback is not None and monitor else ""
         if best and Path(best).is_file():
             state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
             self.load_state_dict(state)
-            rank_zero_info(f"export: best checkpoint {best} (val_loss {float(callback.best_model_score):.4f})")
+            score = getattr(callback, "best_model_score", None)
+            rank_zero_info(f"export: best checkpoint {best}"
+                           + (f" ({monitor} {float(score):.4f})" if score is not None else ""))
+        else:
+            rank_zero_info("export: no best checkpoint (no ModelCheckpoint with a monitor saved one): exporting the "
+                           "last weights")
         if self.trainer.is_global_zero:
             datamodule = getattr(self.trainer, "datamodule", None)
             settings = datamodule.export_settings() if hasattr(datamodule, "export_settings") else None

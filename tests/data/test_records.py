@@ -91,5 +91,5 @@ def test_codexglue_java_cs_layout():
     valid = load_records(str(CODEXGLUE), "valid", lang="java", target_lang="c_sharp", parallel=parallel)
     assert (len(train.dataset), len(valid.dataset)) == (10295, 499)
     assert not list(CODEXGLUE.glob("test.*")), "the README says there is no test split"
-    with pytest.raises(InputError, match=r"test.java-cs.txt.java: expected a line-aligned parallel file"):
+    with pytest.raises(ConfigError, match=r"split 'test': expected test.java-cs.txt.java in .*, found splits train, valid"):
         load_records(str(CODEXGLUE), "test", lang="java", parallel=parallel)

@@ -243,3 +243,46 @@ def test_evaluate_never_imports_torch_or_the_models(tmp_path: Path) -> None:
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def _records(tmp_path: Path) -> Path:
+    rows = [{"id": f"r{i}", "source": "def f():", "target": f"\n    return {i}", "lang": "python",
+             "task": "docstring-to-body", "split": "test" if i % 2 else "validation"} for i in range(6)]
+    return _jsonl(tmp_path / "records.jsonl", rows)
+
+
+def test_split_selects_the_records_of_one_split(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = _records(tmp_path)
+    preds = _jsonl(tmp_path / "preds.jsonl", [{"id": f"r{i}", "prediction": f"\n    return {i}"} for i in (1, 3, 5)])
+    assert main(["evaluate", "--data", str(data), "--split", "test", "--predictions", str(preds),
+                 "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["examples"] == 3 and summary["exact_match"] == 100.0
+    assert summary["syntax_valid"]["python"]["valid"] == 3  # checked with their source: the task continues it
+    capsys.readouterr()
+    # without --split every record needs a prediction; a split the file lacks names the ones it has
+    assert main(["evaluate", "--data", str(data), "--predictions", str(preds), "--quiet"]) == 3
+    assert "found none for 3 of them" in capsys.readouterr().err
+    assert main(["evaluate", "--data", str(data), "--split", "valid", "--predictions", str(preds), "--quiet"]) == 3
+    assert "--split valid: expected records with \"split\": 'valid', found splits test, validation" in capsys.readouterr().err
+
+
+def test_predict_jsonl_scores_against_line_aligned_references(tmp_path: Path, capsys) -> None:
+    """`graphcode predict` names the records of parallel files `<source file>:<line>`; evaluate aligns them by line,
+    whatever order they were written in."""
+    refs = EXAMPLE / "references.txt"
+    lines = refs.read_text(encoding="utf-8").splitlines()
+    rows = [{"id": f"valid.java-cs.txt.java:{n}", "prediction": lines[n - 1], "status": "valid"}
+            for n in reversed(range(1, len(lines) + 1))]
+    preds = _jsonl(tmp_path / "predictions.jsonl", rows)
+    assert main(["evaluate", "--predictions", str(preds), "--references", str(refs), "--lang", "c_sharp",
+                 "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["exact_match"] == 100.0 and summary["examples"] == len(lines)
+    capsys.readouterr()
+    _jsonl(preds, rows[1:])  # one line without a prediction
+    assert main(["evaluate", "--predictions", str(preds), "--references", str(refs), "--quiet"]) == 3
+    assert f"found none for 1 of them (first: line {len(lines)})" in capsys.readouterr().err
+    _jsonl(preds, [*rows, {"id": "valid.java-cs.txt.java:99", "prediction": "x"}])  # an id of no line
+    assert main(["evaluate", "--predictions", str(preds), "--references", str(refs), "--quiet"]) == 3
+    assert "found 'valid.java-cs.txt.java:99'" in capsys.readouterr().err

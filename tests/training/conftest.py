@@ -62,7 +62,8 @@ def save_standin(folder: Path, kind: str) -> Path:
 
 
 def fast_overrides(tmp: Path, records: Path) -> list[str]:
-    """Command-line overrides that make any config run in seconds, writing only under ``tmp``."""
+    """Command-line overrides that make any config run in seconds, writing only under ``tmp`` (runs in
+    ``tmp/root/version_N``)."""
     return [
         f"--data.path={records}",
         "--data.mine=null",
@@ -76,5 +77,4 @@ def fast_overrides(tmp: Path, records: Path) -> list[str]:
         "--data.max_source_length=48",
         "--data.max_target_length=32",
         f"--trainer.default_root_dir={tmp / 'root'}",
-        f"--model.export_dir={tmp / 'export'}",
     ]

@@ -74,5 +74,5 @@ def test_fit_fast_dev_run(config, tmp_path, monkeypatch, records_file):
         args.append('--model.backbone={"model_type": "t5", "d_model": 32, "d_kv": 8, "d_ff": 37, '
                     '"num_layers": 2, "num_decoder_layers": 2, "num_heads": 4}')
     assert run_lightning_cli("fit", args) == 0
-    assert not (tmp_path / "export").exists(), "fast_dev_run exports nothing"
+    assert not list((tmp_path / "root").glob("version_*/export")), "fast_dev_run exports nothing"
     assert list((tmp_path / "cache" / "features").glob("*.arrow")), "features are cached"

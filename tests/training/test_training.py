@@ -11,6 +11,7 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from torch.testing import assert_close
 
+from graphcode.check import check_syntax
 from graphcode.data.tokenizer import TokenizerConfig
 from graphcode.errors import CheckpointError, ConfigError
 from graphcode.models import GraphCodeModel
@@ -86,6 +87,60 @@ def test_resume_from_checkpoint_is_exact(records_file, tmp_path, backbone):
     assert any(not torch.equal(before[name], found[name]) for name in found), "the resumed run trained"
 
 
+class StopAtStep(pl.Callback):
+    """Stops a run after ``step`` optimizer steps, mid-epoch, as an interruption would (the schedule still plans
+    for all of them)."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if trainer.global_step >= self.step:
+            trainer.should_stop = True
+
+
+class Record(pl.Callback):
+    """The loss and learning rate of every training step."""
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[int, float, float]] = []
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        lr = trainer.optimizers[0].param_groups[0]["lr"]
+        self.steps.append((trainer.global_step, float(outputs["loss"]), lr))
+
+
+@pytest.mark.parametrize("stop", [3, 6], ids=["epoch0", "epoch1"])
+def test_resume_mid_epoch_is_exact(records_file, tmp_path, stop):
+    """2N straight steps against N steps plus a resume to 2N: the same losses, learning rates and weights, bit
+    for bit. An epoch is 4 batches, so both stops are mid-epoch."""
+    total = 8
+
+    def run(folder: Path, *callbacks: pl.Callback, ckpt: Path | None = None) -> tuple[GraphCodeModule, Record]:
+        pl.seed_everything(0 if ckpt is None else 123)  # a resumed run restores the generators itself
+        module, dm = make(records_file, folder, TINY_T5, batch_size=3, max_examples=12)
+        record = Record()
+        t = pl.Trainer(default_root_dir=folder, logger=False, enable_progress_bar=False, enable_model_summary=False,
+                       precision="bf16-mixed", gradient_clip_val=1.0, max_steps=total, val_check_interval=2,
+                       check_val_every_n_epoch=None, num_sanity_val_steps=0 if ckpt is None else 1,
+                       callbacks=[ModelCheckpoint(dirpath=folder / "ckpt", every_n_train_steps=stop, save_last=True),
+                                  record, *callbacks])
+        t.fit(module, dm, ckpt_path=None if ckpt is None else str(ckpt))
+        return module, record
+
+    straight, expected = run(tmp_path / "a")
+    first, before = run(tmp_path / "b", StopAtStep(stop))
+    assert [s for s, _, _ in before.steps] == list(range(1, stop + 1))
+    resumed, after = run(tmp_path / "b", ckpt=tmp_path / "b" / "ckpt" / "last.ckpt")
+    assert [s for s, _, _ in expected.steps] == list(range(1, total + 1))
+    assert before.steps + after.steps == expected.steps  # losses and learning rates, exactly
+    found, wanted = _weights(resumed), _weights(straight)
+    assert found.keys() == wanted.keys()
+    for name in wanted:
+        assert torch.equal(found[name], wanted[name]), name
+    assert any(not torch.equal(_weights(first)[n], found[n]) for n in found), "the resumed run trained"
+
+
 def test_fit_exports_the_best_model_and_it_round_trips(records_file, tmp_path):
     pl.seed_everything(0)
     module, dm = make(records_file, tmp_path, TINY_T5, export=True)
@@ -112,11 +167,23 @@ def trainer_best(tmp: Path) -> Path:
 
 @pytest.mark.parametrize("backbone", [TINY_T5, TINY_GPT2], ids=["t5", "gpt2"])
 def test_predict_generates_for_every_example(records_file, tmp_path, backbone):
-    module, dm = make(records_file, tmp_path, backbone, max_examples=4)
-    dm.max_eval_examples = 3
+    module, dm = make(records_file, tmp_path, backbone, max_examples=4, task="docstring-to-body")
     out = trainer(tmp_path, max_steps=1).predict(module, dm)
     rows = [row for batch in out for row in batch]
-    assert len(rows) == 3 and all(isinstance(r["prediction"], str) and r["id"] for r in rows)
+    test_ids = [json.loads(line)["id"] for line in records_file.read_text(encoding="utf-8").splitlines()
+                if json.loads(line)["split"] == "test"]
+    assert len(test_ids) > 4 and sorted(r["id"] for r in rows) == sorted(test_ids), "every example, not a subset"
+    assert all(isinstance(r["prediction"], str) for r in rows)
+    assert {r["status"] for r in rows} <= {"valid", "repaired", "no_valid_candidate"}
+    for r in rows:  # the status is the checker's verdict on the source followed by the prediction
+        source = dm.references("predict")[r["id"]].source
+        valid = bool(r["prediction"].strip()) and check_syntax(source + r["prediction"], "python").valid
+        assert (r["status"] == "valid") == valid
+        assert (r["output"] is None) == (r["status"] == "no_valid_candidate")
+    dm.max_predict_examples = 3
+    dm.records.pop("predict"), dm.datasets.pop("predict")
+    out = trainer(tmp_path, max_steps=1).predict(module, dm)
+    assert sum(len(batch) for batch in out) == 3
 
 
 def test_graph_off_module_is_the_backbone(records_file, tmp_path):
@@ -147,8 +214,9 @@ def cli_checkpoint(records_file, tmp_path_factory):
         assert run_lightning_cli("fit", args) == 0
     finally:
         os.chdir(cwd)
-    ckpt = tmp / "runs" / "tiny" / "checkpoints" / "last.ckpt"
-    assert ckpt.is_file() and (tmp / "export" / "graphcode_config.json").is_file()
+    run = tmp / "root" / "version_0"
+    ckpt = run / "checkpoints" / "last.ckpt"
+    assert ckpt.is_file() and (run / "export" / "graphcode_config.json").is_file()
     return ckpt, args, tmp
 
 
@@ -161,10 +229,14 @@ def test_validate_accepts_its_own_checkpoint(cli_checkpoint, monkeypatch):
 def test_predict_command_writes_predictions(cli_checkpoint, monkeypatch):
     ckpt, args, tmp = cli_checkpoint
     monkeypatch.chdir(tmp)
-    out = tmp / "runs" / "tiny" / "predictions.jsonl"
+    before = {p.name for p in (tmp / "root").iterdir()}
     assert run_lightning_cli("predict", [*args, f"--ckpt_path={ckpt}", "--model.generation.max_new_tokens=6"]) == 0
-    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert len(rows) == 6 and all(set(row) == {"id", "prediction"} for row in rows)
+    (run,) = [p for p in (tmp / "root").iterdir() if p.name not in before]  # a run folder of its own
+    rows = [json.loads(line) for line in (run / "predictions.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert all(set(row) == {"id", "prediction", "status", "output"} for row in rows)
+    records = Path(next(a.split("=", 1)[1] for a in args if a.startswith("--data.path=")))
+    test = [row for row in map(json.loads, records.read_text(encoding="utf-8").splitlines()) if row["split"] == "test"]
+    assert sorted(row["id"] for row in rows) == sorted(row["id"] for row in test), "all of the test split"
 
 
 def test_truncated_checkpoint_is_a_clear_error(cli_checkpoint, tmp_path, monkeypatch, capsys):
@@ -226,6 +298,37 @@ def test_epoch_sampler_depends_on_epoch_only_and_groups_lengths():
     assert all(max(lengths[i] for i in batch) - min(lengths[i] for i in batch) <= 3 for batch in batches)
 
 
+@pytest.mark.parametrize("n", [32, 29], ids=["even", "padded"])
+def test_epoch_sampler_shares_each_global_batch_among_processes(n):
+    """Two processes with batch size 2 see, batch by batch, the examples one process with batch size 4 sees."""
+    lengths = [(i * 37) % 50 for i in range(n)]
+    single = list(EpochShuffleSampler(n, 0, lengths, 4))
+    ranks = [EpochShuffleSampler(n, 0, lengths, 2, num_replicas=2, rank=r) for r in (0, 1)]
+    parts = [list(sampler) for sampler in ranks]
+    assert len(parts[0]) == len(parts[1]) == len(ranks[0]) == -(-n // 2), "as many batches on every process"
+    padded = single + single[: 2 * len(parts[0]) - n]
+    for start in range(0, len(padded), 4):
+        merged = parts[0][start // 2:start // 2 + 2] + parts[1][start // 2:start // 2 + 2]
+        assert sorted(merged) == sorted(padded[start:start + 4])
+    assert isinstance(ranks[0], torch.utils.data.DistributedSampler), "Lightning keeps it under DDP"
+
+
+def test_resumable_loader_skips_the_trained_batches_of_its_epoch(records_file, tmp_path):
+    _, dm = make(records_file, tmp_path, TINY_T5, batch_size=3, max_examples=12)
+    dm.setup("fit")
+    loader = dm.train_dataloader()
+    state = {**loader.state_dict(), "epoch": 1, "batches": 3}
+    full = [batch.input_ids for batch in loader]  # epoch 0, 4 batches
+    loader.load_state_dict(state)
+    loader.sampler.set_epoch(1)
+    resumed = list(loader)
+    loader.sampler.set_epoch(1)
+    assert len(resumed) == 1 and torch.equal(resumed[0].input_ids, list(loader)[3].input_ids)
+    assert len(full) == 4
+    with pytest.raises(ConfigError, match="the checkpoint's training loader had batch_size 4, this run has 3"):
+        loader.load_state_dict({**state, "batch_size": 4})
+
+
 def test_configs_validate_their_fields(records_file):
     with pytest.raises(ConfigError, match=r"optimizer.lr: expected a number > 0, found -1"):
         OptimizerConfig(lr=-1)
@@ -253,7 +356,7 @@ def test_load_from_checkpoint_restores_typed_settings(cli_checkpoint):
     ckpt, _args, tmp = cli_checkpoint
     # settings come back from a checkpoint (or a caller) as plain dicts
     module = GraphCodeModule.load_from_checkpoint(str(ckpt), map_location="cpu", weights_only=False,
-                                                  tokenizer={"name_or_path": str(tmp / "export" / "tokenizer")})
+                                                  tokenizer={"name_or_path": str(tmp / "root" / "version_0" / "export" / "tokenizer")})
     assert isinstance(module.tokenizer_config, TokenizerConfig)
     assert isinstance(module.optimizer_config, OptimizerConfig)
     assert isinstance(module.config.gnn, GNNConfig)
@@ -265,6 +368,11 @@ def test_export_settings_say_what_generation_checks(tmp_path, task, check):
     from graphcode.data.mine import MineConfig
     from graphcode.training.datamodule import GraphCodeDataModule
 
-    mine = MineConfig(task=task) if task else None
-    dm = GraphCodeDataModule(path=str(tmp_path / "records.jsonl"), lang="python", mine=mine)
-    assert dm.export_settings()["check"] == check
+    mined = GraphCodeDataModule(path=None, lang="python", mine=MineConfig(task=task or "docstring-to-body"))
+    given = GraphCodeDataModule(path=str(tmp_path / "records.jsonl"), lang="python", task=task)
+    assert given.export_settings()["check"] == check
+    if task:  # mined records: the mining task says
+        assert mined.export_settings()["check"] == check
+    # a records file with mining settings: the file is used as it is, and only data.task says what it holds
+    assert GraphCodeDataModule(path=str(tmp_path / "records.jsonl"), mine=MineConfig(task="completion"),
+                               task=task).export_settings()["check"] == check
