@@ -286,3 +286,20 @@ def test_predict_jsonl_scores_against_line_aligned_references(tmp_path: Path, ca
     _jsonl(preds, [*rows, {"id": "valid.java-cs.txt.java:99", "prediction": "x"}])  # an id of no line
     assert main(["evaluate", "--predictions", str(preds), "--references", str(refs), "--quiet"]) == 3
     assert "found 'valid.java-cs.txt.java:99'" in capsys.readouterr().err
+
+
+def test_headline_is_what_training_logs_for_code_and_for_text() -> None:
+    from graphcode.evaluate.report import headline, score_text
+
+    refs = (EXAMPLE / "references.txt").read_text(encoding="utf-8").splitlines()
+    preds = (EXAMPLE / "predictions.txt").read_text(encoding="utf-8").splitlines()
+    code = score_text(refs, preds, ["c_sharp"] * len(refs), show_progress=False)
+    figures = headline(code)
+    assert set(figures) == {"exact_match", "bleu", "codebleu", "syntax_valid"}
+    assert round(figures["bleu"], 2) == 61.08 and figures["exact_match"] == 50.0
+    assert figures["codebleu"] == pytest.approx(code.summary["codebleu"]["c_sharp"]["codebleu"])
+    assert figures["syntax_valid"] == code.summary["syntax_valid"]["c_sharp"]["rate"]
+    fast = score_text(refs, preds, ["c_sharp"] * len(refs), show_progress=False, codebleu=False)
+    assert "codebleu" not in headline(fast) and headline(fast)["bleu"] == figures["bleu"]
+    text = score_text(["Return the mean of xs."], ["Return the mean of xs."], [None], show_progress=False)
+    assert headline(text) == {"exact_match": 100.0, "bleu": pytest.approx(100.0)}  # summaries: no code metrics

@@ -230,3 +230,42 @@ def test_ddp_on_two_cpu_processes_matches_one_process(records_file, tmp_path):
     ddp, runs = fit("ddp", "--data.batch_size=2", "--trainer.strategy=ddp", "--trainer.devices=2")
     assert [p.name for p in runs] == ["version_0"], "both processes write into one run folder"
     assert ddp == pytest.approx(single, rel=5e-3)
+
+
+def test_predict_then_evaluate_line_aligned_parallel_files(tmp_path, monkeypatch, capsys):
+    """The CodeXGLUE layout: `predict` on the validation split of parallel files writes every line's prediction,
+    and `evaluate --references` scores that file as it is."""
+    example = REPO / "tests" / "evaluate" / "data" / "codexglue_example" / "references.txt"
+    lines = example.read_text(encoding="utf-8")  # real C# methods, one per line
+    data = tmp_path / "data"
+    data.mkdir()
+    for split in ("train", "valid"):
+        for side in ("src", "tgt"):
+            (data / f"{split}.{side}").write_text(lines, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    args = ["-c", str(REPO / "configs" / "codexglue-java-cs.yaml"), f"--data.path={data}", "--data.lang=c_sharp",
+            "--data.target_lang=c_sharp", "--data.parallel.source={split}.src", "--data.parallel.target={split}.tgt",
+            f"--data.cache_dir={tmp_path / 'cache'}", "--data.tokenizer.vocab_size=400", "--data.num_workers=0",
+            "--data.num_proc=null", "--data.batch_size=4", "--data.max_source_length=48", "--data.max_target_length=16",
+            f"--trainer.default_root_dir={tmp_path / 'root'}", "--trainer.max_steps=1", "--trainer.accelerator=cpu",
+            "--trainer.devices=1", "--trainer.precision=32", TINY_BACKBONE,
+            *[f"--model.gnn.{k}={v}" for k, v in TINY_GNN.items()], "--model.gnn.conv=rgcn"]
+    assert run_lightning_cli("fit", [*args, "--trainer.limit_val_batches=1", "--model.task_metrics.max_examples=2",
+                                     "--model.task_metrics.max_new_tokens=4"]) == 0
+    assert run_lightning_cli("predict", [*args, "--ckpt_path=last", "--model.generation.max_new_tokens=4",
+                                         "--model.generation.num_beams=1"]) == 0
+    predictions = tmp_path / "root" / "version_1" / "predictions.jsonl"
+    rows = [json.loads(line) for line in predictions.read_text(encoding="utf-8").splitlines()]
+    assert sorted(r["id"] for r in rows) == sorted(f"valid.src:{n}" for n in range(1, 11)), "all of the split"
+    assert {r["status"] for r in rows} <= {"valid", "repaired", "no_valid_candidate"}
+    capsys.readouterr()
+    assert main(["evaluate", "--predictions", str(predictions), "--references", str(data / "valid.tgt"),
+                 "--lang", "c_sharp", "--quiet"]) == 0
+    assert "syntax valid [c_sharp] %" in capsys.readouterr().out
+
+
+def test_a_split_the_data_lacks_names_the_splits_it_has(records_file, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert run_lightning_cli("test", _args(tmp_path, records_file, "--data.splits.test=tst")) == ConfigError.exit_code
+    err = capsys.readouterr().err
+    assert "split 'tst': expected records with \"split\": 'tst' in" in err and "found splits test, train, validation" in err

@@ -220,10 +220,15 @@ def cli_checkpoint(records_file, tmp_path_factory):
     return ckpt, args, tmp
 
 
-def test_validate_accepts_its_own_checkpoint(cli_checkpoint, monkeypatch):
+def test_validate_accepts_its_own_checkpoint_and_reports_task_metrics(cli_checkpoint, monkeypatch, capsys):
     ckpt, args, tmp = cli_checkpoint
     monkeypatch.chdir(tmp)
-    assert run_lightning_cli("validate", [*args, f"--ckpt_path={ckpt}"]) == 0
+    before = {p.name for p in (tmp / "root").iterdir()}
+    assert run_lightning_cli("validate", [*args, f"--ckpt_path={ckpt}", "--model.task_metrics.max_new_tokens=4"]) == 0
+    assert "validation task metrics" in capsys.readouterr().out
+    (run,) = [p for p in (tmp / "root").iterdir() if p.name not in before]
+    summary = json.loads((run / "validation" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["examples"] == 6 and summary["syntax_valid"] is not None  # data.max_eval_examples=6
 
 
 def test_predict_command_writes_predictions(cli_checkpoint, monkeypatch):
