@@ -50,7 +50,8 @@ class LineProgress(ProgressBar):
     """Progress as plain lines, for output that is not a terminal (a log file, a batch job).
 
     Every ``every_n_steps`` optimizer steps it prints ``step S/T  loss L  lr R  X steps/s``, and after each
-    validation the validation metrics. ``graphcode fit`` uses it instead of the progress bar when standard
+    validation the validation loss, with the task metrics when that validation decoded (the module's
+    ``task_metrics_step`` is the step). ``graphcode fit`` uses it instead of the progress bar when standard
     output is not a terminal.
 
     Args:
@@ -100,7 +101,10 @@ class LineProgress(ProgressBar):
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.sanity_checking:
             return
-        values = {k: v for k, v in trainer.callback_metrics.items() if k.startswith("val_")}
+        # task metrics stay in callback_metrics until the next decoding: show them only when decoded now
+        fresh = getattr(pl_module, "task_metrics_step", None) == trainer.global_step
+        values = {k: v for k, v in trainer.callback_metrics.items()
+                  if k.startswith("val_") and (fresh or k == "val_loss")}
         if values:
             shown = "  ".join(f"{k} {float(v):.4f}" for k, v in sorted(values.items()))
             self._print(f"validation at step {trainer.global_step}: {shown}")

@@ -239,6 +239,7 @@ class GraphCodeModule(pl.LightningModule):
         self.model: Any = None  # a GraphCodeModel, built in configure_model
         self._pending_rng: dict[str, Any] | None = None
         self._validations = 0  # validations run in fit (sanity check excluded): decides when to decode
+        self.task_metrics_step: int | None = None  # the global step of the last decoding
         self._references: dict[str, Any] | None = None  # predict: id -> Reference
 
     # ------------------------------------------------------------------ building
@@ -392,6 +393,7 @@ class GraphCodeModule(pl.LightningModule):
         from graphcode.evaluate.report import headline
 
         report = self._score(use, limit)
+        self.task_metrics_step = self.trainer.global_step
         for name, value in headline(report).items():
             # every process computed the same scores from the gathered predictions: their mean is that score
             self.log(f"{stage}_{name}", value, prog_bar=name == "bleu", sync_dist=True)

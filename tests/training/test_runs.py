@@ -145,11 +145,16 @@ def test_predict_then_evaluate_the_test_split(trained, monkeypatch, capsys):
 
 def test_progress_is_printed_as_lines_when_output_is_not_a_terminal(records_file, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    assert run_lightning_cli("fit", _args(tmp_path, records_file, "--trainer.max_steps=2",
-                                          "--model.task_metrics.every_n_validations=0")) == 0
-    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch ")]
-    assert len(lines) == 2 and lines[-1].startswith("epoch 0  step 2/2  loss ")
+    assert run_lightning_cli("fit", _args(tmp_path, records_file, "--trainer.val_check_interval=1",
+                                          "--model.task_metrics.every_n_validations=2")) == 0
+    out = capsys.readouterr().out.splitlines()
+    lines = [line for line in out if line.startswith("epoch ")]
+    assert len(lines) == 4 and lines[-1].startswith("epoch 0  step 4/4  loss ")
     assert " lr " in lines[-1] and lines[-1].endswith(" steps/s")
+    validations = [line for line in out if line.startswith("validation at step")]
+    assert len(validations) == 4 and all("val_loss" in line for line in validations)
+    # decoded at the 1st and 3rd validation only: no stale task metrics in between
+    assert ["val_bleu" in line for line in validations] == [True, False, True, False]
 
 
 def test_no_callbacks_exports_the_last_weights(records_file, tmp_path, monkeypatch):
