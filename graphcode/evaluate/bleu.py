@@ -88,39 +88,34 @@ def _as_reference_lists(references: References, predictions: Sequence[str]) -> l
     return lists
 
 
-def corpus_bleu(
-    references: Sequence[Sequence[Sequence[str]]],
-    hypotheses: Sequence[Sequence[str]],
-    max_order: int = 4,
-    smooth: bool = True,
-) -> BleuScore:
-    """Corpus BLEU over already tokenised text, following the formulas of this module's docstring.
+@dataclass(frozen=True)
+class SegmentStats:
+    """What one segment adds to corpus BLEU: clipped n-gram matches and n-gram counts per order, and lengths."""
 
-    Args:
-        references: per segment, a list of references, each a list of tokens.
-        hypotheses: per segment, a list of tokens.
-        max_order: the largest n-gram order :math:`N` (default: 4).
-        smooth: add-one smoothing of every precision (default: True, as CodeXGLUE); without it a
-            precision of 0 makes BLEU 0.
-    """
-    if len(references) != len(hypotheses):
-        raise InputError(
-            f"BLEU: expected as many references as hypotheses, found {len(references)} and {len(hypotheses)}"
-        )
+    matches: tuple[int, ...]
+    possible: tuple[int, ...]
+    hypothesis_length: int
+    reference_length: int
+
+
+def segment_stats(refs: Sequence[Sequence[str]], hyp: Sequence[str], max_order: int = 4) -> SegmentStats:
+    """The BLEU statistics of one segment: ``refs`` its references, ``hyp`` its hypothesis (tokens)."""
+    merged: Counter[tuple[str, ...]] = Counter()
+    for ref in refs:
+        merged |= _ngrams(ref, max_order)  # the maximum count of each n-gram over the references
     matches = [0] * max_order
-    possible = [0] * max_order
-    reference_length = hypothesis_length = 0
-    for refs, hyp in zip(references, hypotheses, strict=True):
-        reference_length += min(len(r) for r in refs)
-        hypothesis_length += len(hyp)
-        merged: Counter[tuple[str, ...]] = Counter()
-        for ref in refs:
-            merged |= _ngrams(ref, max_order)  # the maximum count of each n-gram over the references
-        for ngram, count in (_ngrams(hyp, max_order) & merged).items():
-            matches[len(ngram) - 1] += count
-        for n in range(1, max_order + 1):
-            possible[n - 1] += max(0, len(hyp) - n + 1)
+    for ngram, count in (_ngrams(hyp, max_order) & merged).items():
+        matches[len(ngram) - 1] += count
+    possible = tuple(max(0, len(hyp) - n + 1) for n in range(1, max_order + 1))
+    return SegmentStats(tuple(matches), possible, len(hyp), min(len(r) for r in refs))
 
+
+def bleu_from_stats(stats: Sequence[SegmentStats], max_order: int = 4, smooth: bool = True) -> BleuScore:
+    """Corpus BLEU from segments' statistics (so that resampled corpora need no new n-gram counting)."""
+    matches = [sum(s.matches[n] for s in stats) for n in range(max_order)]
+    possible = [sum(s.possible[n] for s in stats) for n in range(max_order)]
+    hypothesis_length = sum(s.hypothesis_length for s in stats)
+    reference_length = sum(s.reference_length for s in stats)
     if smooth:
         precisions = [(m + 1.0) / (p + 1.0) for m, p in zip(matches, possible, strict=True)]
     else:
@@ -141,6 +136,36 @@ def corpus_bleu(
         hypothesis_length=hypothesis_length,
         reference_length=reference_length,
     )
+
+
+def corpus_bleu(
+    references: Sequence[Sequence[Sequence[str]]],
+    hypotheses: Sequence[Sequence[str]],
+    max_order: int = 4,
+    smooth: bool = True,
+) -> BleuScore:
+    """Corpus BLEU over already tokenised text, following the formulas of this module's docstring.
+
+    Args:
+        references: per segment, a list of references, each a list of tokens.
+        hypotheses: per segment, a list of tokens.
+        max_order: the largest n-gram order :math:`N` (default: 4).
+        smooth: add-one smoothing of every precision (default: True, as CodeXGLUE); without it a
+            precision of 0 makes BLEU 0.
+    """
+    if len(references) != len(hypotheses):
+        raise InputError(
+            f"BLEU: expected as many references as hypotheses, found {len(references)} and {len(hypotheses)}"
+        )
+    stats = [segment_stats(refs, hyp, max_order) for refs, hyp in zip(references, hypotheses, strict=True)]
+    return bleu_from_stats(stats, max_order, smooth)
+
+
+def codexglue_stats(references: References, predictions: Sequence[str]) -> list[SegmentStats]:
+    """Per-segment statistics of :func:`codexglue_bleu` (for :func:`bleu_from_stats` and the bootstrap)."""
+    reference_lists = _as_reference_lists(references, predictions)
+    return [segment_stats([ref.strip().split() for ref in refs], pred.strip().split())
+            for refs, pred in zip(reference_lists, predictions, strict=True)]
 
 
 def codexglue_bleu(references: References, predictions: Sequence[str]) -> BleuScore:

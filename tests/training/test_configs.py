@@ -22,7 +22,7 @@ def _yaml(path: Path) -> dict:
 
 def test_the_expected_configs_exist():
     names = {p.name for p in CONFIGS}
-    assert {"tiny.yaml", "tiny-nograph.yaml", "codexglue-java-cs.yaml", *STANDINS} <= names
+    assert {"tiny.yaml", "tiny-nograph.yaml", "codexglue-java-cs.yaml", "codexglue-java-cs-cpu.yaml", *STANDINS} <= names
     for path in CONFIGS:  # a hub backbone without a stand-in here would go untested
         if isinstance(_yaml(path)["model"]["backbone"], str):
             assert path.name in STANDINS, f"{path.name}: add a stand-in for its hub backbone"
@@ -44,8 +44,9 @@ def test_nograph_config_is_tiny_with_the_graph_off():
     assert json.loads(text) == tiny
 
 
-def test_codexglue_path_is_a_config_value_relative_to_the_repo_root():
-    data = _yaml(REPO / "configs" / "codexglue-java-cs.yaml")["data"]
+@pytest.mark.parametrize("name", ["codexglue-java-cs.yaml", "codexglue-java-cs-cpu.yaml"])
+def test_codexglue_path_is_a_config_value_relative_to_the_repo_root(name):
+    data = _yaml(REPO / "configs" / name)["data"]
     assert data["path"] == "../shared/data/codexglue-java-cs"
     assert data["splits"] == {"train": "train", "validation": "valid", "test": None}
 
@@ -61,7 +62,7 @@ def test_help_is_instant_and_does_no_work(tmp_path, monkeypatch, capsys):
 def test_fit_fast_dev_run(config, tmp_path, monkeypatch, records_file):
     monkeypatch.chdir(tmp_path)
     args = ["-c", str(config), "--trainer.fast_dev_run=true", *fast_overrides(tmp_path, records_file)]
-    if config.name == "codexglue-java-cs.yaml":
+    if config.name.startswith("codexglue-java-cs"):
         if not CODEXGLUE.is_dir():
             pytest.skip("the shared CodeXGLUE java-cs data is not on this machine")
         args = [a for a in args if not a.startswith("--data.path=")]
