@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from pathlib import Path
 
 from tests.training.conftest import REPO, TINY_GNN, fast_overrides
 
