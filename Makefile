@@ -12,12 +12,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test lint bench graphviz native clean
+.PHONY: demo test lint bench graphviz native clean wheel-check
 
 $(VENV)/.base: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) torch==2.13.0
-	$(PIP) -e .
+	$(PIP) -e '.[train,eval]'
 	@# codebleu's own pins are broken (it wants old tree-sitter): install it without its dependencies
 	$(PIP) --no-deps codebleu==0.7.0
 	@touch $@
@@ -50,6 +50,11 @@ demo: $(VENV)/.base $(VENV)/.native graphviz
 test: $(VENV)/.dev $(VENV)/.native
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+	.ci/wheel-check $(BIN)/python
+
+# The wheel a user installs: built, installed without extras into a fresh venv, graphs and checks used there.
+wheel-check: $(VENV)/.dev
+	.ci/wheel-check $(BIN)/python
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -7,7 +7,11 @@ exposes ``add_arguments(parser)`` and ``run(args) -> int``. The Lightning subcom
 
 Exit codes: 0 success; 1 a result was negative (``check`` found syntax errors, some files failed);
 2 usage error; 3 bad input file; 4 unknown language; 5 output not writable; 6 bad config;
-7 bad checkpoint; 130 interrupted.
+7 bad checkpoint; 8 Graphviz missing; 9 an optional dependency is missing (the message names the extra to
+install); 130 interrupted.
+
+The base install (graphs, checks) needs no extra; a command that needs one says which
+(:data:`EXTRAS`) instead of showing an ``ImportError``.
 """
 
 from __future__ import annotations
@@ -28,6 +32,25 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "native": ("graphcode.graphs.native", "build or inspect the C accelerator for graph building"),
 }
 LIGHTNING_COMMANDS = ("fit", "validate", "test", "predict")
+EXTRAS: dict[str, str] = {
+    **dict.fromkeys(("torch", "torch_geometric", "transformers", "tokenizers", "lightning", "jsonargparse",
+                     "datasets", "tensorboard", "numpy", "yaml", "safetensors"), "train"),
+    **dict.fromkeys(("sacrebleu",), "eval"),
+}
+"""Top-level modules of the optional dependencies -> the extra that installs them."""
+MISSING_DEPENDENCY = 9
+"""Exit code of a command whose optional dependency is not installed."""
+
+
+def _missing_extra(name: str, err: ModuleNotFoundError) -> int | None:
+    """Say which extra to install when ``err`` is an optional dependency; ``None`` when it is not one."""
+    module = (err.name or "").split(".")[0]
+    extra = EXTRAS.get(module)
+    if extra is None:
+        return None
+    print(f"graphcode {name}: error: expected the module {module!r}, found it is not installed: this command needs "
+          f"graphcode's {extra!r} extra; pip install 'graphcode[{extra}]'", file=sys.stderr)
+    return MISSING_DEPENDENCY
 
 
 def _usage() -> str:
@@ -52,6 +75,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"graphcode {__version__}")
         return 0
     name, rest = argv[0], argv[1:]
+    try:
+        return _run(name, rest)
+    except ModuleNotFoundError as err:
+        code = _missing_extra(name, err)
+        if code is None:
+            raise
+        return code
+
+
+def _run(name: str, rest: list[str]) -> int:
     if name in LIGHTNING_COMMANDS:
         from graphcode.training.cli import run_lightning_cli
 

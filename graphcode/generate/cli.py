@@ -33,6 +33,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True,
                    help="an exported model directory (graphcode_config.json, backbone/, tokenizer/) or a Lightning .ckpt")
     p.add_argument("--tokenizer", help="a tokenizer folder, for a .ckpt that does not name its tokenizer")
+    p.add_argument("--allow-pickle", action="store_true",
+                   help="load a .ckpt that needs pickle: it can run any code its author put in it (default: weights "
+                        "only)")
     p.add_argument("--prompts-file", help="one prompt per line, or JSONL with source/prompt and optional id, lang, "
                                           "target_lang; '-' reads standard input")
     p.add_argument("--lang", help="language of the prompts (default: the model's graphcode_data.json)")
@@ -126,7 +129,8 @@ def run(args: argparse.Namespace) -> int:
 
     from graphcode.generate.loading import load_model
 
-    loaded = load_model(args.model, tokenizer=args.tokenizer, device=_device(args.device))
+    loaded = load_model(args.model, tokenizer=args.tokenizer, device=_device(args.device),
+                        allow_pickle=args.allow_pickle)
     settings = loaded.settings
     if args.task is None:
         args.task = settings.get("check") or "generate"

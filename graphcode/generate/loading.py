@@ -33,13 +33,19 @@ class LoadedModel:
     ``graph_options``, ``max_source_length``, ``max_target_length``; empty when unknown."""
 
 
-def load_model(path: str | Path, *, tokenizer: str | None = None, device: str = "cpu") -> LoadedModel:
-    """Load ``path``: an exported model directory or a Lightning ``.ckpt``."""
+def load_model(path: str | Path, *, tokenizer: str | None = None, device: str = "cpu",
+               allow_pickle: bool = False) -> LoadedModel:
+    """Load ``path``: an exported model directory or a Lightning ``.ckpt``.
+
+    A checkpoint is read with ``torch.load(weights_only=True)``: tensors and plain values only, which cannot
+    run code. One that needs pickle for anything else is refused with a :class:`CheckpointError`, unless
+    ``allow_pickle`` (``--allow-pickle``): unpickling a file runs whatever code its author put in it.
+    """
     p = Path(path)
     if p.is_dir():
         loaded = _load_export(p, tokenizer)
     elif p.is_file() and p.suffix == ".ckpt":
-        loaded = _load_checkpoint(p, tokenizer)
+        loaded = _load_checkpoint(p, tokenizer, allow_pickle)
     else:
         found = "nothing" if not p.exists() else f"a file that is not a .ckpt ({p.suffix or 'no suffix'})"
         raise CheckpointError(
@@ -81,7 +87,7 @@ def _load_export(path: Path, tokenizer: str | None) -> LoadedModel:
     return LoadedModel(model, tok, settings)
 
 
-def _load_checkpoint(path: Path, tokenizer: str | None) -> LoadedModel:
+def _load_checkpoint(path: Path, tokenizer: str | None, allow_pickle: bool = False) -> LoadedModel:
     try:
         from graphcode.training.module import GraphCodeModule
     except ImportError as err:
@@ -89,13 +95,23 @@ def _load_checkpoint(path: Path, tokenizer: str | None) -> LoadedModel:
             f"{path}: loading a .ckpt needs graphcode.training.module.GraphCodeModule, found none ({err}); "
             "pass an exported model directory instead"
         ) from err
+    import pickle
+
     import torch
 
     from graphcode.data.tokenizer import TokenizerConfig
 
+    weights_only = not allow_pickle
     try:
-        raw = torch.load(str(path), map_location="cpu", weights_only=False)
-    except Exception as err:  # pickle, zip and torch errors of a broken file
+        raw = torch.load(str(path), map_location="cpu", weights_only=weights_only)
+    except pickle.UnpicklingError as err:
+        if weights_only:
+            raise CheckpointError(
+                f"{path}: expected a checkpoint of weights and plain values, found Python objects that only pickle "
+                "can load, and unpickling runs any code the file's author put in it; if you trust this file, pass "
+                f"--allow-pickle ({str(err).splitlines()[0]})") from None
+        raise CheckpointError(f"{path}: cannot be read as a checkpoint: {err}") from err
+    except Exception as err:  # zip and torch errors of a broken file
         raise CheckpointError(f"{path}: cannot be read as a checkpoint: {err}") from err
     if not isinstance(raw, dict) or not isinstance(raw.get("hyper_parameters"), dict):
         raise CheckpointError(f"{path}: expected a Lightning checkpoint with 'hyper_parameters', found none")
@@ -116,7 +132,7 @@ def _load_checkpoint(path: Path, tokenizer: str | None) -> LoadedModel:
             "DIR, e.g. the export's tokenizer/ folder"
         )
     try:
-        module = GraphCodeModule.load_from_checkpoint(str(path), map_location="cpu", weights_only=False,
+        module = GraphCodeModule.load_from_checkpoint(str(path), map_location="cpu", weights_only=weights_only,
                                                       tokenizer=config)
     except (ConfigError, CheckpointError) as err:
         raise CheckpointError(f"{path}: cannot be loaded: {err}") from err

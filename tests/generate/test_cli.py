@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -118,6 +119,46 @@ def test_a_lightning_checkpoint(tmp_path):
     rc = main(["generate", "--model", str(ckpt), "--lang", "python", "x=1\n", "--out", str(out), "--no-progress",
                "--max-new-tokens", "4"])
     _check_records(_records(out), rc)
+
+
+class _Payload:
+    """What a hostile checkpoint could hold: unpickling it calls ``_touch`` (code of the file's author)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (_touch, (self.path,))
+
+
+def _touch(path: str) -> str:
+    Path(path).write_text("ran", encoding="utf-8")
+    return path
+
+
+def test_a_checkpoint_that_needs_pickle_is_refused_unless_allowed(tmp_path, capsys):
+    import lightning
+
+    from graphcode.data.tokenizer import TokenizerConfig
+    from graphcode.training.module import GraphCodeModule
+
+    tokenizer_dir = tmp_path / "tokenizer"
+    make_tokenizer().save_pretrained(str(tokenizer_dir))
+    module = GraphCodeModule(backbone={**T5, "vocab_size": 18}, graph=False,
+                             tokenizer=TokenizerConfig(name_or_path=str(tokenizer_dir)))
+    module.configure_model()
+    marker = tmp_path / "marker"
+    ckpt = tmp_path / "hostile.ckpt"
+    torch.save({"state_dict": module.state_dict(), "hyper_parameters": dict(module.hparams),
+                "pytorch-lightning_version": lightning.__version__, "extra": _Payload(str(marker))}, ckpt)
+    args = ["generate", "--model", str(ckpt), "--lang", "python", "x=1\n", "--out", str(tmp_path / "out.jsonl"),
+            "--no-progress", "--max-new-tokens", "2"]
+    assert main(args) == 7
+    err = capsys.readouterr().err
+    assert "only pickle can load" in err and "--allow-pickle" in err and str(ckpt) in err
+    assert not marker.exists(), "nothing of the file ran"
+    main([*args, "--allow-pickle"])
+    assert marker.read_text(encoding="utf-8") == "ran", "the flag names a real risk"
 
 
 @pytest.mark.parametrize(
