@@ -33,6 +33,20 @@ def _check_folder(path: Path) -> None:
         raise OutputError(f"{path}: expected a file path to write, found a directory")
 
 
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def temporary_directory(parent: str | os.PathLike[str], prefix: str) -> Path:
+    """A new empty directory in ``parent`` with the permissions of any directory made there (``mkdtemp``
+    makes ``drwx------``), to be renamed into place once filled."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    os.chmod(folder, 0o777 & ~_umask())
+    return folder
+
+
 class AtomicWriter:
     """A context manager that yields an open temporary file and moves it into place on success.
 
@@ -55,9 +69,7 @@ class AtomicWriter:
             fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent or ".")
         except OSError as err:
             raise OutputError(f"{self.path}: expected to create a temporary file beside it, found: {err.strerror or err}") from None
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; the result should look like any written file
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; the result should look like any written file
         self._file = os.fdopen(fd, self.mode, encoding=self.encoding)
         return self._file
 

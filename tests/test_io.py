@@ -47,6 +47,23 @@ def test_written_files_follow_the_umask(tmp_path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
 
 
+def test_saved_folders_follow_the_umask(tmp_path) -> None:
+    """Exported models and trained tokenizers are folders filled in a temporary folder and renamed into place:
+    they get the permissions of any folder made there, not mkdtemp's drwx------."""
+    import os
+    import stat
+
+    from graphcode.models.checkpoint import atomic_directory
+
+    old = os.umask(0o022)
+    try:
+        with atomic_directory(tmp_path / "export") as folder:
+            (folder / "weights").write_text("x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "export").stat().st_mode) == 0o755
+
+
 def test_json_objects_names_the_line() -> None:
     from graphcode.errors import InputError
     from graphcode.io import json_objects

@@ -12,13 +12,13 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from graphcode.errors import CheckpointError, ConfigError
+from graphcode.io import temporary_directory
 
 SPECIAL_TOKENS: tuple[str, ...] = ("<pad>", "</s>", "<unk>", "<s>")
 
@@ -135,7 +135,7 @@ def load_or_train_tokenizer(config: TokenizerConfig, *, cache_dir: str | os.Path
         raise ConfigError(f"{folder}: expected a trained tokenizer in the cache, found none (run prepare_data first)")
     tokenizer = train_tokenizer(texts, config)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    tmp = temporary_directory(folder.parent, f".{folder.name}.tmp-")
     try:
         tokenizer.save_pretrained(str(tmp))
         try:

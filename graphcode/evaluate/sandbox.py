@@ -65,7 +65,7 @@ _RUNNER_SOURCE = Path(_sandbox_runner.__file__).read_text(encoding="utf-8")
 _TEARDOWN_S = 10.0
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     """How one sandboxed run ended."""
 
     PASSED = "passed"

@@ -105,7 +105,9 @@ def _load_checkpoint(path: Path, tokenizer: str | None, allow_pickle: bool = Fal
     try:
         raw = torch.load(str(path), map_location="cpu", weights_only=weights_only)
     except pickle.UnpicklingError as err:
-        if weights_only:
+        import zipfile
+
+        if weights_only and zipfile.is_zipfile(path):  # a whole torch.save file, with more than weights in it
             raise CheckpointError(
                 f"{path}: expected a checkpoint of weights and plain values, found Python objects that only pickle "
                 "can load, and unpickling runs any code the file's author put in it; if you trust this file, pass "

@@ -49,7 +49,7 @@ that an incremental parse equals a fresh one (the tests check that the verdicts 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 import tree_sitter as ts
 
@@ -60,7 +60,7 @@ _UNRECOGNIZED = "skip_unrecognized"
 _PROCESS = "process version:"
 
 
-class Viability(str, Enum):
+class Viability(StrEnum):
     """What can become of a prefix. See the module docstring for the precise meaning of each."""
 
     VALID = "valid"

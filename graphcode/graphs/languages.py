@@ -16,11 +16,11 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import tomllib
 import tree_sitter as ts
 
 from graphcode.errors import ConfigError, UnknownLanguageError

@@ -18,6 +18,7 @@ from pathlib import Path
 from torch import Tensor
 
 from graphcode.errors import CheckpointError, OutputError
+from graphcode.io import temporary_directory
 
 _MAX_LISTED = 5
 
@@ -40,7 +41,7 @@ def atomic_directory(target: str | os.PathLike) -> Iterator[Path]:
         raise OutputError(f"{target}: expected a directory to save the model in, found a file")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        tmp = temporary_directory(target.parent, f".{target.name}.tmp-")
     except OSError as err:
         raise OutputError(f"{target}: cannot be written: {err}") from err
     try:
