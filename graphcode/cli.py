@@ -8,7 +8,7 @@ exposes ``add_arguments(parser)`` and ``run(args) -> int``. The Lightning subcom
 Exit codes: 0 success; 1 a result was negative (``check`` found syntax errors, some files failed);
 2 usage error; 3 bad input file; 4 unknown language; 5 output not writable; 6 bad config;
 7 bad checkpoint; 8 Graphviz missing; 9 an optional dependency is missing (the message names the extra to
-install); 130 interrupted.
+install); 130 interrupted; 141 standard output's reader went away (a broken pipe, no message).
 
 The base install (graphs, checks) needs no extra; a command that needs one says which
 (:data:`EXTRAS`) instead of showing an ``ImportError``.
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -40,6 +41,8 @@ EXTRAS: dict[str, str] = {
 """Top-level modules of the optional dependencies -> the extra that installs them."""
 MISSING_DEPENDENCY = 9
 """Exit code of a command whose optional dependency is not installed."""
+BROKEN_PIPE = 141
+"""Exit code when the reader of standard output went away (128 + SIGPIPE, as a shell reports it)."""
 
 
 def _missing_extra(name: str, err: ModuleNotFoundError) -> int | None:
@@ -77,6 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     name, rest = argv[0], argv[1:]
     try:
         return _run(name, rest)
+    except BrokenPipeError:
+        # the reader went away (`graphcode graph DIR --format jsonl | head`): stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # nothing more reaches the closed pipe, not even at exit
+        return BROKEN_PIPE
     except ModuleNotFoundError as err:
         code = _missing_extra(name, err)
         if code is None:

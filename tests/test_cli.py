@@ -32,3 +32,20 @@ def test_a_missing_module_that_is_no_extra_is_not_hidden(monkeypatch):
     monkeypatch.setattr(evaluate_cli, "run", broken)
     with pytest.raises(ModuleNotFoundError, match="graphcode_typo"):
         main(["evaluate", "--predictions", "p", "--references", "r"])
+
+
+def test_the_readme_exit_code_table_is_the_codes_graphcode_uses():
+    import re
+
+    from graphcode import errors
+    from graphcode.cli import BROKEN_PIPE
+    from graphcode.graphs.export import GraphvizNotFoundError
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| exit | meaning |"):]
+    table = table[:table.index("\n\n")]
+    documented = {int(code) for code in re.findall(r"^\| (\d+) \|", table, flags=re.MULTILINE)}
+    used = {cls.exit_code for cls in vars(errors).values()
+            if isinstance(cls, type) and issubclass(cls, errors.GraphcodeError)}
+    used |= {0, 2, GraphvizNotFoundError.exit_code, MISSING_DEPENDENCY, 130, BROKEN_PIPE}
+    assert documented == used

@@ -159,12 +159,20 @@ def _render(graph, fmt: str) -> str | bytes:
     return render(dot, fmt)
 
 
-def _relative_to(roots: list[Path]):
-    resolved = [r.resolve() for r in roots]
+@dataclass(frozen=True)
+class RelativeTo:
+    """A file's path relative to the input root it came from (its name when none holds it); picklable, so that
+    worker processes started with ``spawn`` get it too."""
 
-    def rel(path: str) -> str:
+    roots: tuple[Path, ...]
+
+    @classmethod
+    def of(cls, roots: Iterable[Path]) -> RelativeTo:
+        return cls(tuple(r.resolve() for r in roots))
+
+    def __call__(self, path: str) -> str:
         p = Path(path).resolve()
-        for r in resolved:
+        for r in self.roots:
             base = r if r.is_dir() else r.parent
             try:
                 return str(p.relative_to(base))
@@ -172,7 +180,10 @@ def _relative_to(roots: list[Path]):
                 continue
         return p.name
 
-    return rel
+
+def _start_method() -> str:
+    """``fork`` where the platform has it (fast start), else ``spawn``; every job works under both."""
+    return "fork" if "fork" in mp.get_all_start_methods() and sys.platform != "darwin" else "spawn"
 
 
 # ------------------------------------------------------------------ command
@@ -195,6 +206,9 @@ def run(args: argparse.Namespace) -> int:
         if fmt == "jsonl" or (single and not out.is_dir() and not args.out.endswith(os.sep)):
             out_file = out
         else:
+            if not single and out.suffix.lower() == SUFFIX[fmt] and not out.exists():
+                raise InputError(f"--out {args.out}: expected a folder for the {fmt} files of {len(sources)} inputs, "
+                                 "found a file name; give a folder (it is created) or --format jsonl for one file")
             out_root = out
             try:
                 out_root.mkdir(parents=True, exist_ok=True)
@@ -213,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
     if args.summary_only and args.out:
         raise InputError("--summary-only: expected no --out (nothing is written), found --out " + args.out)
     job = {"lang": lang, "options": options, "format": fmt, "summary_only": args.summary_only, "out_root": str(out_root) if out_root else None,
-           "relative": _relative_to([Path(p) for p in args.paths])}
+           "relative": RelativeTo.of(Path(p) for p in args.paths)}
     summary = Summary()
     started = time.perf_counter()
     progress = _progress(len(sources), args.quiet)
@@ -228,7 +242,8 @@ def run(args: argparse.Namespace) -> int:
             continue
         summary.failed += 1
         last_code = InputError.exit_code
-        progress.write(f"{err}", file=sys.stderr)
+        if not args.quiet:
+            progress.write(f"{err}", file=sys.stderr)
         progress.update(1)
 
     sink = AtomicWriter(out_file, "wb" if fmt in ("svg", "png") else "w") if out_file is not None else None
@@ -236,7 +251,7 @@ def run(args: argparse.Namespace) -> int:
     pool = None
     try:
         if args.workers > 1 and len(paths) > 1:
-            ctx = mp.get_context("spawn" if sys.platform == "darwin" else "fork")
+            ctx = mp.get_context(_start_method())
             pool = ctx.Pool(args.workers, initializer=_init, initargs=(job,))
             results: Iterable[FileResult] = pool.imap(_work, paths, chunksize=4)
         else:
@@ -248,7 +263,8 @@ def run(args: argparse.Namespace) -> int:
             if not res.ok:
                 summary.failed += 1
                 last_code = res.exit_code
-                progress.write(f"{res.error}", file=sys.stderr)
+                if not args.quiet:
+                    progress.write(f"{res.error}", file=sys.stderr)
                 continue
             summary.nodes += res.nodes
             summary.edges.update(res.edges)

@@ -41,7 +41,10 @@ def test_single_file_json_to_stdout(capsys) -> None:
 
 def test_directory_reports_and_skips_bad_files(tree: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "graphs.jsonl"
-    code = main(["graph", str(tree), "--out", str(out), "--quiet"])
+    assert main(["graph", str(tree), "--out", str(out), "--quiet"]) == 1
+    quiet = capsys.readouterr().err.splitlines()  # --quiet: the summary only, no per-file messages
+    assert len(quiet) == 1 and quiet[0].startswith("graphcode graph: 7 files, 2 failed")
+    code = main(["graph", str(tree), "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 1
     assert "bad_binary.py: expected a text file, found binary data" in err
@@ -82,6 +85,35 @@ def test_workers_give_the_same_output(tree: Path, tmp_path: Path) -> None:
     main(["graph", str(tree / "pkg"), "--out", str(one), "--quiet"])
     main(["graph", str(tree / "pkg"), "--out", str(two), "--workers", "2", "--quiet"])
     assert one.read_text() == two.read_text()
+
+
+def test_workers_start_under_spawn(tree: Path, tmp_path: Path, monkeypatch) -> None:
+    """macOS and Windows start workers with `spawn`: the job must pickle."""
+    import graphcode.graphs.cli as graph_cli
+
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    assert main(["graph", str(tree / "pkg"), "--out", str(one), "--quiet"]) == 0
+    monkeypatch.setattr(graph_cli, "_start_method", lambda: "spawn")
+    assert main(["graph", str(tree / "pkg"), "--out", str(two), "--workers", "2", "--quiet"]) == 0
+    assert one.read_text() == two.read_text()
+
+
+def test_a_file_name_for_the_files_of_several_inputs_is_an_error(tree: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "two.dot"
+    pkg = tree / "pkg"
+    assert main(["graph", str(pkg / "sample.py"), str(pkg / "sample.go"), "--format", "dot", "--out", str(out)]) == 3
+    assert "--out " + str(out) + ": expected a folder for the dot files of 2 inputs, found a file name" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tree: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    child = subprocess.Popen([sys.executable, "-m", "graphcode", "graph", str(tree / "pkg"), "--format", "jsonl",
+                              "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert child.stdout.readline().startswith(b"{")
+    child.stdout.close()  # as `| head -1` does
+    assert child.wait(timeout=120) in (0, 141)  # 0: it had written everything before the pipe closed
+    assert child.stderr.read() == b"", "no traceback, no message"
 
 
 def test_out_dir_mirrors_the_tree(tree: Path, tmp_path: Path) -> None:
