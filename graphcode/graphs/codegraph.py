@@ -85,14 +85,17 @@ class CodeGraph:
     """Free-form information: the options used, the grammar version."""
     _line_starts: list[int] | None = field(default=None, repr=False)
     _leaf_set: frozenset[int] | None = field(default=None, repr=False)
+    _children: list[list[int]] | None = field(default=None, init=False, repr=False)
 
     # ------------------------------------------------------------------ nodes
     @property
     def num_nodes(self) -> int:
+        """``N``, the number of nodes (ids are ``0..N-1``)."""
         return len(self.types)
 
     @property
     def num_edges(self) -> int:
+        """The number of edges of every kind together."""
         return sum(len(v) for v in self.edges.values())
 
     @property
@@ -104,6 +107,7 @@ class CodeGraph:
         return self.num_nodes
 
     def line_starts(self) -> list[int]:
+        """The byte offset at which each line of the source starts (line ``i`` at ``line_starts[i]``)."""
         if self._line_starts is None:
             starts = [0]
             find = self.source.find
@@ -121,6 +125,7 @@ class CodeGraph:
         return Point(row, byte - starts[row])
 
     def is_leaf(self, i: int) -> bool:
+        """Whether node ``i`` has no children in the AST (a token)."""
         if self._leaf_set is None:
             self._leaf_set = frozenset(self.leaves)
         return i in self._leaf_set
@@ -130,6 +135,7 @@ class CodeGraph:
         return self.source[self.start_byte[i]:self.end_byte[i]].decode("utf-8", errors="replace")
 
     def node(self, i: int) -> Node:
+        """Node ``i`` with all its fields (:class:`Node`); raises ``IndexError`` outside ``0..N-1``."""
         if not 0 <= i < self.num_nodes:
             raise IndexError(f"node id: expected 0 <= id < {self.num_nodes}, found {i}")
         leaf = self.is_leaf(i)
@@ -149,6 +155,7 @@ class CodeGraph:
         )
 
     def nodes(self) -> Iterator[Node]:
+        """Every node, in id (document) order."""
         for i in range(self.num_nodes):
             yield self.node(i)
 
@@ -164,6 +171,7 @@ class CodeGraph:
         return out
 
     def edge_counts(self) -> dict[str, int]:
+        """The number of edges of each kind: ``{"child": 120, "last_write": 14, ...}``."""
         return {kind: len(pairs) for kind, pairs in self.edges.items()}
 
     def subtree(self, i: int) -> CodeGraph:
@@ -182,7 +190,16 @@ class CodeGraph:
         raise KeyError(f"function {name!r}: expected a function or method definition of that name, found none")
 
     def children(self, i: int) -> list[int]:
-        return [dst for src, dst in self.edges.get("child", ()) if src == i]
+        """The ids of node ``i``'s children in the AST, left to right (from ``parent``, whatever the edges)."""
+        if not 0 <= i < self.num_nodes:
+            raise IndexError(f"node id: expected 0 <= id < {self.num_nodes}, found {i}")
+        if self._children is None:
+            children: list[list[int]] = [[] for _ in range(self.num_nodes)]
+            for node, parent in enumerate(self.parent):
+                if parent >= 0:
+                    children[parent].append(node)  # ids grow in document order: left to right
+            self._children = children
+        return list(self._children[i])
 
     # ----------------------------------------------------------------- exports
     def to_networkx(self) -> nx.MultiDiGraph:
@@ -192,6 +209,7 @@ class CodeGraph:
         return to_networkx(self)
 
     def to_dict(self) -> dict[str, Any]:
+        """The graph as a JSON-ready dict in the ``graphcode.graph/1`` schema (see :mod:`graphcode.graphs.export`)."""
         from graphcode.graphs.export import to_dict
 
         return to_dict(self)
@@ -204,17 +222,20 @@ class CodeGraph:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> CodeGraph:
+        """The graph that :meth:`to_json` wrote (a lossless round trip); raises ``InputError`` on other JSON."""
         from graphcode.graphs.export import from_json
 
         return from_json(text)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CodeGraph:
+        """The graph that :meth:`to_dict` gave; raises ``InputError`` naming what is missing or malformed."""
         from graphcode.graphs.export import from_dict
 
         return from_dict(data)
 
     def to_graphml(self) -> str:
+        """GraphML text: nodes with their type, span and text, edges with their ``kind`` (for Gephi, yEd, ...)."""
         from graphcode.graphs.export import to_graphml
 
         return to_graphml(self)

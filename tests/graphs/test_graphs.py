@@ -272,3 +272,23 @@ def test_declared_source_encoding_is_honoured(tmp_path) -> None:
     java.write_bytes(b"// coding: latin-1\nclass A { String s = \"caf\xe9\"; }\n")
     with pytest.raises(InputError, match="expected UTF-8 text"):
         parse_file(java)
+
+
+def test_public_graph_methods_are_documented_and_children_follow_the_tree():
+    import inspect
+
+    import graphcode
+    from graphcode.graphs.codegraph import CodeGraph
+
+    undocumented = [name for name, member in vars(CodeGraph).items() if not name.startswith("_")
+                    and (callable(member) or isinstance(member, (property, classmethod)))
+                    and not inspect.getdoc(getattr(CodeGraph, name))]
+    assert undocumented == []
+    assert all(inspect.getdoc(getattr(graphcode, name)) for name in ("parse", "check_syntax", "CodeGraph"))
+    g = graphcode.parse("def f(a, b):\n    return a + b\n", "python")
+    for i in range(g.num_nodes):  # the same as the child edges, left to right, for every node
+        assert g.children(i) == [dst for src, dst in g.edges["child"] if src == i]
+    import pytest
+
+    with pytest.raises(IndexError, match="expected 0 <= id <"):
+        g.children(g.num_nodes)
