@@ -48,6 +48,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--summary-only", action="store_true",
                    help="build every graph and print the summary, but write no graphs")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no per-file messages")
+    p.add_argument("--function", metavar="NAME",
+                   help="only the first function or method named NAME (one input file): its graph or picture")
 
 
 @dataclass
@@ -129,6 +131,11 @@ def _work(path: str) -> FileResult:
     fmt = _JOB["format"]
     try:
         graph = parse_file(path, _JOB["lang"], _JOB["options"])
+        if _JOB["function"]:
+            try:
+                graph = graph.function(_JOB["function"])
+            except KeyError as err:
+                raise InputError(f"{path}: --function {_JOB['function']}: {err.args[0]}") from None
         result = FileResult(path, True, nodes=graph.num_nodes, edges=graph.edge_counts())
         if _JOB["summary_only"]:
             pass
@@ -151,12 +158,11 @@ def _render(graph, fmt: str) -> str | bytes:
         return graph.to_json()
     if fmt == "graphml":
         return graph.to_graphml()
-    dot = graph.to_dot()
     if fmt == "dot":
-        return dot
-    from graphcode.graphs.export import render
+        return graph.to_dot()
+    from graphcode.graphs.export import MAX_PICTURE_NODES, render, to_dot
 
-    return render(dot, fmt)
+    return render(to_dot(graph, max_nodes=MAX_PICTURE_NODES), fmt)
 
 
 @dataclass(frozen=True)
@@ -226,7 +232,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.summary_only and args.out:
         raise InputError("--summary-only: expected no --out (nothing is written), found --out " + args.out)
-    job = {"lang": lang, "options": options, "format": fmt, "summary_only": args.summary_only, "out_root": str(out_root) if out_root else None,
+    if args.function and not single:
+        raise InputError(f"--function {args.function}: expected one input file, found {len(args.paths)} paths "
+                         "(or a directory)")
+    job = {"function": args.function, "lang": lang, "options": options, "format": fmt, "summary_only": args.summary_only, "out_root": str(out_root) if out_root else None,
            "relative": RelativeTo.of(Path(p) for p in args.paths)}
     summary = Summary()
     started = time.perf_counter()

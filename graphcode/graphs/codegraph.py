@@ -234,6 +234,17 @@ class CodeGraph:
 
         return from_dict(data)
 
+    def _repr_svg_(self) -> str | None:
+        """The picture of :meth:`to_dot`, shown inline by Jupyter; ``None`` (the text repr) without Graphviz or
+        for a graph too large to read (draw ``graph.function(NAME)`` instead)."""
+        from graphcode.errors import InputError
+        from graphcode.graphs.export import MAX_PICTURE_NODES, GraphvizNotFoundError, render, to_dot
+
+        try:
+            return render(to_dot(self, max_nodes=MAX_PICTURE_NODES), "svg").decode("utf-8")
+        except (GraphvizNotFoundError, InputError):
+            return None
+
     def to_graphml(self) -> str:
         """GraphML text: nodes with their type, span and text, edges with their ``kind`` (for Gephi, yEd, ...)."""
         from graphcode.graphs.export import to_graphml

@@ -211,18 +211,54 @@ def _dot_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def to_dot(graph: CodeGraph, *, edges: frozenset[str] | set[str] | None = None, max_label: int = 24) -> str:
-    """Graphviz DOT: the AST drawn as a tree, data flow as coloured edges that do not bend the layout."""
+MAX_PICTURE_NODES = 1500
+"""The most nodes :func:`to_dot` draws by default: larger pictures are unreadable (and Graphviz caps PNGs at
+32,767 pixels). Draw one function (``graph.function(NAME)``, ``--function NAME``) or raise ``max_nodes``."""
+CONTEXT_STYLE = 'color="#cccccc", arrowhead=none'
+"""Tree edges drawn only as context (a data-flow picture's ancestors)."""
+
+
+def to_dot(graph: CodeGraph, *, edges: frozenset[str] | set[str] | None = None, max_label: int = 24,
+           max_nodes: int | None = None) -> str:
+    """Graphviz DOT: the AST drawn as a tree, top to bottom with siblings in source order, and data flow as
+    coloured edges that do not bend the layout.
+
+    Without ``child`` among ``edges`` (a data-flow picture), only the nodes that an edge touches are drawn,
+    with their ancestors as light grey context, so the picture stays a small tree. With ``max_nodes`` (pictures
+    pass :data:`MAX_PICTURE_NODES`), more nodes to draw raise :class:`InputError` saying what to draw instead.
+    """
     kinds = set(graph.edges) if edges is None else set(edges) & set(graph.edges)
+    if edges is not None and "child" in edges:
+        kinds.add("child")  # the tree is in the parent column even when no child edges were built
+    shown = range(graph.num_nodes)
+    tree_style = EDGE_STYLE["child"]
+    if "child" not in kinds:  # a data-flow picture: the touched nodes and their ancestors only
+        keep: set[int] = set()
+        for kind in kinds:
+            for s, d in graph.edges[kind]:
+                for node in (s, d):
+                    while node >= 0 and node not in keep:
+                        keep.add(node)
+                        node = graph.parent[node]
+        shown = sorted(keep)
+        tree_style = CONTEXT_STYLE
+    if max_nodes is not None and len(shown) > max_nodes:
+        raise InputError(
+            f"{graph.path or 'graph'}: expected at most {max_nodes} nodes in a picture, found {len(shown)}: draw one "
+            "function (--function NAME, graph.function(NAME)) or fewer edges (--edges dataflow), or write DOT text "
+            "(--format dot) and lay it out with other tools"
+        )
+    visible = set(shown)
     leaf = set(graph.leaves)
     bad = set(graph.errors) | set(graph.missing)
     lines = [
         "digraph codegraph {",
-        '  graph [rankdir=TB, ordering=out, fontname="Helvetica", nodesep=0.15, ranksep=0.35];',
+        '  graph [rankdir=TB, fontname="Helvetica", nodesep=0.15, ranksep=0.35];',
         '  node [shape=box, style="rounded,filled", fillcolor="#f5f5f5", fontname="Helvetica", fontsize=10, height=0.25];',
         '  edge [arrowsize=0.5];',
     ]
-    for i in range(graph.num_nodes):
+    children: dict[int, list[int]] = {}
+    for i in shown:
         label = graph.types[i]
         if i in leaf:
             text = graph.text(i)
@@ -231,14 +267,24 @@ def to_dot(graph: CodeGraph, *, edges: frozenset[str] | set[str] | None = None, 
                 label = f"{label}\n{text}" if graph.named[i] else text
         extra = ', fillcolor="#ffd6d6", color="#d62728"' if i in bad else (', fillcolor="#e8f0fe"' if i in leaf else "")
         lines.append(f'  n{i} [label="{_dot_escape(label)}"{extra}];')
+        if graph.parent[i] in visible:
+            children.setdefault(graph.parent[i], []).append(i)  # ids grow in source order
+    for parent, kids in children.items():
+        for kid in kids:
+            lines.append(f"  n{parent} -> n{kid} [{tree_style}];")
+        if len(kids) > 1:  # siblings left to right in source order, whatever else the edges pull at
+            chain = " -> ".join(f"n{k}" for k in kids)
+            lines.append(f"  {{rank=same; {chain} [style=invis, weight=10];}}")
     for kind in EDGE_KINDS:
-        if kind not in kinds:
+        if kind not in kinds or kind == "child":
             continue
         style = EDGE_STYLE[kind]
         for s, d in graph.edges[kind]:
             lines.append(f"  n{s} -> n{d} [{style}, tooltip=\"{kind}\"];")
     if kinds - {"child"}:
         legend = " · ".join(f"{k} ({EDGE_LEGEND[k]})" for k in EDGE_KINDS if k in kinds)
+        if "child" not in kinds:
+            legend += " · AST context (light grey)"
         lines.append(f'  label="{_dot_escape(graph.lang + " — " + legend)}"; fontsize=10;')
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -210,3 +210,58 @@ def test_graph_and_check_start_without_torch(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
     assert done.returncode == 0, done.stderr
+
+
+POSIXPATH = Path(__import__("posixpath").__file__)  # real code: the standard library's posixpath.py
+
+
+def test_pictures_keep_source_order_and_data_flow_pictures_keep_only_what_flows(capsys) -> None:
+    import re
+
+    import graphcode
+    from graphcode.graphs.export import to_dot
+
+    g = graphcode.parse("def f(a, b):\n    x = a + b\n    return -x\n", "python")
+    dot = to_dot(g)
+    for parent in range(g.num_nodes):  # every parent's children chained left to right, in source order
+        kids = g.children(parent)
+        if len(kids) > 1:
+            assert "{rank=same; " + " -> ".join(f"n{k}" for k in kids) + " [style=invis" in dot
+    flow = to_dot(g, edges={"last_write", "computed_from"})
+    drawn = {int(n) for n in re.findall(r"^  n(\d+) \[label", flow, flags=re.MULTILINE)}
+    touched = {n for kind in ("last_write", "computed_from") for edge in g.edges[kind] for n in edge}
+    ancestors = set()
+    for n in touched:
+        while n >= 0:
+            ancestors.add(n)
+            n = g.parent[n]
+    assert drawn == ancestors < set(range(g.num_nodes)), "touched nodes and their ancestors only"
+    assert "AST context" in flow
+
+
+def test_function_option_draws_one_function_and_large_pictures_say_what_to_do(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "basename.dot"
+    assert main(["graph", str(POSIXPATH), "--function", "basename", "--format", "dot", "--out", str(out)]) == 0
+    dot = out.read_text()
+    assert "function_definition" in dot and "identifier\\nbasename" in dot and "dirname" not in dot
+    assert main(["graph", str(POSIXPATH), "--function", "no_such_function", "--format", "dot"]) == 3
+    assert "expected a function or method definition of that name, found none" in capsys.readouterr().err
+    assert main(["graph", str(POSIXPATH), "--format", "svg", "--out", str(tmp_path / "all.svg")]) == 3
+    err = capsys.readouterr().err
+    assert "expected at most 1500 nodes in a picture, found" in err and "--function NAME" in err
+    assert not (tmp_path / "all.svg").exists()
+    assert main(["graph", str(POSIXPATH), "--format", "dot", "--out", str(tmp_path / "all.dot")]) == 0  # text: any size
+
+
+def test_graphs_show_inline_in_notebooks() -> None:
+    import graphcode
+
+    g = graphcode.parse("x = 1\n", "python")
+    assert repr(g).startswith("CodeGraph(python, nodes=") and len(repr(g)) < 200
+    svg = g._repr_svg_()
+    if shutil.which("dot") is None:
+        assert svg is None  # Jupyter falls back to the text repr
+    else:
+        assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    big = graphcode.parse(POSIXPATH.read_text(encoding="utf-8"), "python")
+    assert big._repr_svg_() is None, "too large to read: the text repr instead of a huge picture"
