@@ -17,13 +17,15 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from graphcode.errors import GraphcodeError, InputError, OutputError
 from graphcode.graphs.build import GraphOptions, parse_file
 from graphcode.graphs.codegraph import EDGE_KINDS
+from graphcode.graphs.export import iter_json
 from graphcode.graphs.languages import extensions, get_spec, language_for_path
 from graphcode.graphs.source import DEFAULT_MAX_BYTES
-from graphcode.io import AtomicWriter, atomic_write
+from graphcode.io import AtomicWriter
 
 FORMATS = ("json", "jsonl", "graphml", "dot", "svg", "png")
 SUFFIX = {"json": ".json", "graphml": ".graphml", "dot": ".dot", "svg": ".svg", "png": ".png"}
@@ -60,7 +62,7 @@ class FileResult:
     exit_code: int = 0
     nodes: int = 0
     edges: dict[str, int] = field(default_factory=dict)
-    payload: str | None = None  # a JSON line, for streaming
+    payload: Any = None  # a JSON line, a whole output, or (in this process) an iterator of its pieces
 
 
 @dataclass
@@ -140,12 +142,15 @@ def _work(path: str) -> FileResult:
         if _JOB["summary_only"]:
             pass
         elif fmt == "jsonl":
-            result.payload = graph.to_json()
+            result.payload = iter_json(graph) if _JOB["in_process"] else graph.to_json()
         elif _JOB["out_root"] is not None:
-            target = _output_path(path)
-            atomic_write(target, _render(graph, fmt))
+            with AtomicWriter(_output_path(path), "wb" if fmt in PICTURES else "w") as f:
+                for piece in _render(graph, fmt):
+                    f.write(piece)
+        elif _JOB["in_process"]:
+            result.payload = _render(graph, fmt)  # pieces, written as they come  # type: ignore[assignment]
         else:
-            result.payload = _render(graph, fmt)  # type: ignore[assignment]
+            result.payload = b"".join(_render(graph, fmt)) if fmt in PICTURES else "".join(_render(graph, fmt))
         return result
     except GraphcodeError as err:
         return FileResult(path, False, str(err), err.exit_code)
@@ -153,16 +158,20 @@ def _work(path: str) -> FileResult:
         return FileResult(path, False, f"{path}: internal recursion limit: {err}", 1)
 
 
-def _render(graph, fmt: str) -> str | bytes:
-    if fmt == "json":
-        return graph.to_json()
-    if fmt == "graphml":
-        return graph.to_graphml()
-    if fmt == "dot":
-        return graph.to_dot()
-    from graphcode.graphs.export import MAX_PICTURE_NODES, render, to_dot
+PICTURES = ("svg", "png")
 
-    return render(to_dot(graph, max_nodes=MAX_PICTURE_NODES), fmt)
+
+def _render(graph, fmt: str) -> Iterator[str] | Iterator[bytes]:
+    """The output of one graph in pieces: JSON, GraphML and DOT stream (bounded memory for large files)."""
+    from graphcode.graphs.export import MAX_PICTURE_NODES, iter_dot, iter_graphml, iter_json, render, to_dot
+
+    if fmt == "json":
+        return iter_json(graph)
+    if fmt == "graphml":
+        return iter_graphml(graph)
+    if fmt == "dot":
+        return iter_dot(graph)
+    return iter((render(to_dot(graph, max_nodes=MAX_PICTURE_NODES), fmt),))
 
 
 @dataclass(frozen=True)
@@ -235,7 +244,8 @@ def run(args: argparse.Namespace) -> int:
     if args.function and not single:
         raise InputError(f"--function {args.function}: expected one input file, found {len(args.paths)} paths "
                          "(or a directory)")
-    job = {"function": args.function, "lang": lang, "options": options, "format": fmt, "summary_only": args.summary_only, "out_root": str(out_root) if out_root else None,
+    in_process = not (args.workers > 1 and len(sources) > 1)
+    job = {"function": args.function, "in_process": in_process, "lang": lang, "options": options, "format": fmt, "summary_only": args.summary_only, "out_root": str(out_root) if out_root else None,
            "relative": RelativeTo.of(Path(p) for p in args.paths)}
     summary = Summary()
     started = time.perf_counter()
@@ -278,16 +288,14 @@ def run(args: argparse.Namespace) -> int:
             summary.nodes += res.nodes
             summary.edges.update(res.edges)
             if res.payload is not None:
-                if stream is not None:
-                    stream.write(res.payload)
-                    if fmt == "jsonl":
-                        stream.write("\n")
-                elif isinstance(res.payload, bytes):
-                    sys.stdout.buffer.write(res.payload)
-                else:
-                    sys.stdout.write(res.payload)
-                    if fmt == "jsonl" or not res.payload.endswith("\n"):
-                        sys.stdout.write("\n")
+                pieces = [res.payload] if isinstance(res.payload, (str, bytes)) else res.payload
+                out = stream if stream is not None else sys.stdout.buffer if fmt in PICTURES else sys.stdout
+                last = ""
+                for piece in pieces:
+                    out.write(piece)
+                    last = piece
+                if fmt == "jsonl" or (stream is None and isinstance(last, str) and not last.endswith("\n")):
+                    out.write("\n")
     except BaseException as exc:
         if pool is not None:
             pool.terminate()

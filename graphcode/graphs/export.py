@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from graphcode.errors import GraphcodeError, InputError
@@ -63,13 +64,13 @@ class GraphvizNotFoundError(GraphcodeError):
 
 
 # ------------------------------------------------------------------ JSON
-def to_dict(graph: CodeGraph) -> dict[str, Any]:
+def _node_dicts(graph: CodeGraph) -> Iterator[dict[str, Any]]:
+    """The JSON object of every node, one at a time."""
     leaf = set(graph.leaves)
     errors, missing = set(graph.errors), set(graph.missing)
-    nodes = []
     for i in range(graph.num_nodes):
         sp, ep = graph.point(graph.start_byte[i]), graph.point(graph.end_byte[i])
-        nodes.append({
+        yield {
             "id": i,
             "type": graph.types[i],
             "named": graph.named[i],
@@ -82,20 +83,53 @@ def to_dict(graph: CodeGraph) -> dict[str, Any]:
             "text": graph.text(i) if i in leaf else None,
             "error": i in errors,
             "missing": i in missing,
-        })
+        }
+
+
+def to_dict(graph: CodeGraph) -> dict[str, Any]:
+    """The graph as a JSON-ready dict in the ``graphcode.graph/1`` schema."""
     return {
         "schema": SCHEMA,
         "lang": graph.lang,
         "path": graph.path,
         "source": graph.source.decode("utf-8", errors="replace"),
-        "nodes": nodes,
+        "nodes": list(_node_dicts(graph)),
         "edges": {kind: [list(e) for e in pairs] for kind, pairs in graph.edges.items()},
         "meta": graph.meta,
     }
 
 
+def iter_json(graph: CodeGraph, chunk: int = 512) -> Iterator[str]:
+    """``json.dumps(to_dict(graph), ensure_ascii=False)`` in pieces, ``chunk`` nodes or edges at a time, so
+    that writing a large graph holds one piece in memory, not the whole text."""
+    dumps = json.dumps
+    head = {"schema": SCHEMA, "lang": graph.lang, "path": graph.path,
+            "source": graph.source.decode("utf-8", errors="replace")}
+    yield dumps(head, ensure_ascii=False)[:-1] + ', "nodes": ['
+    batch: list[str] = []
+    first = True
+    for node in _node_dicts(graph):
+        batch.append(dumps(node, ensure_ascii=False))
+        if len(batch) == chunk:
+            yield ("" if first else ", ") + ", ".join(batch)
+            batch, first = [], False
+    if batch:
+        yield ("" if first else ", ") + ", ".join(batch)
+    yield '], "edges": {'
+    for k, (kind, pairs) in enumerate(graph.edges.items()):
+        yield ("" if k == 0 else ", ") + dumps(kind) + ": ["
+        for start in range(0, len(pairs), chunk):
+            part = ", ".join(f"[{s}, {d}]" for s, d in pairs[start:start + chunk])
+            yield ("" if start == 0 else ", ") + part
+        yield "]"
+    yield '}, "meta": ' + dumps(graph.meta, ensure_ascii=False) + "}"
+
+
 def to_json(graph: CodeGraph, indent: int | None = None) -> str:
-    return json.dumps(to_dict(graph), indent=indent, ensure_ascii=False)
+    """The graph as JSON text in the ``graphcode.graph/1`` schema (see :func:`iter_json` to stream it)."""
+    if indent is not None:
+        return json.dumps(to_dict(graph), indent=indent, ensure_ascii=False)
+    return "".join(iter_json(graph))
 
 
 def _field(obj: dict, key: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -200,10 +234,53 @@ def to_networkx(graph: CodeGraph) -> nx.MultiDiGraph:
     return g
 
 
-def to_graphml(graph: CodeGraph) -> str:
-    import networkx as nx
+GRAPHML_NODE_KEYS: tuple[tuple[str, str], ...] = (
+    ("type", "string"), ("named", "boolean"), ("start_byte", "long"), ("end_byte", "long"), ("start_row", "long"),
+    ("start_col", "long"), ("end_row", "long"), ("end_col", "long"), ("leaf", "boolean"), ("text", "string"),
+    ("error", "boolean"), ("missing", "boolean"),
+)
+"""The node attributes of the GraphML export (those of :func:`to_networkx`) and their GraphML types."""
 
-    return "\n".join(nx.generate_graphml(to_networkx(graph)))
+
+def iter_graphml(graph: CodeGraph) -> Iterator[str]:
+    """GraphML in pieces, one node or edge at a time: the attributes of :func:`to_networkx` (nodes) and
+    ``kind`` (edges, whose ``id`` is the kind, as networkx writes a multigraph's keys); ``networkx.read_graphml``
+    reads it back into the same graph."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    yield ('<?xml version="1.0" encoding="utf-8"?>\n<graphml xmlns="http://graphml.graphdrawing.org/xmlns" '
+           'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://graphml.graphdrawing.org/'
+           'xmlns http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n')
+    for name, kind in GRAPHML_NODE_KEYS:
+        yield f'  <key id="{name}" for="node" attr.name="{name}" attr.type="{kind}" />\n'
+    yield '  <key id="kind" for="edge" attr.name="kind" attr.type="string" />\n'
+    yield '  <key id="lang" for="graph" attr.name="lang" attr.type="string" />\n'
+    yield '  <key id="path" for="graph" attr.name="path" attr.type="string" />\n'
+    yield '  <graph edgedefault="directed">\n'
+    yield f'    <data key="lang">{escape(graph.lang)}</data>\n    <data key="path">{escape(graph.path or "")}</data>\n'
+    for node in _node_dicts(graph):
+        values = {**node, "start_row": node["start_point"][0], "start_col": node["start_point"][1],
+                  "end_row": node["end_point"][0], "end_col": node["end_point"][1], "text": node["text"] or ""}
+        data = "".join(
+            f'<data key="{name}">{escape(_graphml_value(values[name]))}</data>' for name, _ in GRAPHML_NODE_KEYS
+        )
+        yield f'    <node id="{node["id"]}">{data}</node>\n'
+    for kind, pairs in graph.edges.items():
+        tail = f' id={quoteattr(kind)}><data key="kind">{escape(kind)}</data></edge>\n'
+        for s, d in pairs:
+            yield f'    <edge source="{s}" target="{d}"{tail}'
+    yield "  </graph>\n</graphml>\n"
+
+
+def _graphml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def to_graphml(graph: CodeGraph) -> str:
+    """GraphML text (see :func:`iter_graphml` to stream it)."""
+    return "".join(iter_graphml(graph))
 
 
 # ------------------------------------------------------------------ DOT / pictures
@@ -220,6 +297,12 @@ CONTEXT_STYLE = 'color="#cccccc", arrowhead=none'
 
 def to_dot(graph: CodeGraph, *, edges: frozenset[str] | set[str] | None = None, max_label: int = 24,
            max_nodes: int | None = None) -> str:
+    """Graphviz DOT text; see :func:`iter_dot`, which gives it in pieces."""
+    return "".join(iter_dot(graph, edges=edges, max_label=max_label, max_nodes=max_nodes))
+
+
+def iter_dot(graph: CodeGraph, *, edges: frozenset[str] | set[str] | None = None, max_label: int = 24,
+             max_nodes: int | None = None) -> Iterator[str]:
     """Graphviz DOT: the AST drawn as a tree, top to bottom with siblings in source order, and data flow as
     coloured edges that do not bend the layout.
 
@@ -251,12 +334,9 @@ def to_dot(graph: CodeGraph, *, edges: frozenset[str] | set[str] | None = None, 
     visible = set(shown)
     leaf = set(graph.leaves)
     bad = set(graph.errors) | set(graph.missing)
-    lines = [
-        "digraph codegraph {",
-        '  graph [rankdir=TB, fontname="Helvetica", nodesep=0.15, ranksep=0.35];',
-        '  node [shape=box, style="rounded,filled", fillcolor="#f5f5f5", fontname="Helvetica", fontsize=10, height=0.25];',
-        '  edge [arrowsize=0.5];',
-    ]
+    yield ('digraph codegraph {\n  graph [rankdir=TB, fontname="Helvetica", nodesep=0.15, ranksep=0.35];\n'
+           '  node [shape=box, style="rounded,filled", fillcolor="#f5f5f5", fontname="Helvetica", fontsize=10, '
+           'height=0.25];\n  edge [arrowsize=0.5];\n')
     children: dict[int, list[int]] = {}
     for i in shown:
         label = graph.types[i]
@@ -266,28 +346,27 @@ def to_dot(graph: CodeGraph, *, edges: frozenset[str] | set[str] | None = None, 
                 text = text if len(text) <= max_label else text[: max_label - 1] + "…"
                 label = f"{label}\n{text}" if graph.named[i] else text
         extra = ', fillcolor="#ffd6d6", color="#d62728"' if i in bad else (', fillcolor="#e8f0fe"' if i in leaf else "")
-        lines.append(f'  n{i} [label="{_dot_escape(label)}"{extra}];')
+        yield f'  n{i} [label="{_dot_escape(label)}"{extra}];\n'
         if graph.parent[i] in visible:
             children.setdefault(graph.parent[i], []).append(i)  # ids grow in source order
     for parent, kids in children.items():
         for kid in kids:
-            lines.append(f"  n{parent} -> n{kid} [{tree_style}];")
+            yield f"  n{parent} -> n{kid} [{tree_style}];\n"
         if len(kids) > 1:  # siblings left to right in source order, whatever else the edges pull at
             chain = " -> ".join(f"n{k}" for k in kids)
-            lines.append(f"  {{rank=same; {chain} [style=invis, weight=10];}}")
+            yield f"  {{rank=same; {chain} [style=invis, weight=10];}}\n"
     for kind in EDGE_KINDS:
         if kind not in kinds or kind == "child":
             continue
         style = EDGE_STYLE[kind]
         for s, d in graph.edges[kind]:
-            lines.append(f"  n{s} -> n{d} [{style}, tooltip=\"{kind}\"];")
+            yield f"  n{s} -> n{d} [{style}, tooltip=\"{kind}\"];\n"
     if kinds - {"child"}:
         legend = " · ".join(f"{k} ({EDGE_LEGEND[k]})" for k in EDGE_KINDS if k in kinds)
         if "child" not in kinds:
             legend += " · AST context (light grey)"
-        lines.append(f'  label="{_dot_escape(graph.lang + " — " + legend)}"; fontsize=10;')
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        yield f'  label="{_dot_escape(graph.lang + " — " + legend)}"; fontsize=10;\n'
+    yield "}\n"
 
 
 def render(dot_text: str, fmt: str = "svg", *, timeout: float = 120.0) -> bytes:

@@ -293,3 +293,23 @@ def test_public_graph_methods_are_documented_and_children_follow_the_tree():
 
     with pytest.raises(IndexError, match="expected 0 <= id <"):
         g.children(g.num_nodes)
+
+
+def test_streamed_json_is_the_json_and_graphml_reads_back_as_the_networkx_graph(sample) -> None:
+    import json
+
+    import networkx as nx
+
+    from graphcode.graphs.export import iter_graphml, iter_json, to_dict
+
+    _, path = sample
+    g = parse_file(path)
+    pieces = list(iter_json(g, chunk=7))
+    assert len(pieces) > 4, "written in pieces"
+    assert "".join(pieces) == json.dumps(to_dict(g), ensure_ascii=False)
+    read = nx.read_graphml(__import__("io").BytesIO("".join(iter_graphml(g)).encode("utf-8")), node_type=int,
+                           force_multigraph=True)
+    expected = g.to_networkx()
+    assert dict(read.nodes(data=True)) == dict(expected.nodes(data=True))
+    assert sorted(read.edges(keys=True, data=True)) == sorted(expected.edges(keys=True, data=True))
+    assert read.graph["lang"] == g.lang
