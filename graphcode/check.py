@@ -6,6 +6,12 @@ for Python, ``compile()`` of the running interpreter catches what tree-sitter ac
 ``print`` statements, inconsistent indentation, ``return`` outside a function). Nothing is executed.
 
 Lines and columns in reports are 1-based; columns count characters, as editors do.
+
+**Fragments.** Generated code is often not a whole file: a method or a constructor without its class (the
+CodeXGLUE translation tasks), a block of statements, an expression. ``fragment="member"`` (``"block"``,
+``"expression"``) checks the code inside the smallest context its grammar needs, which each language declares
+in ``grammars/<lang>/language.toml`` (``[fragments.member]``: ``before``, ``after`` and an ``indent`` for each
+line), and reports positions in the code as given. ``"file"`` (the default) checks the code as it is.
 """
 
 from __future__ import annotations
@@ -130,15 +136,81 @@ def _python_compile(source: bytes, filename: str) -> SyntaxIssue | None:
 
 
 _COMPILERS = {"python": _python_compile}
+FRAGMENTS: tuple[str, ...] = ("file", "member", "block", "expression")
+"""What a piece of code is: a whole file, a class member (method, constructor, field), statements, an expression."""
 
 
-def check_syntax(code: str | bytes, lang: str, *, compiler: bool = True, filename: str = "<code>") -> SyntaxReport:
+@dataclass(frozen=True)
+class Wrapper:
+    """The context a fragment is checked in: ``before``, the code with ``indent`` before each line, ``after``."""
+
+    before: str = ""
+    after: str = ""
+    indent: str = ""
+
+    def wrap(self, code: str) -> str:
+        if self.indent:
+            code = "\n".join(self.indent + line if line.strip() else line for line in code.split("\n"))
+        return self.before + code + self.after
+
+
+def fragment_wrapper(lang: str, fragment: str) -> Wrapper:
+    """The wrapper of ``fragment`` in ``lang``, from ``grammars/<lang>/language.toml``; raises ConfigError when the
+    language declares none."""
+    from graphcode.errors import ConfigError
+
+    if fragment not in FRAGMENTS:
+        raise ConfigError(f"fragment: expected one of {', '.join(FRAGMENTS)}, found {fragment!r}")
+    if fragment == "file":
+        return Wrapper()
+    spec = get_spec(lang)
+    table = (spec.extra.get("fragments") or {}).get(fragment)
+    if not isinstance(table, dict):
+        declared = ", ".join(sorted(spec.extra.get("fragments") or {})) or "none"
+        raise ConfigError(f"fragment {fragment!r}: expected [fragments.{fragment}] in "
+                          f"grammars/{spec.name}/language.toml, found none (declared: {declared})")
+    return Wrapper(str(table.get("before", "")), str(table.get("after", "")), str(table.get("indent", "")))
+
+
+def _unwrap(issue: SyntaxIssue, wrapper: Wrapper, lines: list[str]) -> SyntaxIssue:
+    """``issue``, found in the wrapped text, with its positions in the code as given (clamped to the code: an
+    error the wrapper's closing text reveals, such as an unclosed brace, is at the end of the code)."""
+    offset = wrapper.before.count("\n")
+    indent = len(wrapper.indent)
+    last = (len(lines), len(lines[-1]) + 1)
+
+    def place(line: int, column: int) -> tuple[int, int]:
+        row = line - offset
+        if row < 1:
+            return 1, 1
+        if row > len(lines):
+            return last
+        shift = indent if lines[row - 1].strip() else 0
+        return row, min(max(column - shift, 1), len(lines[row - 1]) + 1)
+
+    line, column = place(issue.line, issue.column)
+    end_line, end_column = place(issue.end_line, issue.end_column) if issue.end_line else (0, 0)
+    if end_line and (end_line, end_column) < (line, column):
+        end_line, end_column = line, column
+    return SyntaxIssue(line, column, issue.message, end_line, end_column, issue.checker)
+
+
+def check_syntax(code: str | bytes, lang: str, *, compiler: bool = True, filename: str = "<code>",
+                 fragment: str = "file") -> SyntaxReport:
     """Check ``code`` for syntax errors in ``lang``.
 
-    ``compiler=False`` skips the language's own compiler (tree-sitter only). The result is valid
-    only when no checker found an error: invalid code is never reported as valid.
+    ``compiler=False`` skips the language's own compiler (tree-sitter only). ``fragment`` says what the code is
+    (see the module docstring): ``member`` accepts a constructor or a method without its class. The result is
+    valid only when no checker found an error: invalid code is never reported as valid.
     """
     spec = get_spec(lang)
+    wrapper = fragment_wrapper(spec.name, fragment)
+    if wrapper != Wrapper():
+        text = code.decode("utf-8", errors="replace") if isinstance(code, bytes) else code
+        report = check_syntax(wrapper.wrap(text), spec.name, compiler=compiler, filename=filename)
+        lines = text.split("\n")
+        return SyntaxReport(report.lang, report.valid, tuple(_unwrap(i, wrapper, lines) for i in report.errors),
+                            report.num_errors)
     source = code.encode("utf-8") if isinstance(code, str) else bytes(code)
     tree = parser_for(spec.name).parse(source)
     issues, count = tree_errors(tree, source)

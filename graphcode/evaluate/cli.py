@@ -40,6 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "{task_id, prompt, test, entry_point}")
     parser.add_argument("--lang", help="language of the predictions, for CodeBLEU and the syntax-valid rate "
                                        "(default: the records' target_lang or lang)")
+    parser.add_argument("--fragment", choices=("file", "member", "block", "expression"),
+                        help="what each prediction is, for the syntax check: a whole file, a class member (a method or "
+                             "constructor without its class), statements or an expression (default: the records' "
+                             "'fragment' field, else file)")
     parser.add_argument("--split", metavar="NAME",
                         help="with --data records: score the records whose 'split' field is NAME only")
     parser.add_argument("--k", default="1,10,100", metavar="K,K,...",
@@ -79,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             predictions = inputs.read_lines(args.predictions)
             inputs.aligned(args.predictions, predictions, args.references, len(references), "line")
-        result = report.score_text(references, predictions, [args.lang] * len(predictions), None, show_progress)
+        result = report.score_text(references, predictions, [args.lang] * len(predictions), None, show_progress,
+                                   fragments=[args.fragment or "file"] * len(predictions))
     else:
         rows = inputs.read_jsonl(args.data)
         if inputs.is_problem_file(rows):
@@ -94,8 +99,9 @@ def run(args: argparse.Namespace) -> int:
                 inputs.aligned(args.predictions, predictions, args.data, len(records), "record")
             langs = [args.lang or r.output_lang for r in records]
             prefixes = [r.source if r.continues_source else "" for r in records]
+            fragments = [args.fragment or r.fragment or "file" for r in records]
             result = report.score_text([r.target for r in records], predictions, langs, ids, show_progress,
-                                       prefixes=prefixes)
+                                       prefixes=prefixes, fragments=fragments)
 
     print(report.format_table(result))
     if args.out:

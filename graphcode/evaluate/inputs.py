@@ -51,6 +51,8 @@ class Record:
     task: str | None = None
     """The mined task, if the record says: for ``docstring-to-body`` and ``completion`` the target
     continues the source, so the source and the prediction are checked for syntax together."""
+    fragment: str | None = None
+    """What the target is, if the record says (``file``, ``member``, ``block``, ``expression``)."""
 
     @property
     def continues_source(self) -> bool:
@@ -172,6 +174,7 @@ def read_records(path: str | Path, rows: Sequence[tuple[int, dict[str, Any]]] | 
             lang=_field(path, n, row, "lang", optional=True),
             target_lang=_field(path, n, row, "target_lang", optional=True),
             task=_field(path, n, row, "task", optional=True),
+            fragment=_field(path, n, row, "fragment", optional=True),
         )
         for n, row in rows
     ]

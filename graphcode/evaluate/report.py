@@ -73,11 +73,13 @@ def score_text(
     show_progress: bool = True,
     prefixes: Sequence[str] | None = None,
     codebleu: bool = True,
+    fragments: Sequence[str] | None = None,
 ) -> Report:
     """Exact match, CodeXGLUE accuracy and BLEU, sacreBLEU; CodeBLEU and the syntax-valid rate for the examples
     whose language is known (``langs[i]``, None when unknown), grouped by language. ``prefixes[i]``, when
     given, is code the prediction continues: the syntax check reads the prefix and the prediction together.
-    ``codebleu=False`` leaves CodeBLEU out (``null``), for frequent scoring during training."""
+    ``codebleu=False`` leaves CodeBLEU out (``null``), for frequent scoring during training. ``fragments[i]``
+    says what prediction ``i`` is for the syntax check (``file``, ``member``, ...; default: a whole file)."""
     from graphcode.check import check_syntax
 
     n = len(predictions)
@@ -99,7 +101,8 @@ def score_text(
                 row["syntax_valid"] = False
                 row["syntax_errors"] = [{"line": 1, "column": 1, "message": "empty prediction"}]
             else:
-                report = check_syntax((prefixes[i] if prefixes is not None else "") + pred, lang)
+                report = check_syntax((prefixes[i] if prefixes is not None else "") + pred, lang,
+                                      fragment=fragments[i] if fragments is not None else "file")
                 row["syntax_valid"] = report.valid
                 row["syntax_errors"] = [{"line": e.line, "column": e.column, "message": e.message}
                                         for e in report.errors]

@@ -84,18 +84,20 @@ def check_candidate(
     task: Task = "generate",
     compiler: bool = True,
     repair: bool = True,
+    fragment: str = "file",
 ) -> CheckedCandidate:
-    """Check one candidate in ``lang`` (the target language); try repairs when it is invalid."""
+    """Check one candidate in ``lang`` (the target language), as the ``fragment`` it is (a whole file, a class
+    member, ...; see :func:`graphcode.check.check_syntax`); try repairs when it is invalid."""
     if task not in TASKS:
         raise ValueError(f"task: expected one of {', '.join(TASKS)}, found {task!r}")
     prefix = prompt if task == "completion" else ""
     code = prefix + text
     if not text.strip():
         return CheckedCandidate(index, text, score, code, False, (EMPTY_OUTPUT,))
-    report = check_syntax(code, lang, compiler=compiler)
+    report = check_syntax(code, lang, compiler=compiler, fragment=fragment)
     fix = None
     if not report.valid and repair:
-        fix = truncate_repair(code, lang, keep=len(prefix), compiler=compiler)
+        fix = truncate_repair(code, lang, keep=len(prefix), compiler=compiler, fragment=fragment)
     return CheckedCandidate(index, text, score, code, report.valid, report.errors, fix)
 
 

@@ -44,6 +44,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--task", choices=("generate", "completion"), default=None,
                    help="generate: check the output alone; completion: check prompt + output (default: what the "
                         "model was trained for, from its graphcode_data.json; else generate)")
+    p.add_argument("--fragment", choices=("file", "member", "block", "expression"), default=None,
+                   help="what the generated code is, for the checker: a whole file, a class member (a method or "
+                        "constructor without its class), statements or an expression (default: the model's "
+                        "graphcode_data.json, else file)")
     d = p.add_argument_group("decoding")
     d.add_argument("--strategy", choices=("greedy", "beam", "sample"), default="greedy", help="(default: greedy)")
     d.add_argument("--num-candidates", type=int, default=1, help="candidates per prompt (default: 1)")
@@ -134,6 +138,11 @@ def run(args: argparse.Namespace) -> int:
     settings = loaded.settings
     if args.task is None:
         args.task = settings.get("check") or "generate"
+    if args.fragment is None:
+        args.fragment = settings.get("fragment") or "file"
+    if args.guided and args.fragment != "file":
+        raise ConfigError(f"--guided: expected whole files (--fragment file), found --fragment {args.fragment}: guided "
+                          "decoding proves prefixes dead as files; check fragments after decoding instead")
     prompts = _languages(prompts, args, settings)
     if args.max_new_tokens is None and settings.get("max_target_length"):
         decoding = dataclasses.replace(decoding, max_new_tokens=int(settings["max_target_length"]))
@@ -176,7 +185,8 @@ def _run_batches(loaded: Any, prompts: list[Prompt], batches: list[list[int]], d
         for i, prompt, generated in zip(indices, group, results, strict=True):
             checked = [
                 check_candidate(k, g.text, g.score, lang=prompt.target_lang or "", prompt=prompt.source,
-                                task=args.task, compiler=not args.no_compiler, repair=not args.no_repair)
+                                task=args.task, compiler=not args.no_compiler, repair=not args.no_repair,
+                                fragment=args.fragment)
                 for k, g in enumerate(generated)
             ]
             choice = select(checked, prompt=prompt.source, task=args.task)

@@ -33,7 +33,7 @@ class Repair:
 
 
 def truncate_repair(
-    code: str, lang: str, *, keep: int = 0, compiler: bool = True, max_trials: int = 24
+    code: str, lang: str, *, keep: int = 0, compiler: bool = True, max_trials: int = 24, fragment: str = "file"
 ) -> Repair | None:
     """Cut ``code`` back to its longest valid prefix that ends a line or a top-level node.
 
@@ -44,6 +44,7 @@ def truncate_repair(
             them and some non-blank text after them. (default: :obj:`0`)
         compiler: Check with the language's compiler as well (see ``check_syntax``). (default: :obj:`True`)
         max_trials: Check at most this many cut points, longest first. (default: :obj:`24`)
+        fragment: What the code is (see :func:`graphcode.check.check_syntax`). (default: ``"file"``)
 
     Returns:
         The repair, or ``None`` when no cut point gives valid code.
@@ -58,6 +59,6 @@ def truncate_repair(
         if not data[floor:cut].strip():
             break  # nothing generated would be left
         prefix = data[:cut].decode("utf-8", errors="strict")
-        if check_syntax(prefix, lang, compiler=compiler).valid:
+        if check_syntax(prefix, lang, compiler=compiler, fragment=fragment).valid:
             return Repair(name=TRUNCATE, code=prefix, removed=data[cut:].decode("utf-8"))
     return None

@@ -205,6 +205,8 @@ class GraphCodeDataModule(pl.LightningDataModule):
         task: What the records are for, when not mined: ``docstring-to-body`` or ``completion`` (targets
             continue their source and are checked with it), ``summarize`` (targets are text), or ``null``
             (targets are code on their own: translation, generation). Mined records: ``mine.task``.
+        fragment: What targets are, for the syntax check of generated code: ``file`` (whole files), ``member`` (a
+            method or constructor without its class: CodeXGLUE's translation pairs), ``block`` or ``expression``.
         parallel: File name patterns of line-aligned parallel files inside the folder ``path``.
         splits: Name of each split in the data; ``null`` for a split the data lacks.
         columns: For hub datasets: record field → dataset column (``{"source": "code"}``).
@@ -235,6 +237,7 @@ class GraphCodeDataModule(pl.LightningDataModule):
         target_lang: str | None = None,
         mine: MineConfig | None = None,
         task: str | None = None,
+        fragment: str = "file",
         parallel: ParallelFiles | None = None,
         splits: SplitNames = SplitNames(),  # noqa: B008 - a dataclass default is read, never mutated
         columns: dict[str, str] | None = None,
@@ -283,6 +286,11 @@ class GraphCodeDataModule(pl.LightningDataModule):
         if task is not None and task not in TASKS:
             raise ConfigError(f"data.task: expected one of {', '.join(TASKS)} or null, found {task!r}")
         self._task = task
+        from graphcode.check import FRAGMENTS
+
+        if fragment not in FRAGMENTS:
+            raise ConfigError(f"data.fragment: expected one of {', '.join(FRAGMENTS)}, found {fragment!r}")
+        self.fragment = fragment
         self.parallel = parallel
         self.splits = splits
         self.columns = columns
@@ -334,6 +342,7 @@ class GraphCodeDataModule(pl.LightningDataModule):
             "decoder_only": self.decoder_only,
             # what generation checks: the output alone, or the prompt it continues plus the output
             "check": "completion" if self.continues_source else "generate",
+            "fragment": self.fragment,
         }
 
     def _split_name(self, split: str) -> str:

@@ -338,8 +338,8 @@ class GraphCodeModule(pl.LightningModule):
         for key, text in zip(batch.ids, texts, strict=True):
             prompt = self._references[key].source if continues else ""
             task = "completion" if continues else "generate"
-            chosen = select([check_candidate(0, text, 0.0, lang=lang, prompt=prompt, task=task)], prompt=prompt,
-                            task=task)
+            checked = check_candidate(0, text, 0.0, lang=lang, prompt=prompt, task=task, fragment=datamodule.fragment)
+            chosen = select([checked], prompt=prompt, task=task)
             rows.append({"id": key, "prediction": text, "status": chosen.status, "output": chosen.output})
         return rows
 
@@ -382,7 +382,7 @@ class GraphCodeModule(pl.LightningModule):
         report = score_text([references[k].target for k in ids], [predicted[k] for k in ids], [lang] * len(ids),
                             ids, show_progress=False,
                             prefixes=[references[k].source for k in ids] if continues else None,
-                            codebleu=settings.codebleu)
+                            codebleu=settings.codebleu, fragments=[datamodule.fragment] * len(ids))
         for row, key in zip(report.examples, ids, strict=True):
             row["source"] = references[key].source
             row["prediction"] = predicted[key]

@@ -303,3 +303,19 @@ def test_headline_is_what_training_logs_for_code_and_for_text() -> None:
     assert "codebleu" not in headline(fast) and headline(fast)["bleu"] == figures["bleu"]
     text = score_text(["Return the mean of xs."], ["Return the mean of xs."], [None], show_progress=False)
     assert headline(text) == {"exact_match": 100.0, "bleu": pytest.approx(100.0)}  # summaries: no code metrics
+
+
+def test_fragment_member_counts_methods_without_their_class_as_valid(tmp_path: Path, capsys) -> None:
+    refs = EXAMPLE / "references.txt"
+    args = ["evaluate", "--predictions", str(refs), "--references", str(refs), "--lang", "c_sharp", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "file")]) == 0
+    assert main([*args, "--fragment", "member", "--out", str(tmp_path / "member")]) == 0
+    as_file = json.loads((tmp_path / "file" / "summary.json").read_text())["syntax_valid"]["c_sharp"]
+    as_member = json.loads((tmp_path / "member" / "summary.json").read_text())["syntax_valid"]["c_sharp"]
+    assert as_member["rate"] == 100.0 and as_file["rate"] < 100.0  # gold methods, some constructors among them
+    data = _jsonl(tmp_path / "records.jsonl", [{"id": "a", "source": "x", "target": "public X(): base(1) {}",
+                                                "lang": "java", "target_lang": "c_sharp", "fragment": "member"}])
+    preds = _jsonl(tmp_path / "preds.jsonl", [{"id": "a", "prediction": "public X(): base(1) {}"}])
+    assert main(["evaluate", "--data", str(data), "--predictions", str(preds), "--out", str(tmp_path / "r"),
+                 "--quiet"]) == 0
+    assert json.loads((tmp_path / "r" / "summary.json").read_text())["syntax_valid"]["c_sharp"]["rate"] == 100.0
