@@ -28,6 +28,8 @@ BLEU sees). CodeXGLUE's own "Acc" only strips the ends of each line; :func:`code
 from __future__ import annotations
 
 import math
+import re
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -180,6 +182,68 @@ def codexglue_bleu(references: References, predictions: Sequence[str]) -> BleuSc
         [[ref.strip().split() for ref in refs] for refs in reference_lists],
         [pred.strip().split() for pred in predictions],
     )
+
+
+# --- text targets: CodeXGLUE's code-to-text smoothed sentence BLEU ----------------------------------------------
+
+_PUNCT_SPLIT = re.compile(r"[\w]+|[^\s\w]")
+_NIST_1 = [(re.compile(p), r) for p, r in (("<skipped>", ""), (r"-\n", ""), (r"\n", " "))]
+_NIST_2 = [(re.compile(p), r) for p, r in (
+    (r"([\{-\~\[-\` -\&\(-\+\:-\@\/])", r" \1 "),  # punctuation
+    (r"([^0-9])([\.,])", r"\1 \2 "),  # a period or comma not after a digit
+    (r"([\.,])([^0-9])", r" \1 \2"),  # a period or comma not before a digit
+    (r"([0-9])(-)", r"\1 \2 "),  # a dash after a digit
+)]
+
+
+def _text_tokens(text: str) -> list[str]:
+    """CodeXGLUE code-to-text's tokens: lower-cased, words and punctuation apart, then NIST mteval's rules."""
+    from xml.sax.saxutils import unescape
+
+    s = " ".join(_PUNCT_SPLIT.findall(text.strip().lower()))
+    for pattern, replace in _NIST_1:
+        s = pattern.sub(replace, s)
+    s = " " + unescape(s, {"&quot;": '"'}) + " "
+    for pattern, replace in _NIST_2:
+        s = pattern.sub(replace, s)
+    return s.split()
+
+
+def sentence_bleu(reference: str, prediction: str, max_order: int = 4) -> float:
+    """Smoothed sentence BLEU-4 in [0, 1] as CodeXGLUE's code-to-text evaluator computes it: add-one smoothing of
+    the 2- to 4-gram precisions (not of unigrams), and a brevity penalty of ``min(0, 1 - (r + 1) / (c + 1))``
+    in log space."""
+    ref, hyp = _text_tokens(reference), _text_tokens(prediction)
+    stats = segment_stats([ref], hyp, max_order)
+    tiny = sys.float_info.min
+    log_bleu = 0.0
+    for n in range(max_order):
+        add = 1 if n > 0 else 0
+        log_bleu += math.log(stats.matches[n] + add + tiny) - math.log(stats.possible[n] + add + tiny)
+    log_bleu /= max_order
+    brevity = min(0.0, 1.0 - (len(ref) + 1) / (len(hyp) + 1))
+    return math.exp(log_bleu + brevity)
+
+
+def codexglue_text_bleu(references: Sequence[str], predictions: Sequence[str]) -> float:
+    """The mean :func:`sentence_bleu` in [0, 100]: the BLEU that CodeXGLUE's code summarisation reports."""
+    if len(references) != len(predictions):
+        raise InputError(f"BLEU: expected as many references as predictions, found {len(references)} references and "
+                         f"{len(predictions)} predictions")
+    if not references:
+        return 0.0
+    return 100.0 * sum(sentence_bleu(r, p) for r, p in zip(references, predictions, strict=True)) / len(references)
+
+
+def rouge_l(references: Sequence[str], predictions: Sequence[str]) -> float:
+    """Mean ROUGE-L F-measure in [0, 100], through the ``rouge-score`` package (its default tokenizer)."""
+    from rouge_score import rouge_scorer
+
+    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
+    if not references:
+        return 0.0
+    total = sum(scorer.score(r, p)["rougeL"].fmeasure for r, p in zip(references, predictions, strict=True))
+    return 100.0 * total / len(references)
 
 
 def sacre_bleu(references: References, predictions: Sequence[str]) -> SacreBleuScore:

@@ -44,6 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="what each prediction is, for the syntax check: a whole file, a class member (a method or "
                              "constructor without its class), statements or an expression (default: the records' "
                              "'fragment' field, else file)")
+    parser.add_argument("--targets", choices=("code", "text"), default=None,
+                        help="what the references are: code (BLEU, CodeBLEU, syntax validity) or text, such as summaries "
+                             "(CodeXGLUE's code-to-text sentence BLEU, ROUGE-L; no syntax check) (default: text for "
+                             "records whose task is summarize, else code)")
     parser.add_argument("--split", metavar="NAME",
                         help="with --data records: score the records whose 'split' field is NAME only")
     parser.add_argument("--k", default="1,10,100", metavar="K,K,...",
@@ -84,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
             predictions = inputs.read_lines(args.predictions)
             inputs.aligned(args.predictions, predictions, args.references, len(references), "line")
         result = report.score_text(references, predictions, [args.lang] * len(predictions), None, show_progress,
-                                   fragments=[args.fragment or "file"] * len(predictions))
+                                   fragments=[args.fragment or "file"] * len(predictions),
+                                   text_targets=args.targets == "text")
     else:
         rows = inputs.read_jsonl(args.data)
         if inputs.is_problem_file(rows):
@@ -100,8 +105,9 @@ def run(args: argparse.Namespace) -> int:
             langs = [args.lang or r.output_lang for r in records]
             prefixes = [r.source if r.continues_source else "" for r in records]
             fragments = [args.fragment or r.fragment or "file" for r in records]
+            text = args.targets == "text" if args.targets else all(r.task == "summarize" for r in records)
             result = report.score_text([r.target for r in records], predictions, langs, ids, show_progress,
-                                       prefixes=prefixes, fragments=fragments)
+                                       prefixes=prefixes, fragments=fragments, text_targets=text)
 
     print(report.format_table(result))
     if args.out:

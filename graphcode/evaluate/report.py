@@ -25,7 +25,9 @@ from graphcode.evaluate.bleu import (
     codexglue_accuracy,
     codexglue_bleu,
     normalize_whitespace,
+    rouge_l,
     sacre_bleu,
+    sentence_bleu,
 )
 from graphcode.evaluate.inputs import Problem, Sample
 from graphcode.evaluate.passk import mean_pass_at_k
@@ -74,14 +76,21 @@ def score_text(
     prefixes: Sequence[str] | None = None,
     codebleu: bool = True,
     fragments: Sequence[str] | None = None,
+    text_targets: bool = False,
 ) -> Report:
     """Exact match, CodeXGLUE accuracy and BLEU, sacreBLEU; CodeBLEU and the syntax-valid rate for the examples
     whose language is known (``langs[i]``, None when unknown), grouped by language. ``prefixes[i]``, when
     given, is code the prediction continues: the syntax check reads the prefix and the prediction together.
     ``codebleu=False`` leaves CodeBLEU out (``null``), for frequent scoring during training. ``fragments[i]``
-    says what prediction ``i`` is for the syntax check (``file``, ``member``, ...; default: a whole file)."""
+    says what prediction ``i`` is for the syntax check (``file``, ``member``, ...; default: a whole file).
+
+    ``text_targets``: the references are natural language (summaries). They are scored with CodeXGLUE's code-to-text
+    smoothed sentence BLEU-4 (``sentence_bleu``) and ROUGE-L (``rouge_l``) besides exact match, and never with
+    CodeBLEU or a syntax check (``langs`` is ignored)."""
     from graphcode.check import check_syntax
 
+    if text_targets:
+        langs = [None] * len(predictions)
     n = len(predictions)
     canonical = {lang: _canonical_lang(lang) for lang in set(langs) if lang is not None}
     examples: list[dict[str, Any]] = []
@@ -94,6 +103,8 @@ def score_text(
             row["id"] = ids[i]
         row["exact_match"] = normalize_whitespace(pred) == normalize_whitespace(ref)
         row["bleu"] = codexglue_bleu([ref], [pred]).score
+        if text_targets:
+            row["sentence_bleu"] = 100.0 * sentence_bleu(ref, pred)
         if lang is not None:
             by_lang[lang].append(i)
             row["lang"] = lang
@@ -119,9 +130,13 @@ def score_text(
         "sacrebleu": asdict(sacre),
         "codebleu": None,
         "syntax_valid": None,
+        "targets": "text" if text_targets else "code",
     }
     notes: list[str] = []
-    if by_lang:
+    if text_targets:
+        summary["sentence_bleu"] = sum(r["sentence_bleu"] for r in examples) / n if n else 0.0
+        summary["rouge_l"] = rouge_l(references, predictions)
+    elif by_lang:
         if codebleu:
             summary["codebleu"], notes = _codebleu_by_lang(references, predictions, by_lang)
         summary["syntax_valid"] = {
@@ -160,9 +175,12 @@ def _codebleu_by_lang(
 def headline(report: Report) -> dict[str, float]:
     """The scalar task metrics of a text report, as training logs them: ``exact_match`` and ``bleu`` (CodeXGLUE's
     BLEU-4), and where the targets are code in a known language, ``codebleu`` and ``syntax_valid`` (the rate of
-    valid outputs); each a percentage in [0, 100]. With several languages, CodeBLEU is the mean over them and
+    valid outputs); for text targets ``bleu`` is CodeXGLUE's code-to-text sentence BLEU and ``rouge_l`` is added.
+    Each a percentage in [0, 100]. With several languages, CodeBLEU is the mean over them and
     the valid rate is over all examples."""
     s = report.summary
+    if s.get("targets") == "text":  # summaries: the task's own BLEU (per sentence) and ROUGE-L
+        return {"exact_match": float(s["exact_match"]), "bleu": float(s["sentence_bleu"]), "rouge_l": float(s["rouge_l"])}
     out = {"exact_match": float(s["exact_match"]), "bleu": float(s["bleu"]["score"])}
     scores = [v["codebleu"] for v in (s["codebleu"] or {}).values() if v is not None]
     if scores:
@@ -242,6 +260,9 @@ def format_table(report: Report) -> str:
         rows.append(("CodeXGLUE accuracy %", f"{s['codexglue_accuracy']:.2f}"))
         rows.append(("CodeXGLUE BLEU-4 (smoothed)", f"{s['bleu']['score']:.2f}"))
         rows.append(("sacreBLEU", f"{s['sacrebleu']['score']:.2f}  ({s['sacrebleu']['signature']})"))
+        if s.get("targets") == "text":
+            rows.append(("CodeXGLUE code-to-text BLEU-4 (per sentence)", f"{s['sentence_bleu']:.2f}"))
+            rows.append(("ROUGE-L F %", f"{s['rouge_l']:.2f}"))
         for lang, score in (s["codebleu"] or {}).items():
             if score is None:
                 rows.append((f"CodeBLEU [{lang}]", "n/a"))

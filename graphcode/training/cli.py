@@ -244,7 +244,8 @@ class GraphCodeCLI(LightningCLI):
 
     def _check_monitors(self) -> None:
         """Every ``monitor`` of a callback must be a metric the module logs in ``fit``."""
-        logged = self.model.logged_metrics() if hasattr(self.model, "logged_metrics") else None
+        text = getattr(self.datamodule, "output_lang", "code") is None  # summaries: text metrics
+        logged = self.model.logged_metrics(text) if hasattr(self.model, "logged_metrics") else None
         if logged is None:
             return
         every = self.model.task_metrics.every_n_validations

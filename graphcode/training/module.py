@@ -116,7 +116,8 @@ class TaskMetricsConfig:
     """Task metrics in validation and test: decode examples and score them as ``graphcode evaluate`` does.
 
     Code targets get ``exact_match``, ``bleu`` (CodeXGLUE's BLEU-4), ``codebleu`` and ``syntax_valid``; text
-    targets (summaries) ``exact_match`` and ``bleu``. Each is a percentage, logged with the stage's prefix.
+    targets (summaries) ``exact_match``, ``bleu`` (CodeXGLUE's code-to-text sentence BLEU) and ``rouge_l``. Each is
+    a percentage, logged with the stage's prefix.
     """
 
     every_n_validations: int = 1
@@ -144,7 +145,7 @@ class TaskMetricsConfig:
                 raise ConfigError(f"task_metrics.{name}: expected a positive integer or null, found {value!r}")
 
 
-TASK_METRICS: tuple[str, ...] = ("exact_match", "bleu", "codebleu", "syntax_valid")
+TASK_METRICS: tuple[str, ...] = ("exact_match", "bleu", "codebleu", "syntax_valid", "rouge_l")
 """The task metrics' names, logged as ``val_<name>`` and ``test_<name>``."""
 
 
@@ -382,7 +383,8 @@ class GraphCodeModule(pl.LightningModule):
         report = score_text([references[k].target for k in ids], [predicted[k] for k in ids], [lang] * len(ids),
                             ids, show_progress=False,
                             prefixes=[references[k].source for k in ids] if continues else None,
-                            codebleu=settings.codebleu, fragments=[datamodule.fragment] * len(ids))
+                            codebleu=settings.codebleu, fragments=[datamodule.fragment] * len(ids),
+                            text_targets=lang is None)
         for row, key in zip(report.examples, ids, strict=True):
             row["source"] = references[key].source
             row["prediction"] = predicted[key]
@@ -425,11 +427,14 @@ class GraphCodeModule(pl.LightningModule):
             report = self._log_task_metrics("test", "test", self.task_metrics.test_max_examples)
             self._write_report(report, "test")
 
-    def logged_metrics(self) -> set[str]:
-        """The names this module logs in ``fit`` (what a checkpoint or early stopping can monitor)."""
+    def logged_metrics(self, text_targets: bool = False) -> set[str]:
+        """The names this module logs in ``fit`` (what a checkpoint or early stopping can monitor), for code targets
+        or, with ``text_targets``, for text (summaries)."""
         names = {"train_loss", "val_loss"}
         if self.task_metrics.every_n_validations > 0:
-            names |= {f"val_{name}" for name in TASK_METRICS}
+            task = ["exact_match", "bleu"]
+            task += ["rouge_l"] if text_targets else ["syntax_valid"] + (["codebleu"] if self.task_metrics.codebleu else [])
+            names |= {f"val_{name}" for name in task}
         return names
 
     # ------------------------------------------------------------------ optimisation

@@ -118,3 +118,17 @@ def test_exact_match_normalises_whitespace_only() -> None:
     assert exact_match(refs, preds) == pytest.approx(200 / 3)  # "a+b" vs "a + b" differ in tokens
     assert codexglue_accuracy(refs, preds) == pytest.approx(100 / 3)  # CodeXGLUE only strips the ends
     assert exact_match([["x = 1", "x=1"]], ["x=1"]) == 100.0
+
+
+def test_code_to_text_sentence_bleu_by_hand() -> None:
+    """CodeXGLUE's code-to-text BLEU: lower-cased, punctuation split, add-one smoothing from bigrams on, and
+    ``min(0, 1 - (r + 1) / (c + 1))`` as the log brevity penalty. (On the evaluator's published five-line example
+    this implementation gives 9.554726113590661, as the README of that evaluator prints.)"""
+    from graphcode.evaluate.bleu import codexglue_text_bleu, sentence_bleu
+
+    assert sentence_bleu("Return the sum.", "return the SUM .") == pytest.approx(1.0)
+    # ref a b c d, hyp a b x: p1 = 2/3, p2 = (1+1)/(2+1), p3 = (0+1)/(1+1), p4 = (0+1)/(0+1); log BP = 1 - 5/4
+    expected = math.exp((math.log(2 / 3) + math.log(2 / 3) + math.log(1 / 2) + math.log(1)) / 4 + (1 - 5 / 4))
+    assert sentence_bleu("a b c d", "a b x") == pytest.approx(expected)
+    assert codexglue_text_bleu(["a b c d", "Return the sum."], ["a b x", "return the sum ."]) == pytest.approx(
+        100 * (expected + 1) / 2)

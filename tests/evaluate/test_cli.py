@@ -319,3 +319,19 @@ def test_fragment_member_counts_methods_without_their_class_as_valid(tmp_path: P
     assert main(["evaluate", "--data", str(data), "--predictions", str(preds), "--out", str(tmp_path / "r"),
                  "--quiet"]) == 0
     assert json.loads((tmp_path / "r" / "summary.json").read_text())["syntax_valid"]["c_sharp"]["rate"] == 100.0
+
+
+def test_summaries_are_scored_as_text(tmp_path: Path, capsys) -> None:
+    rows = [{"id": "a", "source": "def mean(xs): ...", "target": "Return the arithmetic mean of xs.", "lang": "python",
+             "task": "summarize"},
+            {"id": "b", "source": "def f(): ...", "target": "Open the file.", "lang": "python", "task": "summarize"}]
+    data = _jsonl(tmp_path / "records.jsonl", rows)
+    preds = _jsonl(tmp_path / "preds.jsonl", [{"id": "a", "prediction": "Return the mean of xs."},
+                                              {"id": "b", "prediction": "Open the file."}])
+    assert main(["evaluate", "--data", str(data), "--predictions", str(preds), "--out", str(tmp_path / "o"),
+                 "--quiet"]) == 0
+    table = capsys.readouterr().out
+    assert "ROUGE-L F %" in table and "code-to-text BLEU-4" in table and "syntax valid" not in table
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["targets"] == "text" and summary["codebleu"] is None and summary["syntax_valid"] is None
+    assert 50 < summary["rouge_l"] < 100 and 50 < summary["sentence_bleu"] < 100 and summary["exact_match"] == 50.0

@@ -274,3 +274,13 @@ def test_a_split_the_data_lacks_names_the_splits_it_has(records_file, tmp_path, 
     assert run_lightning_cli("test", _args(tmp_path, records_file, "--data.splits.test=tst")) == ConfigError.exit_code
     err = capsys.readouterr().err
     assert "split 'tst': expected records with \"split\": 'tst' in" in err and "found splits test, train, validation" in err
+
+
+def test_summaries_log_text_metrics(records_file, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = [a if a != "--data.task=docstring-to-body" else "--data.task=summarize" for a in _args(tmp_path, records_file)]
+    assert run_lightning_cli("fit", [*args, "--trainer.max_steps=2"]) == 0
+    (run,) = (tmp_path / "root").iterdir()
+    columns = set(_csv(run)[0])
+    assert {"val_bleu", "val_exact_match", "val_rouge_l"} <= columns
+    assert not {"val_codebleu", "val_syntax_valid"} & columns, "no syntax check or CodeBLEU for text"
