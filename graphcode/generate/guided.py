@@ -7,7 +7,8 @@ continuation has a syntax error) and of the end-of-sequence token while the text
 valid program. It stops checking a row after ``num_viable`` tokens that pass (or ``max_checks``
 tokens), so tokens ranked below are left as they are: greedy decoding then always picks a checked
 token, beam search does so for the top ``num_viable`` continuations of each beam, and top-k sampling
-with ``top_k <= num_viable`` samples only checked tokens.
+with ``top_k <= num_viable`` samples only checked tokens. End-of-sequence is judged in every row at every
+step, whatever its rank, so no strategy can end a row on invalid code.
 
 What it guarantees (for any Hugging Face model, greedy, beam or sampling):
 
@@ -211,12 +212,14 @@ class SyntaxGuidedLogitsProcessor(LogitsProcessor):
                 dead.append(r)
                 continue
             found = 0
+            judged: set[int] = set()
             for token, value in zip(top_ids[r], top_values[r], strict=True):
                 if value == float("-inf"):
                     break
                 if token in self._special:
                     continue  # masked below, whatever it would do
                 self.stats.checked += 1
+                judged.add(token)
                 if self._allows(entry, p, ids, token):
                     found += 1
                     if found >= self.num_viable:
@@ -226,6 +229,12 @@ class SyntaxGuidedLogitsProcessor(LogitsProcessor):
                     mask_cols.append(token)
             if found == 0:
                 self.stats.none_passed += 1
+            # End-of-sequence is judged whatever its rank: beam search and sampling may pick a token ranked
+            # below the checked ones, and ending on invalid code must never be one of them.
+            for eos in self.eos_token_ids - judged:
+                if eos < V and scores[r, eos] != float("-inf") and not self._allows(entry, p, ids, eos):
+                    mask_rows.append(r)
+                    mask_cols.append(eos)
 
         if not mask_rows and not dead and not self.masked_special:
             return scores

@@ -75,20 +75,45 @@ def test_checks_stop_after_num_viable_tokens(tokenizer):
     context = torch.tensor([ids("def", " f", "(", " x", ")")])
     processor = SyntaxGuidedLogitsProcessor(tokenizer, "python", mask_special=False)  # num_viable=1
     out = processor(context, scores.clone())
-    assert torch.equal(out, scores) and processor.stats.checked == 1
+    expected = scores.clone()
+    expected[0, EOS] = float("-inf")  # end-of-sequence is judged whatever its rank: "def f( x)" cannot end
+    assert torch.equal(out, expected) and processor.stats.checked == 1
     # with the bad piece on top, it is masked and checking goes on to the next one
     scores[0, ID["):"]] = 4.0
     processor = SyntaxGuidedLogitsProcessor(tokenizer, "python", mask_special=False)
     out = processor(context, scores.clone())
     assert out[0, ID["):"]] == float("-inf") and out[0, ID[")"]] == 3.0
-    assert processor.stats.checked == 2 and processor.stats.masked == 1
+    assert processor.stats.checked == 2 and processor.stats.masked == 2  # "):" and end-of-sequence
 
 
 def test_max_checks_bounds_the_work(tokenizer):
     processor = SyntaxGuidedLogitsProcessor(tokenizer, "python", num_viable=3, max_checks=3, mask_special=False)
     out = processor(torch.tensor([ids("def", " f", "(", " x", ")", ")")]), torch.arange(V, dtype=torch.float).unsqueeze(0))
     assert processor.stats.checked == 3
-    assert (out[0] == float("-inf")).sum() == 3  # the three best were checked and masked, the rest left alone
+    # the three best were checked and masked, and end-of-sequence (always judged); the rest left alone
+    assert (out[0] == float("-inf")).sum() == 4 and out[0, EOS] == float("-inf")
+
+
+@pytest.mark.parametrize("strategy", ["beam", "sample"])
+def test_eos_ranked_below_the_checked_tokens_is_still_judged(tokenizer, strategy):
+    """Beam search keeps several continuations per beam and sampling draws from the whole distribution: a low-ranked
+    end-of-sequence must not end a row on invalid code."""
+    unfinished = ids("def", " f", "(", " x")
+    finished = ids("def", " f", "(", " x", "):", "\n", "    ", "return", " x", "\n")
+    scores = torch.full((2, V), -1.0)
+    scores[:, ID[")"]], scores[:, ID["+"]] = 5.0, 4.0  # ranked above end-of-sequence, which stays at -1
+    rows = torch.tensor([[PAD] * (len(finished) - len(unfinished)) + unfinished, finished])
+    processor = SyntaxGuidedLogitsProcessor(tokenizer, "python", num_viable=1, max_checks=2, mask_special=False,
+                                            skip_tokens=0)
+    out = processor(rows, scores.clone())
+    assert EOS not in [int(t) for t in torch.topk(scores[0], 2).indices]  # never among the checked tokens
+    assert out[0, EOS] == float("-inf"), "unfinished code cannot end, whatever the rank of end-of-sequence"
+    assert out[1, EOS] == -1.0, "a whole valid program may end"
+    generator = torch.Generator().manual_seed(0)
+    probs = torch.softmax(out, dim=-1)
+    picks = torch.multinomial(probs, 200, replacement=True, generator=generator) if strategy == "sample" else \
+        torch.topk(out, V, dim=-1).indices  # every continuation a wide beam could keep
+    assert EOS not in picks[0].tolist() or (strategy == "beam" and out[0, EOS] == float("-inf"))
 
 
 @pytest.mark.parametrize(("dead_rows", "finite"), [("eos", {EOS}), ("drop", set())])
