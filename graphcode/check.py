@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import tree_sitter as ts
 
 from graphcode.graphs.languages import get_spec, parser_for
+from graphcode.graphs.source import nul_safe
 
 MAX_ERRORS = 50
 """At most this many tree-sitter errors are listed per file (the count stays exact in ``num_errors``)."""
@@ -124,12 +125,16 @@ def _python_compile(source: bytes, filename: str) -> SyntaxIssue | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes and the like
-            compile(source, filename, "exec", dont_inherit=True)
+            # compiled as text: CPython then counts columns in characters (for bytes it counts bytes)
+            compile(source.decode("utf-8", errors="replace"), filename, "exec", dont_inherit=True)
     except SyntaxError as err:  # includes IndentationError and TabError
         line = err.lineno or 1
-        col = err.offset or 1
+        col = max(err.offset or 1, 1)
+        end_line, end_col = err.end_lineno or 0, err.end_offset or 0
+        if end_line and (end_line, end_col) < (line, col):  # "'(' was never closed" ends before it starts
+            end_line, end_col = line, col
         kind = type(err).__name__
-        return SyntaxIssue(line, max(col, 1), f"{kind}: {err.msg}", err.end_lineno or 0, err.end_offset or 0, "python")
+        return SyntaxIssue(line, col, f"{kind}: {err.msg}", end_line, end_col, "python")
     except (ValueError, RecursionError, MemoryError) as err:
         return SyntaxIssue(1, 1, f"{type(err).__name__}: {err}", checker="python")
     return None
@@ -196,24 +201,26 @@ def _unwrap(issue: SyntaxIssue, wrapper: Wrapper, lines: list[str]) -> SyntaxIss
 
 
 def check_syntax(code: str | bytes, lang: str, *, compiler: bool = True, filename: str = "<code>",
-                 fragment: str = "file") -> SyntaxReport:
+                 fragment: str = "file", max_errors: int = MAX_ERRORS) -> SyntaxReport:
     """Check ``code`` for syntax errors in ``lang``.
 
     ``compiler=False`` skips the language's own compiler (tree-sitter only). ``fragment`` says what the code is
-    (see the module docstring): ``member`` accepts a constructor or a method without its class. The result is
-    valid only when no checker found an error: invalid code is never reported as valid.
+    (see the module docstring): ``member`` accepts a constructor or a method without its class. At most
+    ``max_errors`` errors are listed (``num_errors`` counts them all). The result is valid only when no checker
+    found an error: invalid code is never reported as valid.
     """
     spec = get_spec(lang)
     wrapper = fragment_wrapper(spec.name, fragment)
     if wrapper != Wrapper():
         text = code.decode("utf-8", errors="replace") if isinstance(code, bytes) else code
-        report = check_syntax(wrapper.wrap(text), spec.name, compiler=compiler, filename=filename)
+        report = check_syntax(wrapper.wrap(text), spec.name, compiler=compiler, filename=filename,
+                              max_errors=max_errors)
         lines = text.split("\n")
         return SyntaxReport(report.lang, report.valid, tuple(_unwrap(i, wrapper, lines) for i in report.errors),
                             report.num_errors)
     source = code.encode("utf-8") if isinstance(code, str) else bytes(code)
-    tree = parser_for(spec.name).parse(source)
-    issues, count = tree_errors(tree, source)
+    tree = parser_for(spec.name).parse(nul_safe(source))
+    issues, count = tree_errors(tree, source, max_errors)
     if compiler and spec.compiler_check:
         check = _COMPILERS.get(spec.compiler_check)
         if check is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from graphcode.check import check_syntax
+from graphcode.check import MAX_ERRORS, check_syntax
 from graphcode.errors import GraphcodeError, InputError
 from graphcode.graphs.cli import EMPTY, iter_sources
 from graphcode.graphs.languages import get_spec, language_for_path
@@ -23,10 +23,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="tree-sitter only: skip the language's own compiler check (Python's compile())")
     p.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES, help="refuse files larger than this")
     p.add_argument("--quiet", action="store_true", help="print nothing for valid files and no summary")
+    p.add_argument("--max-errors", type=int, default=MAX_ERRORS, metavar="N",
+                   help=f"errors listed per file, the rest counted (default: {MAX_ERRORS})")
 
 
 def run(args: argparse.Namespace) -> int:
     lang = get_spec(args.lang).name if args.lang else None
+    if args.max_errors < 1:
+        raise InputError(f"--max-errors: expected an integer >= 1, found {args.max_errors}")
     checked = invalid = unreadable = 0
     for path, err in iter_sources(args.paths, lang):
         if err == EMPTY:
@@ -44,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"{e}", file=sys.stderr)
             unreadable += 1
             continue
-        report = check_syntax(source, file_lang, compiler=not args.no_compiler, filename=path)
+        report = check_syntax(source, file_lang, compiler=not args.no_compiler, filename=path,
+                              max_errors=args.max_errors)
         checked += 1
         if not report.valid:
             invalid += 1

@@ -72,3 +72,48 @@ def test_every_language_declares_its_fragments_as_data():
         check_syntax("int f(void) { return 1; }", "c", fragment="member")
     with pytest.raises(ConfigError, match="fragment: expected one of file, member, block, expression, found 'method'"):
         check_syntax("x", "python", fragment="method")
+
+
+def test_text_with_nul_bytes_is_text(tmp_path, capsys):
+    """A NUL inside a Java string literal is valid Java (commons-lang has such tests): one NUL byte is no proof of a
+    binary file, and tree-sitter's lexers must not read it as the end of the input."""
+    from graphcode.cli import main
+
+    java = tmp_path / "Nul.java"
+    java.write_bytes(b'class Nul {\n  String s = "a\x00b";\n  int n = 1;\n}\n')
+    assert main(["check", str(java), "--quiet"]) == 0
+    assert main(["graph", str(java), "--summary-only", "--quiet"]) == 0
+    outside = tmp_path / "Bad.java"
+    outside.write_bytes(b"class Bad {\n  int n = 1\x00;\n}\n")  # where Java allows no such character
+    assert main(["check", str(outside), "--quiet"]) == 1
+    binary = tmp_path / "data.py"
+    binary.write_bytes(bytes(range(32)) * 20)
+    assert main(["check", str(binary)]) == 3
+    assert "expected a text file, found binary data (" in capsys.readouterr().err
+
+
+def test_python_compiler_columns_are_characters_and_ends_never_precede_starts():
+    report = check_syntax('s = "héllo" + 1 +\n', "python", compiler=True)
+    compiler = [e for e in report.errors if e.checker == "python"] or list(report.errors)
+    never_closed = check_syntax('x = ("é",\n', "python")
+    for error in (*compiler, *never_closed.errors):
+        assert (error.end_line, error.end_column) >= (error.line, error.column) or not error.end_line
+    from graphcode.check import _python_compile
+
+    issue = _python_compile('x = "é" +\n'.encode(), "<code>")
+    assert issue.column == 10, "the column after '+', counted in characters (11 in bytes)"
+    issue = _python_compile('s = "héllo" + (\n'.encode(), "<code>")
+    assert issue.column == 15 and (issue.end_line, issue.end_column) >= (issue.line, issue.column)
+
+
+def test_the_error_cap_is_a_setting(tmp_path, capsys):
+    from graphcode.cli import main
+
+    code = "\n".join("x = (" for _ in range(80)) + "\n"
+    report = check_syntax(code, "python", compiler=False, max_errors=5)
+    assert len(report.errors) <= 5 and report.num_errors >= len(report.errors)
+    path = tmp_path / "many.js"
+    path.write_text("\n".join("let = ;" for _ in range(80)) + "\n")
+    assert main(["check", str(path), "--max-errors", "3"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert len([line for line in lines if ": syntax error" in line]) == 3 and "more errors" in lines[-1]

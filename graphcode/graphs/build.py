@@ -22,7 +22,7 @@ from graphcode.graphs import native
 from graphcode.graphs.codegraph import DATAFLOW_EDGE_KINDS, EDGE_KINDS, CodeGraph
 from graphcode.graphs.dataflow import captured_ids, dataflow_edges, flow_query
 from graphcode.graphs.languages import get_spec, kind_table, language_for_path, parser_for
-from graphcode.graphs.source import DEFAULT_MAX_BYTES, read_source, validate_source
+from graphcode.graphs.source import DEFAULT_MAX_BYTES, nul_safe, read_source, validate_source
 
 _ERROR_KIND = 65535  # tree-sitter's builtin error symbol
 _PUNCTUATION = frozenset("()[]{},;:.")
@@ -162,19 +162,20 @@ def _build_graph(source: bytes, lang: str, options: GraphOptions | None, *, path
                  tree: ts.Tree | None) -> CodeGraph:
     options = options or GraphOptions()
     spec = get_spec(lang)
+    parsed = nul_safe(source)
     flow_kinds = options.edges & DATAFLOW_EDGE_KINDS if spec.has_dataflow else frozenset()
     fast = native.engine_for(spec.name, bool(flow_kinds)) if tree is None else None
     captured: dict[str, list[int]] = {}
     if fast is not None:
         (types, named, starts, ends, parent, leaves, errors, missing, collected, by_id, child_edges,
-         next_edges) = fast.engine.build(source, fast.collect, "child" in options.edges, "next_token" in options.edges)
+         next_edges) = fast.engine.build(parsed, fast.collect, "child" in options.edges, "next_token" in options.edges)
         w = _Walk([], starts, ends, parent, leaves, errors, missing, collected)
         names = fast.capture_names
         captured = {names[k]: ids for k, ids in by_id.items()}
     else:
         child_edges = next_edges = None
         if tree is None:
-            tree = parser_for(spec.name).parse(source)
+            tree = parser_for(spec.name).parse(parsed)
         fq = flow_query(spec.name) if flow_kinds else None
         w = _walk(tree, fq.reference_kinds if fq is not None else frozenset())
         if flow_kinds:
@@ -232,7 +233,9 @@ def parse(code: str | bytes, lang: str, options: GraphOptions | None = None, **k
     elif kwargs:
         options = replace(options, **kwargs)
     data = code.encode("utf-8") if isinstance(code, str) else bytes(code)
-    data = validate_source(data, "<code>", max_bytes=options.max_bytes, allow_empty=True)
+    # text given as str is text: only bytes are tested for binary data
+    data = validate_source(data, "<code>", max_bytes=options.max_bytes, allow_empty=True,
+                           binary_check=not isinstance(code, str))
     return build_graph(data, lang, options)
 
 

@@ -47,8 +47,31 @@ def _transcode(data: bytes, name: str) -> bytes | None:
                          f"0x{data[err.start]:02x} at offset {err.start} that is not") from None
 
 
+BINARY_SAMPLE = 1 << 16
+"""Bytes read from the start of a file to tell text from binary data."""
+BINARY_CONTROL_SHARE = 0.1
+"""A file is binary when more than this share of its sample is control bytes (NUL and the other C0 controls but
+tab, line feed, vertical tab, form feed, carriage return and escape). Text may hold a few: NUL bytes inside string
+literals are valid Java, and PHP heredocs hold them too; one is no proof of a binary file."""
+_CONTROL = bytes(b for b in range(32) if b not in b"\t\n\x0b\x0c\r\x1b")
+
+
+def binary_evidence(data: bytes) -> str | None:
+    """Why ``data`` looks binary (a phrase for an error message), or ``None`` when it looks like text."""
+    sample = data[:BINARY_SAMPLE]
+    if not sample:
+        return None
+    controls = len(sample) - len(sample.translate(None, _CONTROL))
+    if controls <= BINARY_CONTROL_SHARE * len(sample):
+        return None
+    first = next(i for i, b in enumerate(sample) if b in _CONTROL)
+    return (f"{controls} control bytes in the first {len(sample)}, more than {BINARY_CONTROL_SHARE:.0%}; the first "
+            f"at offset {first}")
+
+
 def validate_source(data: bytes, name: str, *, max_bytes: int | None = DEFAULT_MAX_BYTES,
-                    allow_empty: bool = False, encoding_declarations: bool = False) -> bytes:
+                    allow_empty: bool = False, encoding_declarations: bool = False,
+                    binary_check: bool = True) -> bytes:
     """Check that ``data`` is source text: not empty, not binary, valid UTF-8, within ``max_bytes``.
 
     Returns the bytes without a UTF-8 byte-order mark. With ``encoding_declarations`` (a language
@@ -66,9 +89,9 @@ def validate_source(data: bytes, name: str, *, max_bytes: int | None = DEFAULT_M
     if not data.strip() and not allow_empty:
         raise InputError(f"{name}: expected source text, found an empty file" if not data
                          else f"{name}: expected source text, found only whitespace")
-    nul = data.find(b"\x00", 0, 1 << 16)
-    if nul >= 0:
-        raise InputError(f"{name}: expected a text file, found binary data (a NUL byte at offset {nul})")
+    evidence = binary_evidence(data) if binary_check else None
+    if evidence is not None:
+        raise InputError(f"{name}: expected a text file, found binary data ({evidence})")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -105,3 +128,11 @@ def read_source(path: str | os.PathLike[str], *, max_bytes: int | None = DEFAULT
         raise InputError(f"{p}: expected a readable file, found an error: {err.strerror or err}") from None
     return validate_source(data, str(p), max_bytes=max_bytes, allow_empty=allow_empty,
                            encoding_declarations=encoding_declarations)
+
+
+def nul_safe(source: bytes) -> bytes:
+    """``source`` for tree-sitter: its lexers read a NUL byte as the end of input, so a NUL inside a string
+    literal (valid Java, PHP heredocs) would end the file there. NUL becomes U+0001, the same width, which lexers
+    read as an ordinary character: offsets stay those of ``source``, and a NUL where the language allows no such
+    character is still an error. Graphs keep the original bytes."""
+    return source.replace(b"\x00", b"\x01") if b"\x00" in source else source
