@@ -56,6 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run generated code (HumanEval mode), each sample in a fresh sandbox")
     parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
                         help="wall-clock limit per sample; the CPU limit is the same, rounded up (default: 10)")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="samples run at once, each in its own sandbox (default: 1)")
     parser.add_argument("--memory", type=int, default=1024, metavar="MiB",
                         help="address-space limit per sample process (default: 1024)")
     parser.add_argument("--out", metavar="DIR", help="write summary.json and examples.jsonl here")
@@ -138,4 +140,6 @@ def _execute(args: argparse.Namespace, problems: list[Problem], show_progress: b
         raise ConfigError(f"--timeout and --memory: expected positive numbers, found {args.timeout} and {args.memory}")
     limits = SandboxLimits(timeout_s=args.timeout, cpu_s=max(1, int(-(-args.timeout // 1))),
                            memory_bytes=args.memory << 20)
-    return report.score_execution(problems, samples, ks, Sandbox(limits), show_progress)
+    if args.workers < 1:
+        raise ConfigError(f"--workers: expected an integer >= 1, found {args.workers}")
+    return report.score_execution(problems, samples, ks, Sandbox(limits), show_progress, workers=args.workers)

@@ -201,17 +201,18 @@ def score_execution(
     ks: Sequence[int],
     sandbox: Sandbox,
     show_progress: bool = True,
+    workers: int = 1,
 ) -> Report:
     """Run every sample in a fresh sandbox and estimate pass@k for each ``k`` no larger than every problem's
-    sample count."""
+    sample count. ``workers`` samples run at once, each in its own sandbox (:meth:`Sandbox.for_worker`); the
+    report is the same as a serial run's, in the samples' order."""
     by_id = {p.task_id: p for p in problems}
     examples: list[dict[str, Any]] = []
     per_task: dict[str, list[bool]] = defaultdict(list)
     statuses: Counter[str] = Counter()
     isolation: list[str] = []
-    for sample in progress(samples, len(samples), "executing", show_progress):
-        problem = by_id[sample.task_id]
-        result = sandbox.run_problem(problem.prompt, sample.completion, problem.test, problem.entry_point)
+    for sample, result in progress(_run_samples(samples, by_id, sandbox, workers), len(samples), "executing",
+                                   show_progress):
         per_task[sample.task_id].append(result.passed)
         statuses[result.status.value] += 1
         isolation = isolation or list(result.isolation)
@@ -245,6 +246,37 @@ def score_execution(
         "limits": asdict(sandbox.limits),
     }
     return Report(summary, examples, notes)
+
+
+def _run_samples(samples: Sequence[Sample], problems: dict[str, Problem], sandbox: Sandbox,
+                 workers: int) -> Iterator[tuple[Sample, Any]]:
+    """``(sample, result)`` in the samples' order, run by ``workers`` threads, each with a sandbox of its own (the
+    threads only wait: every sample runs in its own sandboxed processes)."""
+
+    def run(sandbox_: Sandbox, sample: Sample) -> Any:
+        problem = problems[sample.task_id]
+        return sandbox_.run_problem(problem.prompt, sample.completion, problem.test, problem.entry_point)
+
+    if workers <= 1:
+        for sample in samples:
+            yield sample, run(sandbox, sample)
+        return
+    import queue
+    from concurrent.futures import ThreadPoolExecutor
+
+    free: queue.Queue[Sandbox] = queue.Queue()
+    for index in range(workers):
+        free.put(sandbox.for_worker(index))
+
+    def job(sample: Sample) -> Any:
+        mine = free.get()
+        try:
+            return run(mine, sample)
+        finally:
+            free.put(mine)
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox") as pool:
+        yield from zip(samples, pool.map(job, samples), strict=True)
 
 
 # --- output ----------------------------------------------------------------------------------------------------

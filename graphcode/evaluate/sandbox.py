@@ -206,6 +206,18 @@ class Sandbox:
                 raise ConfigError(f"Isolation.user: expected an unprivileged user, found {self.isolation.user!r} (uid 0)")
             self.drop_to = (entry.pw_uid, entry.pw_gid)
 
+    def for_worker(self, index: int) -> Sandbox:
+        """A sandbox like this one for concurrent worker ``index`` (0 is this one). Each sandbox is fresh for every
+        run whatever the worker; what workers would share is the process count that ``RLIMIT_NPROC`` keeps per
+        user, so as root each worker runs its samples as a uid of its own (from :data:`WORKER_UIDS`, unused by any
+        account): a fork bomb in one worker's sample cannot starve another's."""
+        if index == 0:
+            return self
+        other = Sandbox(self.limits, self.isolation, self.temp_dir)
+        if self.drop_to is not None:
+            other.drop_to = (_free_uid(index), self.drop_to[1])
+        return other
+
     def run_problem(self, prompt: str, completion: str, test: str, entry_point: str) -> ExecutionResult:
         """Run one HumanEval-form sample; see :func:`humaneval_program`."""
         return self.run(humaneval_program(prompt, completion, test, entry_point))
@@ -371,6 +383,25 @@ def _drain(fd: int, output: bytearray, cap: int) -> bool:
 
 # World-writable directories an unprivileged user could still fill; hidden behind an empty tmpfs too.
 _SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/dev/mqueue")
+
+
+WORKER_UIDS = range(61184, 65520)
+"""Unprivileged uids for the samples of concurrent workers as root: systemd's range for dynamic users, used only
+when no account has the uid."""
+
+
+def _free_uid(index: int) -> int:
+    """The ``index``-th uid of :data:`WORKER_UIDS` that no account has."""
+    found = 0
+    for uid in WORKER_UIDS:
+        try:
+            pwd.getpwuid(uid)
+        except KeyError:
+            found += 1
+            if found == index:
+                return uid
+    raise ConfigError(f"sandbox workers: expected {index} unused uids in {WORKER_UIDS.start}..{WORKER_UIDS.stop - 1}, "
+                      f"found {found}")
 
 
 def _views(paths: list[str], uid: int, gid: int) -> list[tuple[str, list[str]]]:

@@ -637,3 +637,29 @@ def test_an_unprivileged_evaluator_is_contained_by_a_user_namespace(tmp_path: Pa
         assert stat.S_IMODE(victim.stat().st_mode) == 0o644
     finally:
         shutil.rmtree(home)
+
+
+def test_workers_give_the_serial_report_and_keep_their_own_process_budgets(tmp_path: Path) -> None:
+    """Samples run concurrently, each in its own sandbox: the report is the serial one, sample by sample, and a
+    fork bomb in one worker does not take the processes another sample needs."""
+    from graphcode.evaluate.inputs import Problem, Sample
+    from graphcode.evaluate.report import score_execution
+
+    sandbox = _default(dataclasses.replace(LIMITS, timeout_s=5.0))
+    problems = [Problem("p/0", "def add(a, b):\n", "def check(candidate):\n    assert candidate(2, 3) == 5\n", "add")]
+    bomb = ("    import os, sys\n    for _ in range(1000):\n        try:\n            os.fork() or os._exit(0)\n"
+            "        except OSError:\n            break\n    return a + b\n")
+    completions = ["    return a + b\n", "    return a - b\n", bomb, "    return a + b\n", "    while True: pass\n",
+                   "    import subprocess\n    subprocess.run(['true'])\n    return a + b\n"]
+    samples = [Sample("p/0", c, i) for i, c in enumerate(completions)]
+    serial = score_execution(problems, samples, [1], sandbox, show_progress=False)
+    parallel = score_execution(problems, samples, [1], sandbox, show_progress=False, workers=2)
+
+    def outcome(report):
+        return [(e["sample_index"], e["status"], e["passed"]) for e in report.examples]
+
+    assert outcome(parallel) == outcome(serial)
+    assert parallel.summary["pass_at_k"] == serial.summary["pass_at_k"]
+    if sandbox.drop_to is not None:  # as root: the second worker runs as a uid of its own
+        other = sandbox.for_worker(1)
+        assert other.drop_to[0] != sandbox.drop_to[0] and other.for_worker(0) is other
