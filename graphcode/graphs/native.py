@@ -8,7 +8,10 @@ Reading the query's captures and settings stays Python. Both paths give identica
 compare them, and each C pass with its Python counterpart).
 
 The module is compiled against the C runtime of the installed py-tree-sitter release (its source
-distribution, from the package index), because py-tree-sitter's binary does not export that API::
+distribution, from the package index, checked against a pinned SHA-256), because py-tree-sitter's binary does
+not export that API. The compiler and Python's headers are checked before anything is fetched. The module goes
+next to this file when the package folder is writable (a source checkout), else into the user's cache
+(``$GRAPHCODE_NATIVE_DIR``, default ``~/.cache/graphcode/native``), where graphcode looks for it too::
 
     graphcode native build    # fetch the runtime source once, compile, check
     graphcode native status   # is it in use? if not, why
@@ -38,6 +41,10 @@ from graphcode.graphs.languages import get_spec, kind_table, language_capsule
 
 ABI = 9
 """Bumped whenever ``_native.c``'s interface changes; a module built for another ABI is not used."""
+RUNTIME_SDIST_SHA256: dict[str, str] = {
+    "0.25.2": "fe43c158555da46723b28b52e058ad444195afd1db3ca7720c59a254544e9c20",
+}
+"""SHA-256 of py-tree-sitter's source distribution by version: the fetched runtime source must match."""
 _HERE = Path(__file__).resolve().parent
 _SOURCE = _HERE / "_native.c"
 
@@ -61,12 +68,47 @@ def _module() -> tuple[Any | None, str]:
     try:
         mod = importlib.import_module("graphcode.graphs._native")
     except ImportError as err:
-        return None, f"not built ({err}); run: graphcode native build"
+        mod = _from_cache()
+        if mod is None:
+            return None, f"not built ({err}); run: graphcode native build"
     installed = _tree_sitter_version()
     if getattr(mod, "ABI", None) != ABI or getattr(mod, "TREE_SITTER_VERSION", None) != installed:
         return None, (f"built for ABI {getattr(mod, 'ABI', '?')} and tree-sitter {getattr(mod, 'TREE_SITTER_VERSION', '?')}, "
                       f"expected ABI {ABI} and tree-sitter {installed}; rebuild: graphcode native build")
     return mod, "ok"
+
+
+def cache_dir() -> Path:
+    """Where a module built for an unwritable package folder goes: ``$GRAPHCODE_NATIVE_DIR``, else
+    ``$XDG_CACHE_HOME/graphcode/native`` (``~/.cache/graphcode/native``)."""
+    env = os.environ.get("GRAPHCODE_NATIVE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "graphcode" / "native"
+
+
+def _module_name() -> str:
+    return f"_native{sysconfig.get_config_var('EXT_SUFFIX') or '.so'}"
+
+
+def _from_cache() -> Any | None:
+    """The module built into :func:`cache_dir` for this Python and tree-sitter, or None."""
+    import importlib.util
+
+    path = cache_dir() / f"tree-sitter-{_tree_sitter_version()}" / _module_name()
+    if not path.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location("graphcode.graphs._native", path)
+    if spec is None or spec.loader is None:
+        return None
+    mod = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(mod)
+    except ImportError:
+        return None
+    sys.modules["graphcode.graphs._native"] = mod
+    return mod
 
 
 @cache
@@ -148,11 +190,18 @@ def _runtime_source(cache_dir: Path, version: str) -> Path:
     lib = cache_dir / f"tree-sitter-{version}" / "lib"
     if (lib / "src" / "lib.c").is_file() and (lib / "include" / "tree_sitter" / "api.h").is_file():
         return lib
+    digest = RUNTIME_SDIST_SHA256.get(version)
+    if digest is None:
+        raise RuntimeError(f"tree-sitter {version}: expected a pinned SHA-256 of its source distribution in "
+                           "graphcode.graphs.native.RUNTIME_SDIST_SHA256, found none (add it after checking the file)")
     cache_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache_dir) as tmp:
         print(f"graphcode: fetching the tree-sitter {version} source distribution for its C runtime", file=sys.stderr)
+        pinned = Path(tmp) / "requirements.txt"
+        pinned.write_text(f"tree-sitter=={version} --hash=sha256:{digest}\n", encoding="utf-8")
+        # --require-hashes: pip refuses a file whose SHA-256 is not the pinned one
         subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps",
-                        "--no-binary", ":all:", f"tree-sitter=={version}", "-d", tmp], check=True)
+                        "--require-hashes", "--no-binary", ":all:", "-r", str(pinned), "-d", tmp], check=True)
         archives = list(Path(tmp).glob("tree*sitter-*.tar.gz"))
         if not archives:
             raise RuntimeError(f"tree-sitter=={version}: expected a source distribution (.tar.gz), found none")
@@ -176,23 +225,26 @@ def _runtime_source(cache_dir: Path, version: str) -> Path:
     return lib
 
 
-def build(cache_dir: Path | None = None, quiet: bool = False) -> Path:
-    """Compile ``_native`` next to this file (atomically) and return its path."""
+def build(source_cache: Path | None = None, quiet: bool = False) -> Path:
+    """Compile ``_native`` (atomically) next to this file, or into :func:`cache_dir` when the package folder is not
+    writable, and return its path. The compiler and Python's headers are checked before anything is fetched."""
     version = _tree_sitter_version()
-    cache_dir = cache_dir or Path(sys.prefix) / "src"
-    lib = _runtime_source(cache_dir, version)
     suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
-    target = _HERE / f"_native{suffix}"
     cc = os.environ.get("CC") or (sysconfig.get_config_var("CC") or "cc").split()[0]
     if shutil.which(cc) is None:
         raise RuntimeError(f"C compiler: expected {cc!r} on PATH (set CC to choose one), found none")
     include = sysconfig.get_paths()["include"]
     if not (Path(include) / "Python.h").is_file():
         raise RuntimeError(f"Python headers: expected {include}/Python.h, found none (install python3-dev)")
+    folder = _HERE if os.access(_HERE, os.W_OK) else cache_dir() / f"tree-sitter-{version}"
+    folder.mkdir(parents=True, exist_ok=True)
+    lib = _runtime_source(source_cache or (Path(sys.prefix) / "src" if os.access(sys.prefix, os.W_OK)
+                                           else cache_dir() / "src"), version)
+    target = folder / f"_native{suffix}"
     if not quiet:
         print("graphcode: compiling graphcode/graphs/_native.c with the tree-sitter runtime", file=sys.stderr)
     common = [cc, "-O3", "-DNDEBUG", "-std=c11", "-fPIC", "-fvisibility=hidden"]
-    with tempfile.TemporaryDirectory(dir=_HERE, prefix="._native-build") as tmp:
+    with tempfile.TemporaryDirectory(dir=folder, prefix="._native-build") as tmp:
         runtime, ours, linked = (str(Path(tmp) / name) for name in ("lib.o", "native.o", f"_native{suffix}"))
         # tree-sitter's runtime as its own build compiles it, then ours against Python's headers
         subprocess.run([*common, "-Wno-cast-function-type", "-D_POSIX_C_SOURCE=200112L", "-D_DEFAULT_SOURCE",

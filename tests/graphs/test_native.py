@@ -1,12 +1,15 @@
 """The C accelerator (graphcode/graphs/_native.c) gives the same graphs as the pure-Python path.
 
 Without the compiled module (no C compiler where the tests run) the comparisons skip; the rest of
-the suite then exercises the Python path, which is the reference.
+the suite then exercises the Python path, which is the reference. Where the module is expected
+(``GRAPHCODE_EXPECT_NATIVE=1``, which ``make test`` sets when a C compiler exists) a missing module fails the
+suite instead of skipping it silently.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import random
 import sysconfig
 import textwrap
@@ -21,7 +24,29 @@ from graphcode.graphs.languages import kind_table, language_capsule
 from tests.graphs.conftest import SAMPLE_FILES, SAMPLES
 from tests.graphs.test_dataflow import _cases
 
-needs_native = pytest.mark.skipif(not native.available(), reason=f"C accelerator: {native.status()[1]}")
+EXPECTED = os.environ.get("GRAPHCODE_EXPECT_NATIVE") == "1"
+needs_native = pytest.mark.skipif(not native.available() and not EXPECTED, reason=f"C accelerator: {native.status()[1]}")
+
+
+def test_the_accelerator_is_in_use_where_it_is_expected():
+    if not EXPECTED:
+        pytest.skip("GRAPHCODE_EXPECT_NATIVE is not 1: the pure-Python path is allowed here")
+    used, why = native.status()
+    assert used, f"the C accelerator was expected (a C compiler is here) but is not in use: {why}"
+
+
+def test_the_build_checks_the_compiler_first_and_pins_the_runtime_source(tmp_path, monkeypatch):
+    fetched = []
+    monkeypatch.setattr(native, "_runtime_source", lambda *a: fetched.append(a) or tmp_path)
+    monkeypatch.setenv("CC", "no-such-compiler-graphcode")
+    with pytest.raises(RuntimeError, match="C compiler: expected 'no-such-compiler-graphcode' on PATH"):
+        native.build(tmp_path)
+    assert fetched == [], "nothing is fetched without a compiler"
+    monkeypatch.undo()
+    monkeypatch.setattr(native, "RUNTIME_SDIST_SHA256", {})
+    with pytest.raises(RuntimeError, match="expected a pinned SHA-256 of its source distribution"):
+        native._runtime_source(tmp_path / "src", "0.25.2")
+    assert not list((tmp_path / "src").glob("*.tar.gz"))
 FIELDS = ("types", "named", "start_byte", "end_byte", "parent", "leaves", "errors", "missing", "edges")
 
 
