@@ -16,6 +16,7 @@ line), and reports positions in the code as given. ``"file"`` (the default) chec
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -52,6 +53,9 @@ class SyntaxReport:
     valid: bool
     errors: tuple[SyntaxIssue, ...] = field(default_factory=tuple)
     num_errors: int = 0
+    checks: tuple[str, ...] = ("tree-sitter",)
+    """The checks that ran: ``tree-sitter``, ``branches`` (each configuration of preprocessor conditionals),
+    ``python`` (``compile()``), or a compiler's second opinion (``gcc``, ``g++``, ``node``)."""
 
     def __bool__(self) -> bool:
         return self.valid
@@ -141,6 +145,54 @@ def _python_compile(source: bytes, filename: str) -> SyntaxIssue | None:
 
 
 _COMPILERS = {"python": _python_compile}
+_CONDITIONAL = re.compile(rb"^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|elifdef|elifndef|else|endif)\b(.*)$")
+_CONSTANT = re.compile(rb"^[ \t]*(0|1|false|true)[ \t]*(//.*|/\*.*)?$")
+
+
+def branch_configurations(source: bytes) -> list[bytes]:
+    """The two configurations of a file's preprocessor conditionals (C, C++, C#), same size and line structure:
+    every condition true (each group's first branch kept) and every condition false (each ``#else`` kept). The
+    conditional directives and the branches not taken become spaces; ``#if 0`` and ``#if 1`` keep their meaning
+    in both. Empty when the file has no conditional."""
+    lines = source.split(b"\n")
+    kinds: list[bytes | None] = []
+    i = 0
+    while i < len(lines):  # a directive continued with a backslash spans several lines
+        m = _CONDITIONAL.match(lines[i])
+        kinds.append(m.group(1) if m else None)
+        if m:
+            constant = _CONSTANT.match(m.group(2)) if m.group(1) in (b"if", b"elif") else None
+            if constant:
+                kinds[-1] += b"-" + (b"true" if constant.group(1) in (b"1", b"true") else b"false")
+            while lines[i].rstrip().endswith(b"\\") and i + 1 < len(lines):
+                i += 1
+                kinds.append(b"continued")
+        i += 1
+    if not any(kinds):
+        return []
+    out = []
+    for all_true in (True, False):
+        stack: list[list[bool]] = []  # per open group: [this branch taken, a branch already taken]
+        kept = []
+        for line, kind in zip(lines, kinds, strict=True):
+            if kind is None:
+                kept.append(line if all(taken for taken, _ in stack) else b" " * len(line))
+                continue
+            name = kind.split(b"-")[0]
+            fixed = kind.split(b"-")[1] if b"-" in kind else None
+            if name in (b"if", b"ifdef", b"ifndef"):
+                take = all_true if fixed is None else fixed == b"true"
+                stack.append([take, take])
+            elif name in (b"elif", b"elifdef", b"elifndef") and stack:
+                take = (all_true if fixed is None else fixed == b"true") and not stack[-1][1]
+                stack[-1] = [take, stack[-1][1] or take]
+            elif name == b"else" and stack:
+                stack[-1] = [not stack[-1][1], True]
+            elif name == b"endif" and stack:
+                stack.pop()
+            kept.append(b" " * len(line))  # the directive itself (and its continuation lines)
+        out.append(b"\n".join(kept))
+    return out
 FRAGMENTS: tuple[str, ...] = ("file", "member", "block", "expression")
 """What a piece of code is: a whole file, a class member (method, constructor, field), statements, an expression."""
 
@@ -217,10 +269,31 @@ def check_syntax(code: str | bytes, lang: str, *, compiler: bool = True, filenam
                               max_errors=max_errors)
         lines = text.split("\n")
         return SyntaxReport(report.lang, report.valid, tuple(_unwrap(i, wrapper, lines) for i in report.errors),
-                            report.num_errors)
+                            report.num_errors, report.checks)
     source = code.encode("utf-8") if isinstance(code, str) else bytes(code)
     tree = parser_for(spec.name).parse(nul_safe(source))
     issues, count = tree_errors(tree, source, max_errors)
+    checks = ["tree-sitter"]
+    if issues and spec.extra.get("preprocessor") == "c":
+        # Conditionals the grammar cannot see past: check each configuration of the branches instead. Errors in
+        # either are real (in that configuration); errors of the mixed text alone are not.
+        found: dict[tuple[int, int], SyntaxIssue] = {}
+        for variant in branch_configurations(source):
+            for issue in tree_errors(parser_for(spec.name).parse(nul_safe(variant)), variant, max_errors)[0]:
+                found.setdefault((issue.line, issue.column), issue)
+        if branch_configurations(source):
+            checks.append("branches")
+            issues = sorted(found.values(), key=lambda i: (i.line, i.column))[:max_errors]
+            count = len(found)
+    if issues and compiler and isinstance(spec.extra.get("second_opinion"), dict):
+        verdict = second_opinion(source, spec.name, spec.extra["second_opinion"], filename)
+        if verdict is not None:
+            name, error = verdict
+            checks.append(name)
+            if error is None:  # the compiler accepts what the grammar could not read (macros, say)
+                issues, count = [], 0
+            elif not any(i.line == error.line for i in issues):
+                issues = sorted([*issues, error], key=lambda i: (i.line, i.column))
     if compiler and spec.compiler_check:
         check = _COMPILERS.get(spec.compiler_check)
         if check is not None:
@@ -230,4 +303,77 @@ def check_syntax(code: str | bytes, lang: str, *, compiler: bool = True, filenam
                     issues.append(found)
                     issues.sort(key=lambda i: (i.line, i.column))
                 count = max(count, 1) if not issues else max(count, len(issues))
-    return SyntaxReport(lang=spec.name, valid=not issues, errors=tuple(issues), num_errors=max(count, len(issues)))
+    if compiler and spec.compiler_check:
+        checks.append(spec.compiler_check)
+    return SyntaxReport(lang=spec.name, valid=not issues, errors=tuple(issues), num_errors=max(count, len(issues)),
+                        checks=tuple(checks))
+
+
+def _find_include(header: str, folder: str, levels: int = 2) -> str | None:
+    """The folder to put on the include path for ``header`` (``lua.h``, ``sys/x.h``): found under ``folder`` or up to
+    ``levels`` folders above it (a project's dependencies), or None."""
+    import os
+    from pathlib import Path
+
+    if not header or header.startswith("/") or ".." in Path(header).parts:
+        return None
+    root = Path(folder)
+    for _ in range(levels):
+        if (root / ".git").exists() or root.parent == root:
+            break
+        root = root.parent
+    for candidate in sorted(root.rglob(Path(header).name)):
+        if candidate.as_posix().endswith("/" + header) and candidate.is_file():
+            return os.fspath(candidate)[: -len(header) - 1]
+    return None
+
+
+def second_opinion(source: bytes, lang: str, settings: dict, filename: str) -> tuple[str, SyntaxIssue | None] | None:
+    """Ask the language's compiler, as ``grammars/<lang>/language.toml``'s ``[second_opinion]`` declares it
+    (``command`` with ``{file}`` and ``{dir}``, the file's ``suffix``, the ``inconclusive`` pattern of its output,
+    and its ``error`` pattern with ``line``, ``column`` and ``message`` groups). Returns ``(name, None)`` when it
+    accepts the code, ``(name, first error)`` when it rejects it, and ``None`` when there is no verdict: the tool
+    is not installed, it timed out, or it stopped on something this machine lacks (an include file)."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    command = [str(part) for part in settings.get("command", [])]
+    if not command or shutil.which(command[0]) is None:
+        return None
+    folder = os.path.dirname(os.path.abspath(filename)) if filename and filename != "<code>" else os.getcwd()
+    includes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="graphcode-check-") as tmp:
+        path = os.path.join(tmp, "code" + str(settings.get("suffix", "")))
+        with open(path, "wb") as f:
+            f.write(source)
+        for _ in range(int(settings.get("include_retries", 0)) + 1):
+            argv = [part.replace("{file}", path).replace("{dir}", folder) for part in command]
+            argv[1:1] = [f"-I{d}" for d in includes]
+            try:
+                done = subprocess.run(argv, capture_output=True, timeout=float(settings.get("timeout", 30)),
+                                      cwd=folder, stdin=subprocess.DEVNULL, check=False)
+            except (OSError, subprocess.TimeoutExpired):
+                return None
+            output = (done.stdout + done.stderr).decode("utf-8", errors="replace")
+            missing = re.search(str(settings.get("inconclusive") or "(?!)"), output, flags=re.MULTILINE)
+            if done.returncode == 0 or missing is None:
+                break
+            # an include the project has elsewhere (a dependency's folder): look for it, as a build would pass it
+            found = _find_include((missing.groupdict().get("header") or "").strip(), folder)
+            if found is None or found in includes:
+                return None  # this machine lacks it: no verdict
+            includes.append(found)
+    name = os.path.basename(command[0])
+    if done.returncode == 0:
+        return name, None
+    if settings.get("inconclusive") and re.search(str(settings["inconclusive"]), output, flags=re.MULTILINE):
+        return None
+    match = re.search(str(settings.get("error", r"(?P<message>.+)")), output, flags=re.MULTILINE)
+    if match is None:
+        return None
+    groups = match.groupdict()
+    line = int(groups.get("line") or 1)
+    column = int(groups.get("column") or 1)
+    return name, SyntaxIssue(line, column, f"{name}: {groups.get('message', '').strip()}", checker=name)

@@ -117,3 +117,44 @@ def test_the_error_cap_is_a_setting(tmp_path, capsys):
     assert main(["check", str(path), "--max-errors", "3"]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert len([line for line in lines if ": syntax error" in line]) == 3 and "more errors" in lines[-1]
+
+
+def test_preprocessor_conditionals_are_checked_branch_by_branch():
+    from graphcode.check import branch_configurations
+
+    # a conditional inside an initializer: no grammar can parse the mix, each configuration is plain C
+    code = "int a[] = {\n#ifdef WIDE\n  1, 2,\n#else\n  1,\n#endif\n  3};\n"
+    first, second = branch_configurations(code.encode())
+    assert len(first) == len(second) == len(code.encode()) and first.count(b"\n") == code.count("\n")
+    assert b"2," in first and b"2," not in second and b"#" not in first + second
+    report = check_syntax(code, "c", compiler=False)
+    assert report.valid and report.checks == ("tree-sitter", "branches")
+    # a real error in one branch is still found, at its place
+    broken = "int a[] = {\n#ifdef WIDE\n  1, 2,\n#else\n  1 +,\n#endif\n  3};\n"
+    report = check_syntax(broken, "c", compiler=False)
+    assert not report.valid and report.errors[0].line == 5
+    # C#'s #if too (Newtonsoft.Json puts conditionals inside argument lists)
+    cs = "class A { void F() { G(1\n#if NET5\n, 2\n#endif\n); } }\n"
+    assert check_syntax(cs, "c_sharp").valid
+    assert branch_configurations(b"int x;\n") == []
+    # #if 0 is false in both configurations: what it disables is never checked
+    assert check_syntax("#if 0\nthis is not C\n#endif\nint x;\n", "c", compiler=False).valid
+
+
+def test_a_compiler_second_opinion_where_the_grammar_cannot_read_macros(tmp_path):
+    import shutil
+
+    if shutil.which("gcc") is None:
+        pytest.skip("gcc is not installed: the second opinion is skipped, and the report says so")
+    (tmp_path / "include").mkdir()
+    (tmp_path / "include" / "decl.h").write_text("#define LIST(X) X(a) X(b)\n#define DECL(n) int n;\n")
+    src = tmp_path / "src"
+    src.mkdir()
+    code = '#include "decl.h"\nLIST(DECL)\nint g(void) { return a + b; }\n'  # an X-macro list, as C projects use
+    alone = check_syntax(code, "c", compiler=False)
+    assert not alone.valid  # tree-sitter cannot see through the macro
+    checked = check_syntax(code, "c", filename=str(src / "m.c"))  # decl.h is found one folder up, in include/
+    assert checked.valid and checked.checks == ("tree-sitter", "gcc")
+    wrong = check_syntax(code.replace("a + b;", "a + b"), "c", filename=str(src / "m.c"))
+    assert not wrong.valid and wrong.checks == ("tree-sitter", "gcc")  # both say so
+    assert not check_syntax("int f( { return 1; }", "c").valid
