@@ -101,7 +101,8 @@ def test_guided_sampled_completion_from_a_jsonl_file(gpt2_plain, tmp_path, capsy
     assert main(args) == rc and capsys.readouterr().out == first  # --seed makes it repeatable
 
 
-def test_a_lightning_checkpoint(tmp_path):
+def _save_checkpoint(tmp_path: Path, name: str, **extra) -> Path:
+    """A Lightning checkpoint of a tiny graph-off module whose tokenizer is saved beside it; ``extra`` entries too."""
     import lightning
 
     from graphcode.data.tokenizer import TokenizerConfig
@@ -112,9 +113,14 @@ def test_a_lightning_checkpoint(tmp_path):
     module = GraphCodeModule(backbone={**T5, "vocab_size": 18}, graph=False,
                              tokenizer=TokenizerConfig(name_or_path=str(tokenizer_dir)))
     module.configure_model()
-    ckpt = tmp_path / "last.ckpt"
+    ckpt = tmp_path / name
     torch.save({"state_dict": module.state_dict(), "hyper_parameters": dict(module.hparams),
-                "pytorch-lightning_version": lightning.__version__}, ckpt)
+                "pytorch-lightning_version": lightning.__version__, **extra}, ckpt)
+    return ckpt
+
+
+def test_a_lightning_checkpoint(tmp_path):
+    ckpt = _save_checkpoint(tmp_path, "last.ckpt")
     out = tmp_path / "out.jsonl"
     rc = main(["generate", "--model", str(ckpt), "--lang", "python", "x=1\n", "--out", str(out), "--no-progress",
                "--max-new-tokens", "4"])
@@ -137,20 +143,8 @@ def _touch(path: str) -> str:
 
 
 def test_a_checkpoint_that_needs_pickle_is_refused_unless_allowed(tmp_path, capsys):
-    import lightning
-
-    from graphcode.data.tokenizer import TokenizerConfig
-    from graphcode.training.module import GraphCodeModule
-
-    tokenizer_dir = tmp_path / "tokenizer"
-    make_tokenizer().save_pretrained(str(tokenizer_dir))
-    module = GraphCodeModule(backbone={**T5, "vocab_size": 18}, graph=False,
-                             tokenizer=TokenizerConfig(name_or_path=str(tokenizer_dir)))
-    module.configure_model()
     marker = tmp_path / "marker"
-    ckpt = tmp_path / "hostile.ckpt"
-    torch.save({"state_dict": module.state_dict(), "hyper_parameters": dict(module.hparams),
-                "pytorch-lightning_version": lightning.__version__, "extra": _Payload(str(marker))}, ckpt)
+    ckpt = _save_checkpoint(tmp_path, "hostile.ckpt", extra=_Payload(str(marker)))
     args = ["generate", "--model", str(ckpt), "--lang", "python", "x=1\n", "--out", str(tmp_path / "out.jsonl"),
             "--no-progress", "--max-new-tokens", "2"]
     assert main(args) == 7
