@@ -30,7 +30,7 @@ def build_tree(root: Path) -> Path:
     near = (stdlib / "heapq.py").read_text(encoding="utf-8")
     near = near.replace("    ", "  ").replace("h_append = h.append", "h_append = h.append  # bound once")
     (vendored / "heapq_near.py").write_text(near, encoding="utf-8")
-    (root / "lib" / "broken_binary.py").write_bytes(b"def f():\n    return 1\x00\x01\n")
+    (root / "lib" / "broken_binary.py").write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(16)) * 4)  # an object file
     (root / "lib" / "broken_latin1.py").write_bytes('def f():\n    """Caf\u00e9."""\n    return 1\n'.encode("latin-1"))
     return root / "lib"
 
