@@ -285,6 +285,10 @@ def run_lightning_cli(subcommand: str, args: Sequence[str]) -> int:
     default = default_config()
     if not _has_config(args) and default is not None:
         argv = [subcommand, "--config", str(default), *args]
+    import warnings
+
+    # A checkpoint of another run restores into this run's folder by design: Lightning's notice says so each time.
+    warnings.filterwarnings("ignore", message="The dirpath has changed from")
     saved_argv, saved_run = sys.argv, os.environ.get(runs.RUN_DIR_ENV)
     # LightningCLI reads sys.argv (and warns when given both it and args): hand it ours. The program keeps its
     # own path: Lightning starts DDP's other processes by running sys.argv again.
