@@ -16,6 +16,7 @@ line), and reports positions in the code as given. ``"file"`` (the default) chec
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -277,11 +278,12 @@ def check_syntax(code: str | bytes, lang: str, *, compiler: bool = True, filenam
     if issues and spec.extra.get("preprocessor") == "c":
         # Conditionals the grammar cannot see past: check each configuration of the branches instead. Errors in
         # either are real (in that configuration); errors of the mixed text alone are not.
+        variants = branch_configurations(source)
         found: dict[tuple[int, int], SyntaxIssue] = {}
-        for variant in branch_configurations(source):
+        for variant in variants:
             for issue in tree_errors(parser_for(spec.name).parse(nul_safe(variant)), variant, max_errors)[0]:
                 found.setdefault((issue.line, issue.column), issue)
-        if branch_configurations(source):
+        if variants:
             checks.append("branches")
             issues = sorted(found.values(), key=lambda i: (i.line, i.column))[:max_errors]
             count = len(found)
@@ -303,8 +305,7 @@ def check_syntax(code: str | bytes, lang: str, *, compiler: bool = True, filenam
                     issues.append(found)
                     issues.sort(key=lambda i: (i.line, i.column))
                 count = max(count, 1) if not issues else max(count, len(issues))
-    if compiler and spec.compiler_check:
-        checks.append(spec.compiler_check)
+            checks.append(spec.compiler_check)
     return SyntaxReport(lang=spec.name, valid=not issues, errors=tuple(issues), num_errors=max(count, len(issues)),
                         checks=tuple(checks))
 
@@ -322,9 +323,18 @@ def _find_include(header: str, folder: str, levels: int = 2) -> str | None:
         if (root / ".git").exists() or root.parent == root:
             break
         root = root.parent
-    for candidate in sorted(root.rglob(Path(header).name)):
+    return _include_folder(header, os.fspath(root))
+
+
+@functools.cache
+def _include_folder(header: str, root: str) -> str | None:
+    """The folder under ``root`` that holds ``header``, searched once per project and header (every file of a tree
+    asks for the same ones)."""
+    from pathlib import Path
+
+    for candidate in sorted(Path(root).rglob(Path(header).name)):
         if candidate.as_posix().endswith("/" + header) and candidate.is_file():
-            return os.fspath(candidate)[: -len(header) - 1]
+            return str(candidate)[: -len(header) - 1]
     return None
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from graphcode.errors import GraphcodeError, InputError, OutputError
 from graphcode.graphs.build import GraphOptions, parse_file
 from graphcode.graphs.codegraph import EDGE_KINDS
-from graphcode.graphs.export import iter_json
+from graphcode.graphs.export import MAX_PICTURE_NODES, iter_dot, iter_graphml, iter_json, render, to_dot
 from graphcode.graphs.languages import extensions, get_spec, language_for_path
 from graphcode.graphs.source import DEFAULT_MAX_BYTES
 from graphcode.io import AtomicWriter
@@ -163,8 +163,6 @@ PICTURES = ("svg", "png")
 
 def _render(graph, fmt: str) -> Iterator[str] | Iterator[bytes]:
     """The output of one graph in pieces: JSON, GraphML and DOT stream (bounded memory for large files)."""
-    from graphcode.graphs.export import MAX_PICTURE_NODES, iter_dot, iter_graphml, iter_json, render, to_dot
-
     if fmt == "json":
         return iter_json(graph)
     if fmt == "graphml":

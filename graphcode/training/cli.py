@@ -36,15 +36,13 @@ from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
 from graphcode.errors import CheckpointError, ConfigError, GraphcodeError
 from graphcode.training import runs
 from graphcode.training.datamodule import GraphCodeDataModule, node_type_count
-from graphcode.training.module import TASK_METRICS, GraphCodeModule
+from graphcode.training.module import DATA_SETTINGS_KEY, TASK_METRICS, GraphCodeModule
 
 SPECIAL_CKPT_PATHS = frozenset({"last", "best", "hpc", "registry"})
 """``--ckpt_path`` values that Lightning resolves itself."""
 CHECKED_HPARAMS: tuple[str, ...] = ("backbone", "graph", "gnn", "fusion", "tokenizer")
 """Hyper-parameters a checkpoint must share with the config: they decide the weights' names, shapes and
 what the token ids mean."""
-DATA_SETTINGS_KEY = "graphcode_data"
-"""Where a checkpoint keeps the data settings it was trained with (``GraphCodeDataModule.export_settings``)."""
 RUN_LOGGERS: tuple[str, ...] = ("CSVLogger", "TensorBoardLogger")
 """Loggers whose folder is ``<save_dir>/<name>`` in a run, with no version folder of their own."""
 
@@ -209,7 +207,6 @@ class GraphCodeCLI(LightningCLI):
         else:
             run = str(runs.new_run(self._root()))
             os.environ[runs.RUN_DIR_ENV] = run  # processes started for DDP write into the same folder
-        self.run_dir = Path(run)
         trainer = config.trainer
         trainer["default_root_dir"] = run
         for key in ("logger", "callbacks"):

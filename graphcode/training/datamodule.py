@@ -314,6 +314,7 @@ class GraphCodeDataModule(pl.LightningDataModule):
         self.tokenizer: Any = None
         self.datasets: dict[str, Any] = {}
         self.records: dict[str, RecordSet] = {}
+        self._references: dict[str, tuple[RecordSet, dict[str, Reference]]] = {}
         self._decoder_only: bool | None = None
 
     # ------------------------------------------------------------------ settings
@@ -418,10 +419,15 @@ class GraphCodeDataModule(pl.LightningDataModule):
         return self.records[use]
 
     def references(self, use: str) -> dict[str, Reference]:
-        """Each example's source and reference target by id, for the examples of a use (see :meth:`_records`)."""
-        dataset = self._records(use).dataset
-        return {row["id"]: Reference(row["source"], row["target"])
-                for row in dataset.select_columns(["id", "source", "target"])}
+        """Each example's source and reference target by id, for the examples of a use (see :meth:`_records`); read
+        once per record set."""
+        records = self._records(use)
+        cached = self._references.get(use)
+        if cached is None or cached[0] is not records:
+            table = {row["id"]: Reference(row["source"], row["target"])
+                     for row in records.dataset.select_columns(["id", "source", "target"])}
+            cached = self._references[use] = (records, table)
+        return cached[1]
 
     @property
     def task(self) -> str | None:

@@ -41,6 +41,8 @@ from graphcode.errors import CheckpointError, ConfigError
 from graphcode.models.batch import GraphCodeBatch
 from graphcode.models.config import FusionConfig, GNNConfig, GraphCodeConfig
 
+DATA_SETTINGS_KEY = "graphcode_data"
+"""Where a checkpoint keeps the data settings it was trained with (``GraphCodeDataModule.export_settings``)."""
 DATA_SETTINGS_NAME = "graphcode_data.json"
 """Written beside an export: the data settings (language, graph options, lengths) used in training."""
 
@@ -241,7 +243,6 @@ class GraphCodeModule(pl.LightningModule):
         self._pending_rng: dict[str, Any] | None = None
         self._validations = 0  # validations run in fit (sanity check excluded): decides when to decode
         self.task_metrics_step: int | None = None  # the global step of the last decoding
-        self._references: dict[str, Any] | None = None  # predict: id -> Reference
 
     # ------------------------------------------------------------------ building
 
@@ -332,20 +333,16 @@ class GraphCodeModule(pl.LightningModule):
             return [{"id": i, "prediction": t, "status": None, "output": t} for i, t in zip(batch.ids, texts, strict=True)]
         from graphcode.generate.candidates import check_candidate, select
 
-        if self._references is None:
-            self._references = datamodule.references("predict")
+        references = datamodule.references("predict")
         continues = bool(datamodule.continues_source)
         rows = []
         for key, text in zip(batch.ids, texts, strict=True):
-            prompt = self._references[key].source if continues else ""
+            prompt = references[key].source if continues else ""
             task = "completion" if continues else "generate"
             checked = check_candidate(0, text, 0.0, lang=lang, prompt=prompt, task=task, fragment=datamodule.fragment)
             chosen = select([checked], prompt=prompt, task=task)
             rows.append({"id": key, "prediction": text, "status": chosen.status, "output": chosen.output})
         return rows
-
-    def on_predict_end(self) -> None:
-        self._references = None
 
     # ------------------------------------------------------------------ task metrics
 
@@ -479,7 +476,7 @@ class GraphCodeModule(pl.LightningModule):
         checkpoint["graphcode_validations"] = self._validations
         datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
         if hasattr(datamodule, "export_settings"):  # compared with the config's when the checkpoint is used
-            checkpoint["graphcode_data"] = datamodule.export_settings()
+            checkpoint[DATA_SETTINGS_KEY] = datamodule.export_settings()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         state = checkpoint.get("state_dict")
