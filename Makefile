@@ -17,14 +17,15 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c co
 $(VENV)/.base: pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) torch==2.13.0
-	$(PIP) -e '.[train,eval]'
+	$(PIP) -e '.[train,eval,native]'
 	@# codebleu's own pins are broken (it wants old tree-sitter): install it without its dependencies
 	$(PIP) --no-deps codebleu==0.7.0
 	@touch $@
 
-# The C accelerator for graph building (graphcode/graphs/_native.c), compiled against the C runtime
-# of the pinned py-tree-sitter release. Optional: without a compiler graphs are built in pure Python.
-$(VENV)/.native: $(VENV)/.base graphcode/graphs/_native.c graphcode/graphs/native.py constraints.txt
+# The compiled path of graph building: the tree walk and query (graphcode/graphs/_native.c, compiled against the C
+# runtime of the pinned py-tree-sitter release) and the data-flow passes (graphcode/graphs/passes.py, compiled by
+# mypyc). Optional: without a compiler graphs are built in pure Python, the same graphs.
+$(VENV)/.native: $(VENV)/.base graphcode/graphs/_native.c graphcode/graphs/native.py graphcode/graphs/passes.py constraints.txt
 	$(BIN)/graphcode native build --optional
 	@touch $@
 

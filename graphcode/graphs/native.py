@@ -1,30 +1,33 @@
-"""The optional C accelerator for graph building: ``graphcode.graphs._native``.
+"""The compiled path of graph building: the tree walk and query in C, the data-flow passes compiled by mypyc.
 
 Building a graph reads every AST node and runs the data-flow query. Through py-tree-sitter that is
 about five Python-level calls per node, which costs as much as the parse itself. ``_native.c`` does
-the parse, the walk and the query against tree-sitter's C API and returns plain lists; it also
-holds the data-flow engine's passes over events (names, control flow, may-reach, computed-from).
-Reading the query's captures and settings stays Python. Both paths give identical graphs (the tests
-compare them, and each C pass with its Python counterpart).
+the parse, the walk and the query against tree-sitter's C API and returns plain lists; it holds no
+data-flow logic. Its text predicates (``#eq?``, ``#match?``, ``#any-of?``) follow py-tree-sitter's rules
+exactly, ``#match?`` with Python's ``re``. The data-flow passes exist once, in ``passes.py``: typed
+Python that mypyc compiles into a module of its own (``_graphcode_passes-<digest of passes.py>``), so the
+compiled passes are that source and an edited source is never paired with a stale build.
 
-The module is compiled against the C runtime of the installed py-tree-sitter release (its source
+The C module is compiled against the C runtime of the installed py-tree-sitter release (its source
 distribution, from the package index, checked against a pinned SHA-256), because py-tree-sitter's binary does
-not export that API. The compiler and Python's headers are checked before anything is fetched. The module goes
+not export that API. The compiler and Python's headers are checked before anything is fetched. Both modules go
 next to this file when the package folder is writable (a source checkout), else into the user's cache
-(``$GRAPHCODE_NATIVE_DIR``, default ``~/.cache/graphcode/native``), where graphcode looks for it too::
+(``$GRAPHCODE_NATIVE_DIR``, default ``~/.cache/graphcode/native``), where graphcode looks for them too::
 
-    graphcode native build    # fetch the runtime source once, compile, check
-    graphcode native status   # is it in use? if not, why
+    graphcode native build    # fetch the runtime source once, compile both, check
+    graphcode native status   # which path is in use, and if not, why
 
-``make`` runs the build. Without a C compiler or Python headers graphcode runs the pure-Python
-path, slower but the same. ``GRAPHCODE_NATIVE=0`` turns the accelerator off.
+``make`` runs the build. Without a C compiler (or without mypy, for the passes) graphcode runs the
+pure-Python path, slower but the same program. ``GRAPHCODE_NATIVE=0`` turns both off.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib
 import importlib.metadata
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -35,11 +38,12 @@ import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from graphcode.graphs.languages import get_spec, kind_table, language_capsule
 
-ABI = 9
+ABI = 10
 """Bumped whenever ``_native.c``'s interface changes; a module built for another ABI is not used."""
 RUNTIME_SDIST_SHA256: dict[str, str] = {
     "0.25.2": "fe43c158555da46723b28b52e058ad444195afd1db3ca7720c59a254544e9c20",
@@ -94,8 +98,6 @@ def _module_name() -> str:
 
 def _from_cache() -> Any | None:
     """The module built into :func:`cache_dir` for this Python and tree-sitter, or None."""
-    import importlib.util
-
     path = cache_dir() / f"tree-sitter-{_tree_sitter_version()}" / _module_name()
     if not path.is_file():
         return None
@@ -113,43 +115,62 @@ def _from_cache() -> Any | None:
 
 @cache
 def status() -> tuple[bool, str]:
-    """(in use, a line that says why or why not)."""
+    """(both parts in use, a line that says for each why or why not)."""
     mod, why = _module()
-    if mod is None:
-        return False, why
-    return True, f"in use: {mod.__file__}"
+    walk = f"in use: {mod.__file__}" if mod is not None else why
+    compiled, passes_why = _compiled_passes()
+    return mod is not None and compiled is not None, f"tree walk and query: {walk}; data-flow passes: {passes_why}"
 
 
 def available() -> bool:
     return status()[0]
 
 
-@dataclass(frozen=True)
-class NativePasses:
-    """The data-flow passes of :mod:`graphcode.graphs.dataflow` in C, each equal to its Python counterpart."""
+PASSES_MODULE = "_graphcode_passes"
+"""The name the data-flow passes are compiled under by mypyc (a top-level name, so one file holds them)."""
+_PASSES_SOURCE = _HERE / "passes.py"
 
-    events: Any
-    """The event list of ``dataflow_edges``."""
-    resolve: Any
-    """The scope sweep of events, then ``_resolve``."""
-    flow_cfg: Any
-    """``_schedule`` then ``_build_cfg`` (the control-flow graph, from the same inputs)."""
-    reach: Any
-    """``_reach``, the may-reach analysis."""
-    computed_from: Any
-    """``_group_assignments`` then ``_computed_from``."""
-    definition_codes: dict[str, int]
-    """How ``resolve`` reads definition settings: placement names and hoisting as bits."""
+
+def _passes_file() -> str:
+    """The compiled passes' file name: it carries a digest of ``passes.py``, so an edited source is never
+    paired with a stale build."""
+    digest = hashlib.sha256(_PASSES_SOURCE.read_bytes()).hexdigest()[:16]
+    return f"{PASSES_MODULE}-{digest}{sysconfig.get_config_var('EXT_SUFFIX') or '.so'}"
+
+
+def _compiled_passes() -> tuple[ModuleType | None, str]:
+    """The mypyc build of ``passes.py`` and where it is, or None and why it is not used."""
+    if os.environ.get("GRAPHCODE_NATIVE", "1") == "0":
+        return None, "turned off by GRAPHCODE_NATIVE=0"
+    name = _passes_file()
+    for folder in (_HERE, cache_dir()):
+        path = folder / name
+        if not path.is_file():
+            continue
+        spec = importlib.util.spec_from_file_location(PASSES_MODULE, path)
+        if spec is None or spec.loader is None:
+            continue
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[PASSES_MODULE] = mod  # dataclasses look their module up while the module initialises
+        try:
+            spec.loader.exec_module(mod)
+        except ImportError as err:
+            del sys.modules[PASSES_MODULE]
+            return None, f"{path} does not load ({err}); rebuild: graphcode native build"
+        return mod, f"compiled (mypyc): {path}"
+    return None, f"not compiled for this passes.py (no {name}); run: graphcode native build"
 
 
 @cache
-def native_passes() -> NativePasses | None:
-    """The compiled data-flow passes, or None (not built, or turned off)."""
-    mod, _ = _module()
-    if mod is None:
-        return None
-    return NativePasses(events=mod.events, resolve=mod.resolve, flow_cfg=mod.flow_cfg, reach=mod.reach,
-                        computed_from=mod.computed_from, definition_codes=dict(mod.DEFINITION_CODES))
+def passes() -> ModuleType:
+    """The data-flow passes: ``passes.py`` compiled by mypyc when that build is current, else the module itself.
+    Both are the same program (the compiled one is built from this very source)."""
+    mod, _ = _compiled_passes()
+    if mod is not None:
+        return mod
+    from graphcode.graphs import passes as pure
+
+    return pure
 
 
 @cache
@@ -225,7 +246,7 @@ def _runtime_source(cache_dir: Path, version: str) -> Path:
     return lib
 
 
-def build(source_cache: Path | None = None, quiet: bool = False) -> Path:
+def build_walk(source_cache: Path | None = None, quiet: bool = False) -> Path:
     """Compile ``_native`` (atomically) next to this file, or into :func:`cache_dir` when the package folder is not
     writable, and return its path. The compiler and Python's headers are checked before anything is fetched."""
     version = _tree_sitter_version()
@@ -255,9 +276,43 @@ def build(source_cache: Path | None = None, quiet: bool = False) -> Path:
         subprocess.run([cc, "-shared", ours, runtime, "-o", linked], check=True)
         os.replace(linked, target)  # atomic: an interrupted build leaves the old module or none
     # check it in a fresh interpreter: it must import and match this install
-    check = subprocess.run([sys.executable, "-m", "graphcode", "native", "status"], capture_output=True, text=True)
+    check = subprocess.run([sys.executable, "-c", "from graphcode.graphs import native; import sys; "
+                            "sys.exit(native._module()[0] is None)"], capture_output=True, text=True)
     if check.returncode != 0:
         raise RuntimeError(f"{target}: expected a module that loads, found: {check.stdout.strip()} {check.stderr.strip()}")
+    return target
+
+
+def build(source_cache: Path | None = None, quiet: bool = False) -> list[Path]:
+    """Build both parts: the tree walk and query (:func:`build_walk`) and the data-flow passes (:func:`build_passes`)."""
+    return [build_walk(source_cache, quiet), build_passes(quiet)]
+
+
+def build_passes(quiet: bool = False) -> Path:
+    """Compile ``passes.py`` with mypyc (atomically) next to this file, or into :func:`cache_dir` when the package
+    folder is not writable, and return its path. Older builds of other sources are removed."""
+    if importlib.util.find_spec("mypyc") is None:
+        raise RuntimeError("mypyc: expected mypy installed to compile the data-flow passes "
+                           "(pip install 'graphcode[native]'), found none")
+    folder = _HERE if os.access(_HERE, os.W_OK) else cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    name = _passes_file()
+    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+    if not quiet:
+        print("graphcode: compiling graphcode/graphs/passes.py with mypyc", file=sys.stderr)
+    with tempfile.TemporaryDirectory(dir=folder, prefix="._passes-build") as tmp:
+        shutil.copyfile(_PASSES_SOURCE, Path(tmp) / f"{PASSES_MODULE}.py")
+        done = subprocess.run([sys.executable, "-m", "mypyc", f"{PASSES_MODULE}.py"], cwd=tmp,
+                              capture_output=True, text=True)
+        built = Path(tmp) / f"{PASSES_MODULE}{suffix}"
+        if done.returncode != 0 or not built.is_file():
+            raise RuntimeError(f"mypyc {_PASSES_SOURCE}: expected a compiled module, found exit status "
+                               f"{done.returncode}: {(done.stdout + done.stderr).strip()[-2000:]}")
+        target = folder / name
+        os.replace(built, target)  # atomic: an interrupted build leaves the old module or none
+    for old in folder.glob(f"{PASSES_MODULE}-*"):
+        if old.name != name:
+            old.unlink(missing_ok=True)
     return target
 
 
@@ -274,7 +329,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"graphcode native: {why}")
         return 0 if ok else 1
     try:
-        path = build()
+        paths = build()
     except (OSError, RuntimeError, subprocess.CalledProcessError) as err:
         print(f"graphcode native: could not build the C accelerator: {err}", file=sys.stderr)
         if args.optional:
@@ -282,5 +337,6 @@ def run(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 0
         return 1
-    print(f"graphcode native: built {path}")
+    for path in paths:
+        print(f"graphcode native: built {path}")
     return 0

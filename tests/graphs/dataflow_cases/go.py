@@ -312,8 +312,8 @@ CASES: list[Case] = [
                 return s
             }
         """,
-        last_write=[("i@5#2", "i@5#1"), ("i@5#2", "i@5#3"), ("i@5#3", "i@5#1"), ("i@6", "i@5#1"),
-                    ("i@6", "i@5#3"), ("s@6", "s@4"), ("s@8", "s@4"), ("s@8", "s@6")],
+        last_write=[("i@5#2", "i@5#1"), ("i@5#2", "i@5#3"), ("i@5#3", "i@5#1"), ("i@5#3", "i@5#3"), ("i@6", "i@5#1"),
+                    ("i@6", "i@5#3"), ("s@6", "s@4"), ("s@6", "s@6"), ("s@8", "s@4"), ("s@8", "s@6")],
         computed_from=[("s@6", "i@6")],
         exact_last_write=True,
     ),
@@ -331,7 +331,7 @@ CASES: list[Case] = [
                 return total
             }
         """,
-        last_write=[("m@5", "m@3"), ("v@6", "v@5"), ("k@7", "k@5"), ("total@6", "total@4"),
+        last_write=[("m@5", "m@3"), ("v@6", "v@5"), ("k@7", "k@5"), ("total@6", "total@4"), ("total@6", "total@6"),
                     ("total@9", "total@4"), ("total@9", "total@6")],
         computed_from=[("k@5", "m@5"), ("v@5", "m@5"), ("total@6", "v@6")],
         exact_last_write=True,
@@ -474,7 +474,7 @@ CASES: list[Case] = [
                 return inc
             }
         """,
-        last_write=[("n@6", "n@4"), ("n@6", "n@9"), ("n@7", "n@6"), ("inc@10", "inc@5")],
+        last_write=[("n@6", "n@4"), ("n@6", "n@9"), ("n@6", "n@6"), ("n@7", "n@6"), ("inc@10", "inc@5")],
         exact_last_write=True,
     ),
     Case(

@@ -172,8 +172,8 @@ CASES: list[Case] = [
             }
             use(s);
         """,
-        last_write=[("i@2#2", "i@2#1"), ("i@2#2", "i@2#3"), ("i@2#3", "i@2#1"), ("i@3", "i@2#1"),
-                    ("i@3", "i@2#3"), ("s@3", "s@1"), ("s@5", "s@1"), ("s@5", "s@3")],
+        last_write=[("i@2#2", "i@2#1"), ("i@2#2", "i@2#3"), ("i@2#3", "i@2#1"), ("i@2#3", "i@2#3"), ("i@3", "i@2#1"),
+                    ("i@3", "i@2#3"), ("s@3", "s@1"), ("s@3", "s@3"), ("s@5", "s@1"), ("s@5", "s@3")],
         computed_from=[("s@3", "i@3")],
         exact_last_write=True,
     ),
@@ -348,7 +348,7 @@ CASES: list[Case] = [
               return inc;
             }
         """,
-        last_write=[("count@4", "count@2"), ("count@4", "count@7"), ("count@5", "count@4"),
+        last_write=[("count@4", "count@2"), ("count@4", "count@7"), ("count@4", "count@4"), ("count@5", "count@4"),
                     ("inc@8", "inc@3")],
         exact_last_write=True,
     ),

@@ -1,0 +1,880 @@
+"""The data-flow passes: from a file's captures to its edges, in one implementation.
+
+Everything here is plain data in, plain data out: node ids, byte spans and capture categories. The
+module imports nothing but the standard library and is typed throughout, so that ``graphcode native
+build`` can compile it with mypyc; the compiled module and this source are the same program (see
+:mod:`graphcode.graphs.native`). :mod:`graphcode.graphs.dataflow` reads the query and calls
+:func:`edges`; the algorithm is described there.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from typing import Final
+
+# event kinds (READ sorts before a write on the same node: `x += 1` reads, then writes)
+READ: Final = 0
+WRITE: Final = 1
+DEF: Final = 2
+# capture categories (graphcode.graphs.dataflow maps capture names to them)
+C_DEF: Final = 0
+C_REF: Final = 1
+C_WRITE: Final = 2
+C_READ: Final = 3
+C_IGNORE: Final = 4
+C_SCOPE: Final = 5
+C_GLOBAL: Final = 6
+C_NONLOCAL: Final = 7
+C_ASSIGN: Final = 8
+C_TARGET: Final = 9
+C_VALUE: Final = 10
+C_BRANCH: Final = 11
+C_ARM: Final = 12
+C_DEFAULT: Final = 13
+C_LOOP: Final = 14
+C_ONCE: Final = 15
+C_LAST: Final = 16
+C_TRY: Final = 17
+C_HANDLER: Final = 18
+C_FINALLY: Final = 19
+C_DEFERRED: Final = 20
+C_RETURN: Final = 21
+C_BREAK: Final = 22
+C_CONTINUE: Final = 23
+C_OTHER: Final = 24
+C_PATTERN: Final = 25
+C_DESTRUCTURE_DEF: Final = 26
+C_DESTRUCTURE_WRITE: Final = 27
+# node flags
+F_DEF: Final = 1
+F_REF: Final = 2
+F_WRITE: Final = 4
+F_READ: Final = 8
+F_IGNORE: Final = 16
+_FLAG: Final = {C_DEF: F_DEF, C_REF: F_REF, C_WRITE: F_WRITE, C_READ: F_READ, C_IGNORE: F_IGNORE}
+
+# Nesting priority of regions with identical spans (outer first). A close at the same position
+# runs inner first, so a write at the end of an assignment happens before its arm is left.
+R_DEFERRED: Final = 0
+R_PART: Final = 1
+R_TRY: Final = 2
+R_LOOP: Final = 3
+R_BRANCH: Final = 4
+R_ASSIGN: Final = 5
+R_JUMP: Final = 6
+_PARTS: Final = (C_ARM, C_DEFAULT, C_HANDLER, C_FINALLY)
+_REGION_PRIO: Final = {C_DEFERRED: R_DEFERRED, C_TRY: R_TRY, C_LOOP: R_LOOP, C_BRANCH: R_BRANCH}
+# schedule items
+K_EVENT: Final = 0
+K_ENTER: Final = 1
+K_EXIT: Final = 2
+K_JUMP: Final = 3
+
+
+def _innermost(c_start: list[int], c_end: list[int], starts: list[int], ends: list[int]) -> list[int]:
+    """For each span (spans sorted by start), the index of the innermost container holding it, or -1.
+    Containers are sorted by start, the outer first where two start together."""
+    out = []
+    stack: list[int] = []
+    k, n = 0, len(c_start)
+    for sb, eb in zip(starts, ends, strict=True):
+        while k < n and c_start[k] <= sb:
+            while stack and c_end[stack[-1]] <= c_start[k]:
+                stack.pop()
+            stack.append(k)
+            k += 1
+        while stack and not (c_start[stack[-1]] <= sb and eb <= c_end[stack[-1]]):
+            stack.pop()
+        out.append(stack[-1] if stack else -1)
+    return out
+
+
+def _destructured(names: list[int], starts: list[int], ends: list[int],
+                  roots: dict[Span, tuple[int, Settings]]) -> list[tuple[tuple[int, Settings], list[int]]]:
+    """Pattern names grouped by the role of the innermost destructuring root around each: a
+    ``@local.destructure.definition.*`` root makes its names definitions (with its settings), a
+    ``@local.destructure.write`` root makes them writes. Names outside every root are left out."""
+    spans = sorted(roots, key=lambda span: (span[0], -span[1]))
+    names = sorted(set(names))
+    inside = _innermost([a for a, _ in spans], [b for _, b in spans], [starts[n] for n in names],
+                        [ends[n] for n in names])
+    out: dict[int, tuple[tuple[int, Settings], list[int]]] = {}
+    for n, k in zip(names, inside, strict=True):
+        if k >= 0:
+            flag, pset = roots[spans[k]]
+            out.setdefault(id(pset) * 4 + flag, ((flag, pset), []))[1].append(n)
+    return list(out.values())
+
+
+def _group_assignments(groups: dict[int, tuple[list[Span], list[Span], list[Span]]],
+                       relocate: list[Span]) -> list[Assign]:
+    """(assignment span or None, target spans, value spans) per matched assignment.
+
+    Within one pattern, each target or value belongs to the innermost root node that strictly
+    contains it. Spans of @flow.assign nodes (writes move to their end) come first, ungrouped.
+    """
+    out: list[tuple[tuple[int, int] | None, list[tuple[int, int]], list[tuple[int, int]]]] = [
+        (span, [], []) for span in relocate
+    ]
+    for anchors, targets, values in groups.values():
+        if not anchors:
+            continue
+        anchors = sorted(set(anchors), key=lambda a: (a[0], -a[1]))
+        starts = [a[0] for a in anchors]
+        slots: dict[Span, tuple[list[Span], list[Span]]] = {a: ([], []) for a in anchors}
+        for k, spans in ((0, targets), (1, values)):
+            for sb, eb in spans:
+                j = bisect.bisect_right(starts, sb) - 1
+                while j >= 0:
+                    a_sb, a_eb = anchors[j]
+                    if a_sb <= sb and eb <= a_eb and (a_sb, a_eb) != (sb, eb):
+                        slots[anchors[j]][k].append((sb, eb))
+                        break
+                    j -= 1
+        out.extend((None, t, v) for t, v in slots.values() if t and v)
+    return out
+
+
+
+Span = tuple[int, int]
+"""A node's byte span: (start, end)."""
+Settings = dict[str, str | None]
+"""A query pattern's ``#set!`` settings."""
+Assign = tuple[Span | None, list[Span], list[Span]]
+"""An assignment: (the span of a ``@flow.assign`` node that writes move to the end of, or None; target spans;
+value spans)."""
+Payload = tuple[int, int, int, int, Settings | None]
+"""A schedule item: (``K_EVENT``, event, 0, 0, None), (``K_ENTER``, category, start, end, settings),
+(``K_EXIT``, category, start, 0, None) or (``K_JUMP``, category, 0, 0, None)."""
+Captures = dict[str, list[int]]
+"""A capture name → the ids of the nodes it captured (sorted, unique)."""
+CaptureInfo = dict[str, tuple[int, dict[str, str | None], int]]
+"""A capture name → (category ``C_*``, its pattern's ``#set!`` settings, pattern group id or -1)."""
+Edges = dict[str, list[tuple[int, int]]]
+
+
+def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, starts: list[int], ends: list[int],
+          references: list[int]) -> Edges:
+    """Data-flow edges of a parsed file, keyed by edge kind: ``last_write``, ``last_read``, ``computed_from``.
+
+    ``captured`` is the data-flow query's result, ``info`` what each capture name means, ``binding`` the
+    language's default binding rule (``scope`` or ``declaration``); ``starts`` and ``ends`` are the
+    graph's node columns (byte spans, by node id); ``references`` the ids of nodes that the catch-all
+    ``(kind) @local.reference`` patterns name, in document order.
+    """
+    # ------------------------------------------------------------ captures
+    flags: dict[int, int] = dict.fromkeys(references, F_REF)
+    def_settings: dict[int, dict[str, str | None]] = {}  # definition node -> its pattern's settings
+    scope_spans: dict[tuple[int, int], dict[str, str | None]] = {}
+    decls: list[tuple[int, int, bytes, int]] = []
+    regions: list[tuple[int, int, int, dict[str, str | None]]] = []
+    parts: list[tuple[int, int, int]] = []
+    jumps: list[tuple[int, int, int]] = []
+    # per pattern group: anchor spans, target spans, value spans
+    groups: dict[int, tuple[list[tuple[int, int]], list[tuple[int, int]], list[tuple[int, int]]]] = {}
+    relocate: list[tuple[int, int]] = []  # spans of @flow.assign nodes
+    pattern_names: list[int] = []  # @local.pattern nodes
+    destructure: dict[tuple[int, int], tuple[int, dict[str, str | None]]] = {}  # root span -> (F_DEF|F_WRITE, settings)
+
+    for cname, ids in captured.items():
+        cat, pset, group = info[cname]
+        if cat <= C_IGNORE:
+            _mark(flags, def_settings, _FLAG[cat], ids, pset)
+            continue
+        spans = [(starts[n], ends[n]) for n in ids]
+        if cat == C_SCOPE:
+            for span in spans:
+                prev = scope_spans.get(span)
+                scope_spans[span] = {**prev, **pset} if prev else pset
+        elif cat in _REGION_PRIO:
+            regions.extend((sb, eb, cat, pset) for sb, eb in spans)
+        elif cat in _PARTS or cat in (C_ONCE, C_LAST):
+            parts.extend((sb, eb, cat) for sb, eb in spans)
+        elif C_RETURN <= cat <= C_CONTINUE:
+            jumps.extend((sb, eb, cat) for sb, eb in spans)
+        elif cat in (C_ASSIGN, C_TARGET, C_VALUE):
+            if cat == C_ASSIGN and cname.startswith("flow.assign"):
+                relocate.extend(spans)
+            if group >= 0:
+                slot = groups.setdefault(group, ([], [], []))
+                slot[0 if cat == C_ASSIGN else 1 if cat == C_TARGET else 2].extend(spans)
+        elif cat in (C_GLOBAL, C_NONLOCAL):
+            decls.extend((sb, eb, source[sb:eb], cat) for sb, eb in spans)
+        elif cat == C_PATTERN:
+            pattern_names.extend(ids)
+        elif cat in (C_DESTRUCTURE_DEF, C_DESTRUCTURE_WRITE):
+            for span in spans:
+                flag, prev_settings = destructure.get(span, (0, None))
+                flag |= F_DEF if cat == C_DESTRUCTURE_DEF else F_WRITE
+                destructure[span] = (flag, {**prev_settings, **pset} if prev_settings else pset)
+    if pattern_names and destructure:  # names in patterns bind as the innermost destructuring root says
+        for (flag, pset), ids in _destructured(pattern_names, starts, ends, destructure):
+            _mark(flags, def_settings, flag, ids, pset)
+
+    # ------------------------------------------------------------ events (document order)
+    ev_node: list[int] = []
+    ev_kind: list[int] = []
+    for n in sorted(flags):
+        f = flags[n]
+        if f & F_READ or (f & F_REF and not f & (F_DEF | F_WRITE | F_IGNORE)):
+            ev_node.append(n)
+            ev_kind.append(READ)
+        if f & F_DEF:
+            ev_node.append(n)
+            ev_kind.append(DEF)
+        elif f & F_WRITE:
+            ev_node.append(n)
+            ev_kind.append(WRITE)
+    if not ev_node:
+        return {"last_write": [], "last_read": [], "computed_from": []}
+    ev_start = [starts[n] for n in ev_node]
+    ev_end = [ends[n] for n in ev_node]
+    scopes = _Scopes(scope_spans, len(source), binding)
+    decls.sort()
+    ev_name = [source[a:b] for a, b in zip(ev_start, ev_end, strict=True)]
+    ev_scope = scopes.innermost(ev_start, ev_end)
+    decl_scopes = scopes.innermost([d[0] for d in decls], [d[1] for d in decls])
+    for (_sb, _eb, name, dcat), sc in zip(decls, decl_scopes, strict=True):
+        scopes.declare(sc, name, dcat == C_GLOBAL)
+    ev_var, var_home, moved, hoisted = _resolve(ev_node, ev_kind, ev_name, ev_start, ev_scope, def_settings, scopes)
+
+    assigns = _group_assignments(groups, relocate)
+    order, payloads = _schedule(ev_kind, ev_start, ev_end, ev_scope, hoisted, regions, parts, jumps, assigns,
+                                scopes, len(source))
+    cfg = _build_cfg(order, payloads, ev_scope, moved, scopes)
+    last_write, last_read = _reach(cfg, ev_node, ev_kind, ev_var, var_home, scopes)
+    computed = _computed_from(ev_node, ev_kind, ev_start, ev_end, assigns)
+    return {"last_write": last_write, "last_read": last_read, "computed_from": computed}
+
+
+def _mark(flags: dict[int, int], def_settings: dict[int, dict[str, str | None]], flag: int, ids: list[int],
+          settings: dict[str, str | None]) -> None:
+    """Give nodes a flag (``F_*``), and definitions their pattern's settings."""
+    get = flags.get
+    for n in ids:
+        flags[n] = get(n, 0) | flag
+    if flag & F_DEF and settings:
+        for n in ids:
+            def_settings[n] = settings
+
+
+# ------------------------------------------------------------------ names
+class _Scopes:
+    """The scope tree: index 0 is the file; parents come before children."""
+
+    def __init__(self, spans: dict[Span, Settings], size: int, default_binding: str) -> None:
+        self.start = [-1]
+        self.end = [size + 1]
+        self.parent = [-1]
+        self.depth = [0]
+        self.binding = [default_binding]
+        self.kind = ["root"]
+        self.hidden = [False]
+        self.globals: dict[int, set[bytes]] = {}
+        self.nonlocals: dict[int, set[bytes]] = {}
+        stack = [0]
+        for (sb, eb), pset in sorted(spans.items(), key=lambda kv: (kv[0][0], -kv[0][1])):
+            while len(stack) > 1 and self.end[stack[-1]] <= sb:
+                stack.pop()
+            parent = stack[-1]
+            self.start.append(sb)
+            self.end.append(eb)
+            self.parent.append(parent)
+            self.depth.append(self.depth[parent] + 1)
+            self.binding.append(pset.get("local.scope.binding") or default_binding)
+            self.kind.append(pset.get("local.scope.kind") or "block")
+            self.hidden.append("local.scope.hidden" in pset)
+            stack.append(len(self.start) - 1)
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    def of_span(self, sb: int, eb: int) -> int:
+        """The scope whose node spans exactly (sb, eb), else the innermost one containing it."""
+        k = bisect.bisect_left(self.start, sb, 1)
+        while k < len(self.start) and self.start[k] == sb:
+            if self.end[k] == eb:
+                return k
+            k += 1
+        return self.innermost([sb], [eb])[0]
+
+    def innermost(self, starts: list[int], ends: list[int]) -> list[int]:
+        """The innermost scope containing each span; spans sorted by start (the root holds them all)."""
+        return _innermost(self.start, self.end, starts, ends)
+
+    def declare(self, scope: int, name: bytes, is_global: bool) -> None:
+        (self.globals if is_global else self.nonlocals).setdefault(scope, set()).add(name)
+
+    def function_of(self, s: int) -> int:
+        while s > 0 and self.kind[s] != "function":
+            s = self.parent[s]
+        return s
+
+    def within(self, s: int, owner: int) -> bool:
+        """Is scope ``s`` the scope ``owner`` or nested inside it?"""
+        depth = self.depth[owner]
+        while s >= 0 and self.depth[s] > depth:
+            s = self.parent[s]
+        return s == owner
+
+
+def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_start: list[int], ev_scope: list[int],
+             def_settings: dict[int, Settings], scopes: _Scopes) -> tuple[list[int], list[int], list[bool], list[bool]]:
+    """Variable ids of events: (owning scope, name) under the language's binding rules.
+
+    Returns ``(ev_var, var_home, moved, hoisted)``: each event's variable, each variable's owning
+    scope, which events a ``local.definition.scope`` setting moved out of their innermost scope, and
+    which definitions are hoisted (they happen at the start of their scope).
+    """
+    n_ev = len(ev_node)
+    var_ids: dict[tuple[int, bytes], int] = {}
+    var_home: list[int] = []
+    decl_first: dict[tuple[int, bytes], int] = {}
+    ev_var = [-1] * n_ev
+    moved = [False] * n_ev
+    hoisted = [False] * n_ev
+    globals_, nonlocals = scopes.globals, scopes.nonlocals
+    parent, binding, hidden = scopes.parent, scopes.binding, scopes.hidden
+
+    def var(scope: int, name: bytes) -> int:
+        key = (scope, name)
+        v = var_ids.get(key)
+        if v is None:
+            v = var_ids[key] = len(var_home)
+            var_home.append(scope)
+        return v
+
+    pending = []
+    for e in range(n_ev):
+        if ev_kind[e] != DEF:
+            continue
+        s = ev_scope[e]
+        pset = def_settings.get(ev_node[e])
+        hoist = False
+        if pset:
+            placement = pset.get("local.definition.scope")
+            if placement == "parent" and s > 0:
+                s = parent[s]
+            elif placement == "global":
+                s = 0
+            elif placement == "function":
+                s = scopes.function_of(s)
+            hoist = "local.definition.hoist" in pset
+            hoisted[e] = pset.get("local.definition.hoist") == "value"
+            if s != ev_scope[e]:
+                moved[e] = True
+                ev_scope[e] = s
+        name = ev_name[e]
+        if (globals_ or nonlocals) and (name in globals_.get(s, ()) or name in nonlocals.get(s, ())):
+            pending.append(e)
+            continue
+        key = (s, name)
+        first = -1 if hoist else ev_start[e]
+        at = decl_first.get(key)
+        if at is None or first < at:
+            decl_first[key] = first
+        v = var_ids.get(key)
+        if v is None:
+            v = var_ids[key] = len(var_home)
+            var_home.append(s)
+        ev_var[e] = v
+
+    memo: dict[tuple[int, bytes], int] = {}
+
+    def lookup(name: bytes, scope: int, pos: int) -> int:
+        """The variable ``name`` means at ``pos`` in ``scope``. Memoised per (scope, name) unless a
+        declaration-bound scope made the answer depend on the position."""
+        key = (scope, name)
+        hit = memo.get(key)
+        if hit is not None:
+            return hit
+        s = scope
+        first = True
+        fallback = -1
+        found = -1
+        depends = False
+        while s >= 0:
+            if not first and hidden[s]:
+                s = parent[s]
+                continue
+            if globals_ and name in globals_.get(s, ()):
+                found = 0
+                break
+            if nonlocals and name in nonlocals.get(s, ()):
+                s = parent[s]
+                first = False
+                continue
+            at = decl_first.get((s, name))
+            if at is not None:
+                if binding[s] == "scope":
+                    found = s
+                    break
+                depends = True
+                if at <= pos:
+                    found = s
+                    break
+                if fallback < 0:
+                    fallback = s
+            first = False
+            s = parent[s]
+        if found < 0:
+            found = fallback if fallback >= 0 else 0
+        v = var(found, name)
+        if not depends:
+            memo[key] = v
+        return v
+
+    for e in pending:
+        ev_var[e] = lookup(ev_name[e], ev_scope[e], ev_start[e])
+    hit = memo.get
+    for e, v in enumerate(ev_var):
+        if v < 0:
+            name, sc = ev_name[e], ev_scope[e]
+            v = hit((sc, name))
+            ev_var[e] = v if v is not None else lookup(name, sc, ev_start[e])
+    return ev_var, var_home, moved, hoisted
+
+
+# ------------------------------------------------------------------ execution order
+def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_scope: list[int], hoisted: list[bool],
+              regions: list[tuple[int, int, int, Settings]], parts: list[tuple[int, int, int]],
+              jumps: list[tuple[int, int, int]], assigns: list[Assign], scopes: _Scopes,
+              size: int) -> tuple[list[int], list[Payload]]:
+    """Order events and region boundaries by when they execute; returns (order, payloads).
+
+    At one byte position: first what closes there (inner nodes first; a relocated write or a jump
+    before the close of its node), then what opens there (outer first; a loop's once-part before the
+    loop), then plain events. Writes inside an assignment, in the assignment's own scope (not the
+    parameters of a lambda in its value), move to its end; a loop's @flow.once part moves before the
+    loop, its @flow.last part to the end of each iteration; hoisted definitions to the start of
+    their scope.
+    """
+    big = size + 2
+
+    def close_key(pos: int, start: int, prio: int, tail: int) -> int:
+        return (((pos * 4 + 1) * big + (big - 1 - start)) * 8 + (7 - prio)) * 2 + tail
+
+    def open_key(pos: int, end: int, prio: int, tail: int) -> int:
+        return (((pos * 4 + 2) * big + (big - 1 - end)) * 8 + prio) * 2 + tail
+
+    def normal_key(pos: int, kind: int) -> int:
+        return (((pos * 4 + 3) * big) * 8 + kind) * 2
+
+    def hoist_key(e: int) -> int:
+        # at the start of the scope, after every region that opens there, before anything else
+        return open_key(max(scopes.start[ev_scope[e]], 0), 0, 7, 1)
+
+    anchors: list[tuple[int, int, int, int]] = []  # (start, end, key, scope of an assignment or -1: a loop part)
+    spans = sorted({span for span, _t, _v in assigns if span is not None})
+    for (sb, eb), sc in zip(spans, scopes.innermost([a for a, _ in spans], [b for _, b in spans]), strict=True):
+        anchors.append((sb, eb, close_key(eb, sb, R_ASSIGN, 0), sc))
+    loops = sorted((r for r in regions if r[2] == C_LOOP), key=lambda r: (r[0], -r[1]))
+    loop_starts = [r[0] for r in loops]
+    for sb, eb, cat in parts:
+        if cat != C_ONCE and cat != C_LAST:
+            continue
+        j = bisect.bisect_right(loop_starts, sb) - 1  # the innermost loop containing the part
+        while j >= 0 and not (loops[j][0] <= sb and eb <= loops[j][1]):
+            j -= 1
+        if j >= 0:
+            ls, le = loops[j][0], loops[j][1]
+            key = open_key(ls, le, R_LOOP, 0) if cat == C_ONCE else close_key(le, ls, R_LOOP, 0)
+            anchors.append((sb, eb, key, -1))
+
+    n_ev = len(ev_kind)
+    scale = (size + 3) * 4 * big * 16  # above any single key
+    keys: list[int] = []
+    payloads: list[Payload] = []
+    # normal_key(pos, kind) * scale, in two multiplications
+    pos_unit, kind_unit = 4 * big * 16 * scale, 2 * scale
+    pos_base = 3 * big * 16 * scale
+    if anchors:
+        anchors.sort(key=lambda a: (a[0], -a[1]))
+        stack: list[tuple[int, int, int, int]] = []
+        k = 0
+        n_anchors = len(anchors)
+        append = keys.append
+        for e in range(n_ev):
+            sb, eb = ev_start[e], ev_end[e]
+            while k < n_anchors and anchors[k][0] <= sb:
+                while stack and stack[-1][1] <= anchors[k][0]:
+                    stack.pop()
+                stack.append(anchors[k])
+                k += 1
+            while stack and not (stack[-1][0] <= sb and eb <= stack[-1][1]):
+                stack.pop()
+            if not stack and not hoisted[e]:  # the common case: nothing moves this event
+                append(sb * pos_unit + pos_base + ev_kind[e] * kind_unit)
+                continue
+            own = hoist_key(e) if hoisted[e] else normal_key(sb, ev_kind[e])
+            key = own * scale
+            relocated_write = hoisted[e]
+            for a_start, a_end, a_key, a_scope in reversed(stack):  # innermost first
+                if not (a_start <= sb and eb <= a_end):
+                    continue
+                if a_scope < 0:
+                    key = a_key * scale + own
+                    break
+                if ev_kind[e] != READ and not relocated_write and ev_scope[e] == a_scope:
+                    own = a_key
+                    key = own * scale
+                    relocated_write = True
+            keys.append(key)
+    else:
+        keys = [hoist_key(e) * scale if hoisted[e] else ev_start[e] * pos_unit + pos_base + ev_kind[e] * kind_unit
+                for e in range(n_ev)]
+    payloads = [(K_EVENT, e, 0, 0, None) for e in range(n_ev)]
+    for sb, eb, cat, pset in regions:
+        prio = _REGION_PRIO[cat]
+        keys.append(open_key(sb, eb, prio, 1) * scale)
+        payloads.append((K_ENTER, cat, sb, eb, pset))
+        keys.append(close_key(eb, sb, prio, 1) * scale)
+        payloads.append((K_EXIT, cat, sb, 0, None))
+    for sb, eb, cat in parts:
+        if cat in _PARTS:
+            keys.append(open_key(sb, eb, R_PART, 1) * scale)
+            payloads.append((K_ENTER, cat, sb, eb, None))
+            keys.append(close_key(eb, sb, R_PART, 1) * scale)
+            payloads.append((K_EXIT, cat, sb, 0, None))
+    for sb, eb, cat in jumps:
+        keys.append(close_key(eb, sb, R_JUMP, 0) * scale)
+        payloads.append((K_JUMP, cat, 0, 0, None))
+    order = sorted(range(len(keys)), key=keys.__getitem__)  # a stable sort: ties keep creation order
+    return order, payloads
+
+
+# ------------------------------------------------------------------ control-flow graph
+@dataclass
+class _CFG:
+    events: list[list[int]]  # event ids per block, in execution order
+    preds: list[list[int]]
+    flow: list[int]
+    entry: list[int]  # entry block per flow
+    owner: list[int]  # owner scope per flow (0 for the file)
+    catch: dict[int, range]  # handler entry block -> the try body's blocks (any of their events may reach it)
+
+
+class _Frame:
+    __slots__ = ("breakable", "entry", "exhaustive", "exits", "first_block", "flow", "handler_preds", "head",
+                 "key", "kind", "normal_exit", "spine")
+
+    def __init__(self, kind: int, key: int, flow: int):
+        self.kind, self.key, self.flow = kind, key, flow
+        self.spine: list[int] = []
+        self.exits: list[int] = []
+        self.head = -1
+        self.exhaustive = False
+        self.breakable = False
+        self.entry: list[int] = []
+        self.first_block = 0
+        self.normal_exit: list[int] = []
+        self.handler_preds: list[int] | None = None
+
+
+def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], moved: list[bool],
+               scopes: _Scopes) -> _CFG:
+    """One sweep over the schedule builds a CFG per flow. Blocks are made only when an event needs
+    one or a loop needs a head; elsewhere the current point is just the list of its predecessors."""
+    b_events: list[list[int]] = []
+    b_preds: list[list[int]] = []
+    b_flow: list[int] = []
+
+    def new_block(flow: int, preds: list[int]) -> int:
+        b_events.append([])
+        b_preds.append(preds)
+        b_flow.append(flow)
+        return len(b_preds) - 1
+
+    entry = [new_block(0, [])]
+    owner = [0]
+    point: list[list[int]] = [[entry[0]]]  # per flow: predecessors of the current point
+    open_b: list[int] = [entry[0]]  # per flow: the block at the current point, or -1
+    frames: list[_Frame] = [_Frame(-1, -1, 0)]
+    deferred: list[int] = [0]  # open flows, innermost last
+    catch: dict[int, range] = {}
+
+    def goto(flow: int, preds: list[int]) -> None:
+        point[flow] = preds
+        open_b[flow] = -1
+
+    for idx in order:
+        item = payloads[idx]
+        tag = item[0]
+        if tag == K_EVENT:
+            e = item[1]
+            flow = deferred[-1]
+            if moved[e] and flow:
+                # a definition placed in an enclosing scope (a function's own name) happens in the
+                # innermost flow whose owner scope holds it
+                for f in reversed(deferred):
+                    if f == 0 or scopes.within(ev_scope[e], owner[f]):
+                        flow = f
+                        break
+            b = open_b[flow]
+            if b < 0:
+                b = new_block(flow, point[flow])
+                point[flow] = [b]
+                open_b[flow] = b
+            b_events[b].append(e)
+            continue
+        if tag == K_ENTER:
+            _, cat, sb, eb, pset = item
+            top = frames[-1]
+            flow = top.flow
+            if cat == C_DEFERRED:
+                f = len(entry)
+                owner.append(scopes.of_span(sb, eb))
+                b = new_block(f, [])
+                entry.append(b)
+                point.append([b])
+                open_b.append(b)
+                frames.append(_Frame(cat, sb, f))
+                deferred.append(f)
+                continue
+            fr = _Frame(cat, sb, flow)
+            if cat == C_BRANCH:
+                fr.spine = point[flow]
+                fr.breakable = pset is not None and "flow.breakable" in pset
+            elif cat == C_LOOP:
+                fr.head = new_block(flow, list(point[flow]))  # a copy: back edges extend it
+                goto(flow, [fr.head])
+            elif cat == C_TRY:
+                fr.entry = point[flow]
+                fr.first_block = len(b_preds)
+                goto(flow, list(point[flow]))  # the try body starts a block of its own
+            elif (cat in (C_ARM, C_DEFAULT)) and top.kind == C_BRANCH:
+                top.spine = point[flow]
+                top.exhaustive = top.exhaustive or cat == C_DEFAULT
+                goto(flow, list(point[flow]))
+            elif cat == C_HANDLER and top.kind == C_TRY:
+                if top.handler_preds is None:
+                    top.normal_exit = point[flow]
+                    body = range(top.first_block, len(b_preds))
+                    top.handler_preds = [*top.entry, *(b for b in body if b_flow[b] == flow)]
+                    top.head = len(b_preds)  # the handlers' shared entry block, made next
+                    catch[top.head] = body
+                    new_block(flow, top.handler_preds)
+                goto(flow, [top.head])
+            elif cat == C_FINALLY and top.kind == C_TRY:
+                goto(flow, [*point[flow], *top.exits])
+                top.exits = []
+                top.handler_preds = top.handler_preds or []
+                top.normal_exit = point[flow]
+            frames.append(fr)
+            continue
+        if tag == K_EXIT:
+            _, cat, sb, _, _ = item
+            k = len(frames) - 1
+            while k > 0 and not (frames[k].kind == cat and frames[k].key == sb):
+                k -= 1
+            if k == 0:
+                continue  # defensive: an exit without its enter
+            del frames[k + 1:]
+            fr = frames.pop()
+            flow = fr.flow
+            if cat == C_DEFERRED:
+                deferred.pop()
+            elif cat == C_BRANCH:
+                goto(flow, fr.exits + ([] if fr.exhaustive else point[flow]))
+            elif cat == C_LOOP:
+                b_preds[fr.head].extend(point[flow])
+                goto(flow, [fr.head, *fr.exits])
+            elif cat == C_TRY:
+                goto(flow, [*point[flow], *fr.exits])
+            else:
+                top = frames[-1]
+                if (cat in (C_ARM, C_DEFAULT)) and top.kind == C_BRANCH:
+                    top.exits.extend(point[flow])
+                    goto(flow, top.spine)
+                elif cat == C_HANDLER and top.kind == C_TRY:
+                    top.exits.extend(point[flow])
+                    goto(flow, top.normal_exit)
+            continue
+        # a jump
+        cat = item[1]
+        flow = frames[-1].flow
+        if cat in (C_BREAK, C_CONTINUE):
+            for k in range(len(frames) - 1, 0, -1):
+                fr = frames[k]
+                if fr.flow != flow:
+                    break
+                if fr.kind == C_LOOP:
+                    if cat == C_BREAK:
+                        fr.exits.extend(point[flow])
+                    else:
+                        b_preds[fr.head].extend(point[flow])
+                    break
+                if cat == C_BREAK and fr.kind == C_BRANCH and fr.breakable:
+                    fr.exits.extend(point[flow])
+                    break
+        goto(flow, [])
+    return _CFG(b_events, b_preds, b_flow, entry, owner, catch)
+
+
+# ------------------------------------------------------------------ may-reach
+def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int], var_home: list[int],
+           scopes: _Scopes) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Bit-vector reaching analysis per flow (a bit per event: it is a latest write, or the latest read, of its
+    variable on some path), iterated to a fixed point; then each block is replayed to emit edges.
+
+    Bits are numbered per flow, so a function's states are small ints, and grouped by variable: a variable's
+    writes take a run of bits, then its reads, so "the bits of v" is a range and no per-variable mask is kept
+    (masks as wide as the flow, one per variable, grow with the square of a long flat module). A variable
+    owned outside the flow gets one extra write bit that stands for "any of its definitions elsewhere" (the
+    flow may run at any time); a write in the flow clears it like any other.
+
+    A read may reach a write of its own node: ``x += 1`` in a loop reads the previous iteration's write,
+    so ``last_write`` keeps such self-edges. ``last_read`` does not: a read is never its own last read.
+    """
+    n_blocks = len(cfg.preds)
+    blocks_of: list[list[int]] = [[] for _ in cfg.entry]
+    for b in range(n_blocks):
+        blocks_of[cfg.flow[b]].append(b)
+    defs_of: dict[int, list[int]] = {}
+    for e, kind in enumerate(ev_kind):
+        if kind != READ:
+            defs_of.setdefault(ev_var[e], []).append(ev_node[e])
+
+    # a handler may start after any event of its try body: each of them may reach it
+    catch_of: dict[int, list[int]] = {}
+    for h, body in cfg.catch.items():
+        catch_of[h] = [e for b in body if cfg.flow[b] == cfg.flow[h] for e in cfg.events[b]]
+
+    last_write: list[tuple[int, int]] = []
+    last_read: list[tuple[int, int]] = []
+    local = [0] * len(ev_node)  # event -> its bit in its flow
+    for f, blocks in enumerate(blocks_of):
+        # count each variable's writes and reads; a free variable gets an "outside" write bit first
+        n_w: dict[int, int] = {}
+        n_r: dict[int, int] = {}
+        for b in blocks:
+            for e in cfg.events[b]:
+                v = ev_var[e]
+                if ev_kind[e] == READ:
+                    n_r[v] = n_r.get(v, 0) + 1
+                    n_w.setdefault(v, 0)
+                else:
+                    n_w[v] = n_w.get(v, 0) + 1
+                    n_r.setdefault(v, 0)
+        own = cfg.owner[f]
+        outside: list[int] = [v for v in n_w if f and v in defs_of and not scopes.within(var_home[v], own)]
+        for v in outside:
+            n_w[v] += 1
+        w_off: dict[int, int] = {}
+        r_off: dict[int, int] = {}
+        node_of: list[int] = []  # bit -> graph node (or -1 - var for an outside bit)
+        for v, count in n_w.items():
+            w_off[v] = len(node_of)
+            node_of.extend([0] * count)
+            r_off[v] = len(node_of)
+            node_of.extend([0] * n_r[v])
+        init = 0
+        w_next = dict(w_off)
+        for v in outside:
+            node_of[w_next[v]] = -1 - v
+            init |= 1 << w_next[v]
+            w_next[v] += 1
+        r_next = dict(r_off)
+        for b in blocks:
+            for e in cfg.events[b]:
+                v = ev_var[e]
+                if ev_kind[e] == READ:
+                    bit = r_next[v]
+                    r_next[v] = bit + 1
+                else:
+                    bit = w_next[v]
+                    w_next[v] = bit + 1
+                local[e] = bit
+                node_of[bit] = ev_node[e]
+        gen: dict[int, int] = {}
+        keep: dict[int, int] = {}
+        for b in blocks:
+            g = 0
+            kill = 0
+            for e in cfg.events[b]:
+                v = ev_var[e]
+                count, off = (n_r[v], r_off[v]) if ev_kind[e] == READ else (n_w[v], w_off[v])
+                m = ((1 << count) - 1) << off
+                g = (g & ~m) | (1 << local[e])
+                kill |= m
+            gen[b] = g
+            keep[b] = ~kill
+        extra = {h: sum(1 << local[e] for e in evs) for h, evs in catch_of.items() if cfg.flow[h] == f}
+        out: dict[int, int] = {}
+        in_state: dict[int, int] = {}
+        entry = cfg.entry[f]
+        preds = cfg.preds
+        changed = True
+        while changed:  # states only grow: this ends
+            changed = False
+            for b in blocks:
+                st = init if b == entry else 0
+                if b in extra:
+                    st |= extra[b]
+                for p in preds[b]:
+                    st |= out.get(p, 0)
+                in_state[b] = st
+                o = (st & keep[b]) | gen[b]
+                if out.get(b) != o:
+                    out[b] = o
+                    changed = True
+        for b in blocks:
+            st = in_state[b]
+            for e in cfg.events[b]:
+                v = ev_var[e]
+                bit = local[e]
+                if ev_kind[e] == READ:
+                    node = ev_node[e]
+                    off = w_off[v]
+                    x = (st >> off) & ((1 << n_w[v]) - 1)
+                    while x:
+                        low = x & -x
+                        target = node_of[off + low.bit_length() - 1]
+                        if target >= 0:
+                            last_write.append((node, target))
+                        else:
+                            last_write.extend((node, d) for d in defs_of[-1 - target])
+                        x ^= low
+                    off = r_off[v]
+                    reads = (st >> off) & ((1 << n_r[v]) - 1)
+                    x = reads
+                    while x:
+                        low = x & -x
+                        target = node_of[off + low.bit_length() - 1]
+                        if target != node:
+                            last_read.append((node, target))
+                        x ^= low
+                    st = (st ^ (reads << off)) | (1 << bit)
+                else:
+                    off = w_off[v]
+                    x = (st >> off) & ((1 << n_w[v]) - 1)
+                    st = (st ^ (x << off)) | (1 << bit)
+    return sorted(set(last_write)), sorted(set(last_read))
+
+
+def _computed_from(ev_node: list[int], ev_kind: list[int], ev_start: list[int], ev_end: list[int],
+                   assigns: list[Assign]) -> list[tuple[int, int]]:
+    out: set[tuple[int, int]] = set()
+    n = len(ev_node)
+    for _span, targets, values in assigns:
+        if not targets or not values:
+            continue
+        written = []
+        for ts_, te in targets:
+            i = bisect.bisect_left(ev_start, ts_)
+            while i < n and ev_start[i] < te:
+                if ev_kind[i] != READ and ev_end[i] <= te:
+                    written.append(ev_node[i])
+                i += 1
+        if not written:
+            continue
+        read = []
+        for vs, ve in values:
+            i = bisect.bisect_left(ev_start, vs)
+            while i < n and ev_start[i] < ve:
+                if ev_kind[i] == READ and ev_end[i] <= ve:
+                    read.append(ev_node[i])
+                i += 1
+        out.update((w, r) for w in written for r in read if w != r)
+    return sorted(out)
