@@ -23,6 +23,7 @@ import ast
 import bisect
 import contextlib
 import io
+import re
 import sys
 import time
 from collections import Counter, defaultdict
@@ -72,8 +73,9 @@ def _line_starts(source: bytes) -> list[int]:
     return starts
 
 
-def _alias_offsets(tree_g: ast.AST, tree: ast.Module, lines: list[int]) -> dict[int, int]:
-    """id(gast alias) -> the byte offset of the name it binds (gast's aliases have no position; ast's do)."""
+def _unpositioned_offsets(tree_g: ast.AST, tree: ast.Module, source: bytes, lines: list[int]) -> dict[int, int]:
+    """id(gast node) -> the byte offset of the name it binds, for the definitions gast leaves without a position:
+    import aliases (ast's aliases have one) and the names of ``except E as name``."""
     import gast
 
     by_statement = {(n.lineno, n.col_offset): n.names for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))}
@@ -86,6 +88,11 @@ def _alias_offsets(tree_g: ast.AST, tree: ast.Module, lines: list[int]) -> dict[
                     out[id(alias_g)] = end - len(alias.asname.encode())
                 elif alias.name != "*":
                     out[id(alias_g)] = lines[alias.lineno - 1] + alias.col_offset
+        elif isinstance(node, gast.ExceptHandler) and isinstance(node.name, gast.Name):
+            start = lines[node.lineno - 1] + node.col_offset
+            found = re.compile(rb"\bas\s+(" + re.escape(node.name.id.encode()) + rb")\b").search(source, start)
+            if found:
+                out[id(node.name)] = found.start(1)
     return out
 
 
@@ -93,8 +100,8 @@ def _definition_offset(node: ast.AST, source: bytes, lines: list[int], aliases: 
     """The byte offset of the name a definition binds, as graphcode's identifier node starts there."""
     import gast
 
-    if isinstance(node, gast.alias):
-        return aliases.get(id(node))
+    if id(node) in aliases:
+        return aliases[id(node)]
     if getattr(node, "lineno", None) is None:  # gast makes some names without a position (an except's `as e`)
         return None
     if isinstance(node, gast.Name):
@@ -221,7 +228,7 @@ def compare_file(path: str, source: bytes, tally: Tally, show: int) -> None:
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         chains.visit(tree_g)  # beniget warns of unbound names on the console
     lines = _line_starts(source)
-    aliases = _alias_offsets(tree_g, tree, lines)
+    aliases = _unpositioned_offsets(tree_g, tree, source, lines)
     beniget_defs: dict[int, set[int]] = defaultdict(set)
     for chain in chains.chains.values():
         where = _definition_offset(chain.node, source, lines, aliases)

@@ -37,7 +37,9 @@
 ; Assignment targets, with tuple and list destructuring
 (assignment left: (identifier) @local.definition.var)
 (augmented_assignment left: (identifier) @local.definition.var)
-(named_expression name: (identifier) @local.definition.var)
+; an assignment expression binds in the enclosing function (or module), also from inside a comprehension
+((named_expression name: (identifier) @local.definition.var)
+  (#set! local.definition.scope "function"))
 (pattern_list (identifier) @local.definition.var)
 (tuple_pattern (identifier) @local.definition.var)
 (list_pattern (identifier) @local.definition.var)
@@ -57,6 +59,19 @@
 ; global / nonlocal declarations redirect a name for the whole scope
 (global_statement (identifier) @local.global)
 (nonlocal_statement (identifier) @local.nonlocal)
+
+; ---------------------------------------------------------------- evaluated outside their scope
+; Default values and annotations are evaluated where the function is defined; a comprehension's first
+; iterable where the comprehension is.
+(default_parameter value: (_) @local.outer)
+(typed_default_parameter value: (_) @local.outer)
+(typed_default_parameter type: (_) @local.outer)
+(typed_parameter type: (_) @local.outer)
+(function_definition return_type: (_) @local.outer)
+(list_comprehension body: (_) . (for_in_clause right: (_) @local.outer))
+(set_comprehension body: (_) . (for_in_clause right: (_) @local.outer))
+(generator_expression body: (_) . (for_in_clause right: (_) @local.outer))
+(dictionary_comprehension body: (_) . (for_in_clause right: (_) @local.outer))
 
 ; ---------------------------------------------------------------- not variables
 (attribute attribute: (identifier) @local.ignore)

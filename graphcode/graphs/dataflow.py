@@ -76,6 +76,7 @@ from graphcode.graphs.passes import (
     C_NONLOCAL,
     C_ONCE,
     C_OTHER,
+    C_OUTER,
     C_PATTERN,
     C_READ,
     C_REF,
@@ -95,7 +96,7 @@ _EXACT = {
     "flow.loop": C_LOOP, "flow.once": C_ONCE, "flow.last": C_LAST, "flow.try": C_TRY,
     "flow.handler": C_HANDLER, "flow.finally": C_FINALLY, "flow.deferred": C_DEFERRED,
     "flow.return": C_RETURN, "flow.break": C_BREAK, "flow.continue": C_CONTINUE,
-    "flow.group": C_ASSIGN, "local.pattern": C_PATTERN, "local.destructure.write": C_DESTRUCTURE_WRITE,
+    "flow.group": C_ASSIGN, "local.pattern": C_PATTERN, "local.outer": C_OUTER, "local.destructure.write": C_DESTRUCTURE_WRITE,
 }
 
 _CATCH_ALL = re.compile(r"^\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*@local\.reference\s*$")

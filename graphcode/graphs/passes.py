@@ -46,6 +46,7 @@ C_OTHER: Final = 24
 C_PATTERN: Final = 25
 C_DESTRUCTURE_DEF: Final = 26
 C_DESTRUCTURE_WRITE: Final = 27
+C_OUTER: Final = 28
 # node flags
 F_DEF: Final = 1
 F_REF: Final = 2
@@ -176,6 +177,7 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
     relocate: list[tuple[int, int]] = []  # spans of @flow.assign nodes
     pattern_names: list[int] = []  # @local.pattern nodes
     destructure: dict[tuple[int, int], tuple[int, dict[str, str | None]]] = {}  # root span -> (F_DEF|F_WRITE, settings)
+    outer: list[Span] = []  # @local.outer: evaluated in the scope around the one they sit in
 
     for cname, ids in captured.items():
         cat, pset, group = info[cname]
@@ -203,6 +205,8 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
             decls.extend((sb, eb, source[sb:eb], cat) for sb, eb in spans)
         elif cat == C_PATTERN:
             pattern_names.extend(ids)
+        elif cat == C_OUTER:
+            outer.extend(spans)
         elif cat in (C_DESTRUCTURE_DEF, C_DESTRUCTURE_WRITE):
             for span in spans:
                 flag, prev_settings = destructure.get(span, (0, None))
@@ -237,7 +241,10 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
     decl_scopes = scopes.innermost([d[0] for d in decls], [d[1] for d in decls])
     for (_sb, _eb, name, dcat), sc in zip(decls, decl_scopes, strict=True):
         scopes.declare(sc, name, dcat == C_GLOBAL)
+    lifted = _lift_outer(outer, ev_start, ev_end, ev_scope, scopes) if outer else []
     ev_var, var_home, moved, hoisted = _resolve(ev_node, ev_kind, ev_name, ev_start, ev_scope, def_settings, scopes)
+    for e in lifted:
+        moved[e] = True
 
     assigns = _group_assignments(groups, relocate)
     order, payloads = _schedule(ev_kind, ev_start, ev_end, ev_scope, hoisted, regions, parts, jumps, assigns,
@@ -246,6 +253,22 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
     last_write, last_read = _reach(cfg, ev_node, ev_kind, ev_var, var_home, scopes)
     computed = _computed_from(ev_node, ev_kind, ev_start, ev_end, assigns)
     return {"last_write": last_write, "last_read": last_read, "computed_from": computed}
+
+
+def _lift_outer(outer: list[Span], ev_start: list[int], ev_end: list[int], ev_scope: list[int],
+                scopes: _Scopes) -> list[int]:
+    """Events inside an ``@local.outer`` node that belong to the scope the node sits in move to the scope around it
+    (a default value or an annotation is evaluated where the function is defined; a comprehension's first iterable
+    where the comprehension is). Returns the events moved; ``ev_scope`` is updated in place."""
+    spans = sorted(set(outer), key=lambda span: (span[0], -span[1]))
+    home = scopes.innermost([a for a, _ in spans], [b for _, b in spans])
+    inside = _innermost([a for a, _ in spans], [b for _, b in spans], ev_start, ev_end)
+    moved: list[int] = []
+    for e, k in enumerate(inside):
+        if k >= 0 and ev_scope[e] == home[k] and home[k] > 0:
+            ev_scope[e] = scopes.parent[home[k]]
+            moved.append(e)
+    return moved
 
 
 def _mark(flags: dict[int, int], def_settings: dict[int, dict[str, str | None]], flag: int, ids: list[int],
@@ -556,10 +579,9 @@ class _CFG:
 
 
 class _Frame:
-    __slots__ = ("breakable", "entry", "exhaustive", "exits", "first_block", "flow", "handler_preds", "head",
-                 "key", "kind", "normal_exit", "spine")
+    """An open region of the sweep (a branch, loop, try, or one of their parts)."""
 
-    def __init__(self, kind: int, key: int, flow: int):
+    def __init__(self, kind: int, key: int, flow: int) -> None:
         self.kind, self.key, self.flow = kind, key, flow
         self.spine: list[int] = []
         self.exits: list[int] = []
@@ -570,6 +592,10 @@ class _Frame:
         self.first_block = 0
         self.normal_exit: list[int] = []
         self.handler_preds: list[int] | None = None
+        self.jumps: list[int] = []  # a try: points that leave it by return, break or continue (its finally runs)
+        self.abnormal: list[int] = []  # a try: where its finally may start other than by falling into it
+        self.finally_start = -1  # a try: the finally's entry block
+        self.raised = range(0)  # a try: the blocks whose events an exception may follow into its finally
 
 
 def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], moved: list[bool],
@@ -657,7 +683,16 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                     new_block(flow, top.handler_preds)
                 goto(flow, [top.head])
             elif cat == C_FINALLY and top.kind == C_TRY:
-                goto(flow, [*point[flow], *top.exits])
+                # The finally runs after the try (and its handlers) completes, and also on the way out of a
+                # return, break or continue in them, or of an exception after any of their events. Those
+                # other ways go on to somewhere else afterwards, so they enter a copy of the finally's blocks,
+                # made at its end, and only the fall-through reaches the code after the try.
+                body = range(top.first_block, len(b_preds))
+                top.abnormal = [*top.entry, *(b for b in body if b_flow[b] == flow), *top.jumps]
+                top.finally_start = new_block(flow, [*point[flow], *top.exits])
+                top.raised = body
+                point[flow] = [top.finally_start]
+                open_b[flow] = top.finally_start
                 top.exits = []
                 top.handler_preds = top.handler_preds or []
                 top.normal_exit = point[flow]
@@ -690,10 +725,19 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                 elif cat == C_HANDLER and top.kind == C_TRY:
                     top.exits.extend(point[flow])
                     goto(flow, top.normal_exit)
+                elif cat == C_FINALLY and top.kind == C_TRY and top.finally_start >= 0:
+                    _copy_finally(top, flow, b_events, b_preds, b_flow, catch)
+                    open_b[flow] = -1  # the copy shares the blocks' event lists: none may grow now
             continue
         # a jump
         cat = item[1]
         flow = frames[-1].flow
+        for k in range(len(frames) - 1, 0, -1):  # the finally of each try it leaves runs first
+            fr = frames[k]
+            if fr.flow != flow or (fr.kind == C_LOOP and cat != C_RETURN):
+                break
+            if fr.kind == C_TRY and fr.finally_start < 0:
+                fr.jumps.extend(point[flow])
         if cat in (C_BREAK, C_CONTINUE):
             for k in range(len(frames) - 1, 0, -1):
                 fr = frames[k]
@@ -710,6 +754,27 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                     break
         goto(flow, [])
     return _CFG(b_events, b_preds, b_flow, entry, owner, catch)
+
+
+def _copy_finally(top: _Frame, flow: int, b_events: list[list[int]], b_preds: list[list[int]], b_flow: list[int],
+                  catch: dict[int, range]) -> None:
+    """Copy the blocks of a try's finally (from its entry block on) for the ways into it other than falling
+    through: the copy's entry follows ``top.abnormal`` and any event of the try body or handlers (an exception),
+    and its end leads nowhere (the return, break, continue or exception goes on). The copies share the
+    originals' events, so an event's edges are the union over both."""
+    start, end = top.finally_start, len(b_preds)
+    copy: dict[int, int] = {}
+    for b in range(start, end):
+        if b_flow[b] == flow:
+            copy[b] = len(b_preds)
+            b_events.append(b_events[b])
+            b_preds.append([])
+            b_flow.append(flow)
+    for b, new in copy.items():
+        b_preds[new] = [copy.get(p, p) for p in b_preds[b] if p in copy] if b != start else list(top.abnormal)
+        if b in catch:
+            catch[new] = catch[b]
+    catch[copy[start]] = top.raised
 
 
 # ------------------------------------------------------------------ may-reach
@@ -743,20 +808,25 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
 
     last_write: list[tuple[int, int]] = []
     last_read: list[tuple[int, int]] = []
-    local = [0] * len(ev_node)  # event -> its bit in its flow
+    local = [-1] * len(ev_node)  # event -> its bit in its flow
     for f, blocks in enumerate(blocks_of):
         # count each variable's writes and reads; a free variable gets an "outside" write bit first
         n_w: dict[int, int] = {}
         n_r: dict[int, int] = {}
+        flow_events: list[int] = []  # each once (a finally's copy shares its events with the original)
         for b in blocks:
             for e in cfg.events[b]:
-                v = ev_var[e]
-                if ev_kind[e] == READ:
-                    n_r[v] = n_r.get(v, 0) + 1
-                    n_w.setdefault(v, 0)
-                else:
-                    n_w[v] = n_w.get(v, 0) + 1
-                    n_r.setdefault(v, 0)
+                if local[e] < 0:
+                    local[e] = 0
+                    flow_events.append(e)
+        for e in flow_events:
+            v = ev_var[e]
+            if ev_kind[e] == READ:
+                n_r[v] = n_r.get(v, 0) + 1
+                n_w.setdefault(v, 0)
+            else:
+                n_w[v] = n_w.get(v, 0) + 1
+                n_r.setdefault(v, 0)
         own = cfg.owner[f]
         outside: list[int] = [v for v in n_w if f and v in defs_of and not scopes.within(var_home[v], own)]
         for v in outside:
@@ -776,17 +846,16 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
             init |= 1 << w_next[v]
             w_next[v] += 1
         r_next = dict(r_off)
-        for b in blocks:
-            for e in cfg.events[b]:
-                v = ev_var[e]
-                if ev_kind[e] == READ:
-                    bit = r_next[v]
-                    r_next[v] = bit + 1
-                else:
-                    bit = w_next[v]
-                    w_next[v] = bit + 1
-                local[e] = bit
-                node_of[bit] = ev_node[e]
+        for e in flow_events:
+            v = ev_var[e]
+            if ev_kind[e] == READ:
+                bit = r_next[v]
+                r_next[v] = bit + 1
+            else:
+                bit = w_next[v]
+                w_next[v] = bit + 1
+            local[e] = bit
+            node_of[bit] = ev_node[e]
         gen: dict[int, int] = {}
         keep: dict[int, int] = {}
         for b in blocks:
@@ -800,7 +869,13 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
                 kill |= m
             gen[b] = g
             keep[b] = ~kill
-        extra = {h: sum(1 << local[e] for e in evs) for h, evs in catch_of.items() if cfg.flow[h] == f}
+        extra: dict[int, int] = {}
+        for h, evs in catch_of.items():
+            if cfg.flow[h] == f:
+                bits = 0
+                for e in evs:
+                    bits |= 1 << local[e]
+                extra[h] = bits
         out: dict[int, int] = {}
         in_state: dict[int, int] = {}
         entry = cfg.entry[f]

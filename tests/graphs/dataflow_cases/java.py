@@ -643,4 +643,22 @@ CASES: list[Case] = [
         not_last_write=[("outer@5", "outer@2"), ("outer@3", "outer@2")],
         exact_last_write=True,
     ),
+    Case(
+        name="finally_after_return_in_try",
+        code="""
+            class A {
+              int m() {
+                int x = 1;
+                try {
+                  x = 2;
+                  return x;
+                } finally {
+                  log(x);
+                }
+              }
+            }
+        """,
+        last_write=[("x@6", "x@5"), ("x@8", "x@3"), ("x@8", "x@5")],
+        exact_last_write=True,
+    ),
 ]

@@ -616,4 +616,19 @@ CASES: list[Case] = [
         last_write=[("helper@1", "helper@2"), ("n@2#2", "n@2#1")],
         exact_last_write=True,
     ),
+    Case(
+        name="finally_without_catch_sees_exceptions",
+        code="""
+            let x = 0;
+            try {
+              x = f();
+              x = g(x);
+            } finally {
+              log(x);
+            }
+            log(x);
+        """,
+        last_write=[("x@4#2", "x@3"), ("x@6", "x@1"), ("x@6", "x@3"), ("x@6", "x@4#1"), ("x@8", "x@4#1")],
+        exact_last_write=True,
+    ),
 ]

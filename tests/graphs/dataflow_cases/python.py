@@ -262,8 +262,9 @@ CASES: list[Case] = [
             finally:
                 print(x)
         """,
+        # the finally also runs when f() raises something other than E: then x is still 0
         last_write=[("x@7", "x@1"), ("x@7", "x@5"), ("e@7", "e@6"),
-                    ("x@10", "x@5"), ("x@10", "x@8")],
+                    ("x@10", "x@1"), ("x@10", "x@5"), ("x@10", "x@8")],
         exact_last_write=True,
     ),
     # ------------------------------------------------------------ scopes, closures
@@ -492,5 +493,123 @@ CASES: list[Case] = [
         """,
         last_write=[("a@2", "a@1")],
         computed_from=[("b@2", "a@2")],
+    ),
+    # ------------------------------------------------------------ finally always runs
+    Case(
+        name="finally_after_return_in_try",
+        code="""
+            def f():
+                x = 1
+                try:
+                    x = 2
+                    return x
+                finally:
+                    print(x)
+                use(x)
+        """,
+        # the finally runs on the way out of the return (x = 2), or after an exception before it (x = 1);
+        # the try always returns, so nothing reaches the code after it
+        last_write=[("x@5", "x@4"), ("x@7", "x@2"), ("x@7", "x@4")],
+        not_last_write=[("x@8", "x@2"), ("x@8", "x@4")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="finally_without_except_sees_exceptions",
+        code="""
+            x = 0
+            try:
+                x = f()
+                x = g(x)
+            finally:
+                print(x)
+            print(x)
+        """,
+        # an exception after any statement of the body runs the finally, then goes on up: only the
+        # fall-through reaches the last line
+        last_write=[("x@4#2", "x@3"), ("x@6", "x@1"), ("x@6", "x@3"), ("x@6", "x@4#1"), ("x@7", "x@4#1")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="finally_after_break_in_loop",
+        code="""
+            for item in items:
+                n = 0
+                try:
+                    n = size(item)
+                    if n:
+                        break
+                finally:
+                    log(n)
+            print(n)
+        """,
+        last_write=[("item@4", "item@1"), ("n@5", "n@4"), ("n@8", "n@2"), ("n@8", "n@4"), ("n@9", "n@4")],
+        exact_last_write=False,
+    ),
+    # ------------------------------------------------------------ evaluated outside their scope
+    Case(
+        name="default_value_reads_the_enclosing_scope",
+        code="""
+            key = 1
+            def h(key=key):
+                return key
+        """,
+        last_write=[("key@2#2", "key@1"), ("key@3", "key@2#1")],
+        not_last_write=[("key@2#2", "key@2#1")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="lambda_default_reads_the_enclosing_scope",
+        code="""
+            x = 0
+            f = lambda x=x: x
+        """,
+        last_write=[("x@2#2", "x@1"), ("x@2#3", "x@2#1")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="method_default_reads_the_class_body",
+        code="""
+            class A:
+                size = 4
+                def grow(self, n=size) -> int:
+                    return n
+        """,
+        last_write=[("size@3", "size@2"), ("n@4", "n@3")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="annotation_reads_the_enclosing_scope",
+        code="""
+            T = int
+            def f(x: T, y: T = 0) -> T:
+                T = str
+                return T
+        """,
+        last_write=[("T@2#1", "T@1"), ("T@2#2", "T@1"), ("T@2#3", "T@1"), ("T@4", "T@3")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="comprehension_first_iterable_in_class_body",
+        code="""
+            class B:
+                names = ["a", "b"]
+                upper = [n.upper() for n in names]
+                pairs = [(n, m) for n in names for m in names]
+        """,
+        # the first iterable is evaluated in the class body; a later one inside the comprehension,
+        # which cannot see the class's names
+        last_write=[("names@3", "names@2"), ("n@3#1", "n@3#2"), ("names@4#1", "names@2")],
+        not_last_write=[("names@4#2", "names@2")],
+    ),
+    Case(
+        name="walrus_in_comprehension_binds_in_the_function",
+        code="""
+            def f(xs):
+                if any((hit := x) > 0 for x in xs):
+                    return hit
+                return None
+        """,
+        last_write=[("hit@3", "hit@2"), ("xs@2", "xs@1"), ("x@2#1", "x@2#2")],
+        exact_last_write=True,
     ),
 ]
