@@ -48,6 +48,11 @@ CATEGORIES: dict[str, tuple[bool, str]] = {
     "del-tuple": (True, "`del (a, b)` deletes both names; beniget ignores a deleted tuple"),
     "function-runs-any-time": (True, "a function body may run while its enclosing scope still runs, so it may see "
                                      "every definition of an outer name; beniget keeps only those live at the end"),
+    "function-runs-again": (True, "a function that writes a global or nonlocal name may run again and read its "
+                                  "own previous write; beniget links only the writes before the read"),
+    "star-import-placeholder": (True, "a name only a `from m import *` may bind: beniget makes a definition at the "
+                                      "use itself; there is no definition in the file"),
+    "walrus-in-comprehension": (True, "`(d := e) * d` in a comprehension: beniget links no definition to `d`"),
     "other": (False, "not classified: counted against the target"),
 }
 
@@ -126,8 +131,15 @@ def _classify(use: int, only_beniget: set[int], only_graphcode: set[int], tree: 
               lines: list[int]) -> str:
     """Which known category a disagreement falls in (see CATEGORIES), else "other"."""
     text = source
+    if only_beniget == {use} and not only_graphcode:
+        return "star-import-placeholder"
     if only_graphcode and not only_beniget:
         scope = _innermost_function(tree, lines, use)
+        if scope is not None and all(scope[0] <= d < scope[1] for d in only_graphcode) \
+                and _declared_outer(tree, lines, scope, source[use:use + 200]):
+            return "function-runs-again"
+        if all(_walrus_target(tree, lines, d) for d in only_graphcode):
+            return "walrus-in-comprehension"
         if scope is not None and not any(scope[0] <= d < scope[1] for d in only_graphcode):
             return "function-runs-any-time"
         # graphcode sees a write beniget misses: inside an except handler, from the try body
@@ -142,6 +154,25 @@ def _classify(use: int, only_beniget: set[int], only_graphcode: set[int], tree: 
         if all(_rebound_between(text, d, use) for d in only_beniget):
             return "killed-by-reassignment"
     return "other"
+
+
+def _declared_outer(tree: ast.Module, lines: list[int], scope: tuple[int, int], text: bytes) -> bool:
+    """Is the name at the start of ``text`` declared global or nonlocal in the function spanning ``scope``?"""
+    name = re.match(rb"[A-Za-z_][A-Za-z0-9_]*", text)
+    for node in ast.walk(tree):
+        if (isinstance(node, (ast.Global, ast.Nonlocal)) and name and name.group().decode() in node.names
+                and scope[0] <= _span(node, lines)[0] < scope[1]):
+            return True
+    return False
+
+
+def _walrus_target(tree: ast.Module, lines: list[int], offset: int) -> bool:
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.NamedExpr) and _span(inner.target, lines)[0] == offset:
+                    return True
+    return False
 
 
 def _innermost_function(tree: ast.Module, lines: list[int], offset: int) -> tuple[int, int] | None:

@@ -56,12 +56,13 @@ F_IGNORE: Final = 16
 _FLAG: Final = {C_DEF: F_DEF, C_REF: F_REF, C_WRITE: F_WRITE, C_READ: F_READ, C_IGNORE: F_IGNORE}
 
 # Nesting priority of regions with identical spans (outer first). A close at the same position
-# runs inner first, so a write at the end of an assignment happens before its arm is left.
-R_DEFERRED: Final = 0
-R_PART: Final = 1
-R_TRY: Final = 2
-R_LOOP: Final = 3
-R_BRANCH: Final = 4
+# runs inner first, so a write at the end of an assignment happens before its arm is left. A deferred body
+# is inside any part with its span (`elif c: def h(): ...`: the arm holds the definition, which runs there).
+R_PART: Final = 0
+R_TRY: Final = 1
+R_LOOP: Final = 2
+R_BRANCH: Final = 3
+R_DEFERRED: Final = 4
 R_ASSIGN: Final = 5
 R_JUMP: Final = 6
 _PARTS: Final = (C_ARM, C_DEFAULT, C_HANDLER, C_FINALLY)

@@ -612,4 +612,21 @@ CASES: list[Case] = [
         last_write=[("hit@3", "hit@2"), ("xs@2", "xs@1"), ("x@2#1", "x@2#2")],
         exact_last_write=True,
     ),
+    Case(
+        name="definition_alone_in_an_arm",
+        code="""
+            def f(c):
+                if c:
+                    h = 2
+                elif c > 1:
+                    def h(a):
+                        pass
+                else:
+                    raise TypeError()
+                use(h)
+        """,
+        # the arm's block is exactly the function definition: the name is bound in the arm, in f's flow
+        last_write=[("h@9", "h@3"), ("h@9", "h@5"), ("c@2", "c@1"), ("c@4", "c@1")],
+        exact_last_write=True,
+    ),
 ]
