@@ -6,7 +6,8 @@
 ; variable. `x += v` (every compound operator) reads x, then writes it.
 ((assignment_statement left: (expression_list (identifier) @flow.write))
   (#not-eq? @flow.write "_"))
-(assignment_statement left: (expression_list (identifier) @flow.read)
+; x is also computed from its previous value (a computed_from edge from x to itself).
+(assignment_statement left: (expression_list (identifier) @flow.read @flow.target @flow.value)
   operator: ["+=" "-=" "*=" "/=" "%=" "&=" "|=" "^=" "<<=" ">>=" "&^="])
 (assignment_statement left: (_) @flow.target right: (_) @flow.value)
 ; `x, err := f(x)` may re-use x: its new value is written after f(x) reads the old one.
@@ -15,8 +16,11 @@
 (assignment_statement left: (expression_list (identifier)) right: (_) @_value) @flow.assign
 (short_var_declaration right: (_) @_value) @flow.assign
 ; `x++`, `x--`
+; (tree-sitter keeps at most three captures on one node of a pattern: hence two patterns each)
 (inc_statement (identifier) @flow.read @flow.write)
+(inc_statement (identifier) @flow.target @flow.value)
 (dec_statement (identifier) @flow.read @flow.write)
+(dec_statement (identifier) @flow.target @flow.value)
 
 ; Other declarations: the new names are computed from their initialisers.
 (var_spec name: (_) @flow.target value: (_) @flow.value)

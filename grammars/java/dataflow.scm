@@ -5,13 +5,16 @@
 ; `x += v` (and every compound operator) reads x, then writes it.
 (assignment_expression left: (identifier) @flow.write)
 (assignment_expression left: (identifier) @flow.target right: (_) @flow.value)
+; x is also computed from its previous value (a computed_from edge from x to itself).
 (assignment_expression
-  left: (identifier) @flow.read
+  left: (identifier) @flow.read @flow.target @flow.value
   operator: ["+=" "-=" "*=" "/=" "%=" "&=" "|=" "^=" "<<=" ">>=" ">>>="])
 ; Writes in the assignment's own scope happen after its value is evaluated.
 (assignment_expression left: (identifier) right: (_) @_value) @flow.assign
 ; `x++`, `--x`: a read, then a write, of the same variable.
+; (tree-sitter keeps at most three captures on one node of a pattern: hence two patterns)
 (update_expression (identifier) @flow.read @flow.write)
+(update_expression (identifier) @flow.target @flow.value)
 
 ; A declaration's initialiser is evaluated before the variable exists; a local cannot be read in its
 ; own initialiser, so no flow.assign is needed. Loop variables are computed from what they iterate.

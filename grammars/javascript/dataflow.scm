@@ -10,10 +10,15 @@
   right: (_) @flow.value)
 ; `x += v`, `x ??= v` (every compound operator) read x, then write it.
 (augmented_assignment_expression
-  left: (identifier) @flow.target @flow.read @flow.write
+  left: (identifier) @flow.read @flow.write)
+; x is also computed from its previous value (a computed_from edge from x to itself). tree-sitter keeps at
+; most three captures on one node of a pattern: hence separate patterns.
+(augmented_assignment_expression
+  left: (identifier) @flow.target @flow.value
   right: (_) @flow.value)
 ; `x++`, `--x`: a read, then a write, of the same variable.
 (update_expression argument: (identifier) @flow.read @flow.write)
+(update_expression argument: (identifier) @flow.target @flow.value)
 
 ; A declaration's initialiser: the declared names are computed from it. `let`/`const` names cannot be
 ; read in their own initialiser, so they need no flow.assign; `var x = x || {}` reads the hoisted x

@@ -952,5 +952,5 @@ def _computed_from(ev_node: list[int], ev_kind: list[int], ev_start: list[int], 
                 if ev_kind[i] == READ and ev_end[i] <= ve:
                     read.append(ev_node[i])
                 i += 1
-        out.update((w, r) for w in written for r in read if w != r)
+        out.update((w, r) for w in written for r in read)  # w == r: `x += v` reads the x it writes
     return sorted(out)

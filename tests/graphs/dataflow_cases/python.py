@@ -629,4 +629,18 @@ CASES: list[Case] = [
         last_write=[("h@9", "h@3"), ("h@9", "h@5"), ("c@2", "c@1"), ("c@4", "c@1")],
         exact_last_write=True,
     ),
+    Case(
+        name="augmented_update_in_a_loop",
+        code="""
+            total = 0
+            for v in values:
+                total += v
+            print(total)
+        """,
+        # each iteration reads the previous one's write, and the new total is computed from the old
+        last_write=[("total@3", "total@1"), ("total@3", "total@3"), ("v@3", "v@2"),
+                    ("total@4", "total@1"), ("total@4", "total@3")],
+        computed_from=[("total@3", "v@3"), ("total@3", "total@3")],
+        exact_last_write=True,
+    ),
 ]
