@@ -70,12 +70,13 @@ class Tally:
     examples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
 
-def _line_starts(source: bytes) -> list[int]:
-    starts = [0]
-    for i, byte in enumerate(source):
-        if byte == 0x0A:
-            starts.append(i + 1)
-    return starts
+def _use_offset(node: ast.AST, lines: list[int]) -> int | None:
+    """The byte offset of a name gast loads (a use), or None for any other node (or one without a position)."""
+    import gast
+
+    if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and hasattr(node, "lineno"):
+        return lines[node.lineno - 1] + node.col_offset
+    return None
 
 
 def _unpositioned_offsets(tree_g: ast.AST, tree: ast.Module, source: bytes, lines: list[int]) -> dict[int, int]:
@@ -258,23 +259,23 @@ def compare_file(path: str, source: bytes, tally: Tally, show: int) -> None:
     chains = beniget.DefUseChains()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         chains.visit(tree_g)  # beniget warns of unbound names on the console
-    lines = _line_starts(source)
+    graph = build_graph(source, "python", GraphOptions(max_bytes=None), path=path)
+    lines = graph.line_starts()
     aliases = _unpositioned_offsets(tree_g, tree, source, lines)
-    beniget_defs: dict[int, set[int]] = defaultdict(set)
+    beniget_defs: dict[int, set[int]] = {}
+    for node in gast.walk(tree_g):  # every use, those with no definition in the file included
+        use = _use_offset(node, lines)
+        if use is not None:
+            beniget_defs[use] = set()
     for chain in chains.chains.values():
         where = _definition_offset(chain.node, source, lines, aliases)
+        if where is None:
+            continue
         for user in chain.users():
-            node = user.node
-            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and hasattr(node, "lineno"):
-                use = lines[node.lineno - 1] + node.col_offset
-                beniget_defs.setdefault(use, set())
-                if where is not None:
-                    beniget_defs[use].add(where)
-    for node in gast.walk(tree_g):  # uses with no definition in the file
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and hasattr(node, "lineno"):
-            beniget_defs.setdefault(lines[node.lineno - 1] + node.col_offset, set())
+            use = _use_offset(user.node, lines)
+            if use is not None:
+                beniget_defs[use].add(where)
 
-    graph = build_graph(source, "python", GraphOptions(max_bytes=None), path=path)
     starts = graph.start_byte
     ident = {starts[i]: i for i in range(graph.num_nodes) if graph.types[i] == "identifier"}
     graphcode_defs: dict[int, set[int]] = defaultdict(set)

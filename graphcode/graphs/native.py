@@ -65,9 +65,34 @@ class NativeEngine:
     """The query's capture names by capture id (empty without a query)."""
 
 
+def _turned_off() -> bool:
+    return os.environ.get("GRAPHCODE_NATIVE", "1") == "0"
+
+
+def _ext_suffix() -> str:
+    """The file suffix of this Python's extension modules (``.cpython-311-x86_64-linux-gnu.so``)."""
+    return sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+
+
+def _load_extension(name: str, path: Path) -> ModuleType:
+    """Load the extension module at ``path`` as ``name`` and register it in ``sys.modules`` (dataclasses look their
+    module up there while it initialises); ImportError if it does not load."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{path}: expected an extension module, found none")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    try:
+        spec.loader.exec_module(mod)
+    except ImportError:
+        del sys.modules[name]
+        raise
+    return mod
+
+
 def _module() -> tuple[Any | None, str]:
     """The compiled module and "ok", or None and why it is not used."""
-    if os.environ.get("GRAPHCODE_NATIVE", "1") == "0":
+    if _turned_off():
         return None, "turned off by GRAPHCODE_NATIVE=0"
     try:
         mod = importlib.import_module("graphcode.graphs._native")
@@ -92,25 +117,15 @@ def cache_dir() -> Path:
     return Path(base) / "graphcode" / "native"
 
 
-def _module_name() -> str:
-    return f"_native{sysconfig.get_config_var('EXT_SUFFIX') or '.so'}"
-
-
 def _from_cache() -> Any | None:
     """The module built into :func:`cache_dir` for this Python and tree-sitter, or None."""
-    path = cache_dir() / f"tree-sitter-{_tree_sitter_version()}" / _module_name()
+    path = cache_dir() / f"tree-sitter-{_tree_sitter_version()}" / f"_native{_ext_suffix()}"
     if not path.is_file():
         return None
-    spec = importlib.util.spec_from_file_location("graphcode.graphs._native", path)
-    if spec is None or spec.loader is None:
-        return None
-    mod = importlib.util.module_from_spec(spec)
     try:
-        spec.loader.exec_module(mod)
+        return _load_extension("graphcode.graphs._native", path)
     except ImportError:
         return None
-    sys.modules["graphcode.graphs._native"] = mod
-    return mod
 
 
 @cache
@@ -135,29 +150,23 @@ def _passes_file() -> str:
     """The compiled passes' file name: it carries a digest of ``passes.py``, so an edited source is never
     paired with a stale build."""
     digest = hashlib.sha256(_PASSES_SOURCE.read_bytes()).hexdigest()[:16]
-    return f"{PASSES_MODULE}-{digest}{sysconfig.get_config_var('EXT_SUFFIX') or '.so'}"
+    return f"{PASSES_MODULE}-{digest}{_ext_suffix()}"
 
 
+@cache
 def _compiled_passes() -> tuple[ModuleType | None, str]:
-    """The mypyc build of ``passes.py`` and where it is, or None and why it is not used."""
-    if os.environ.get("GRAPHCODE_NATIVE", "1") == "0":
+    """The mypyc build of ``passes.py`` and where it is, or None and why it is not used (looked up once)."""
+    if _turned_off():
         return None, "turned off by GRAPHCODE_NATIVE=0"
     name = _passes_file()
     for folder in (_HERE, cache_dir()):
         path = folder / name
         if not path.is_file():
             continue
-        spec = importlib.util.spec_from_file_location(PASSES_MODULE, path)
-        if spec is None or spec.loader is None:
-            continue
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[PASSES_MODULE] = mod  # dataclasses look their module up while the module initialises
         try:
-            spec.loader.exec_module(mod)
+            return _load_extension(PASSES_MODULE, path), f"compiled (mypyc): {path}"
         except ImportError as err:
-            del sys.modules[PASSES_MODULE]
             return None, f"{path} does not load ({err}); rebuild: graphcode native build"
-        return mod, f"compiled (mypyc): {path}"
     return None, f"not compiled for this passes.py (no {name}); run: graphcode native build"
 
 
@@ -250,7 +259,7 @@ def build_walk(source_cache: Path | None = None, quiet: bool = False) -> Path:
     """Compile ``_native`` (atomically) next to this file, or into :func:`cache_dir` when the package folder is not
     writable, and return its path. The compiler and Python's headers are checked before anything is fetched."""
     version = _tree_sitter_version()
-    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+    suffix = _ext_suffix()
     cc = os.environ.get("CC") or (sysconfig.get_config_var("CC") or "cc").split()[0]
     if shutil.which(cc) is None:
         raise RuntimeError(f"C compiler: expected {cc!r} on PATH (set CC to choose one), found none")
@@ -297,7 +306,7 @@ def build_passes(quiet: bool = False) -> Path:
     folder = _HERE if os.access(_HERE, os.W_OK) else cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     name = _passes_file()
-    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+    suffix = _ext_suffix()
     if not quiet:
         print("graphcode: compiling graphcode/graphs/passes.py with mypyc", file=sys.stderr)
     with tempfile.TemporaryDirectory(dir=folder, prefix="._passes-build") as tmp:
@@ -318,7 +327,8 @@ def build_passes(quiet: bool = False) -> Path:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("command", choices=["build", "status"],
-                        help="build: fetch tree-sitter's C runtime source and compile; status: is it in use")
+                        help="build: fetch tree-sitter's C runtime source, compile the walk and query, and compile "
+                             "the data-flow passes with mypyc; status: which parts are in use")
     parser.add_argument("--optional", action="store_true",
                         help="build: on failure, warn and exit 0 (graphs are then built in pure Python)")
 
@@ -331,7 +341,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         paths = build()
     except (OSError, RuntimeError, subprocess.CalledProcessError) as err:
-        print(f"graphcode native: could not build the C accelerator: {err}", file=sys.stderr)
+        print(f"graphcode native: could not build the compiled path: {err}", file=sys.stderr)
         if args.optional:
             print("graphcode native: graphs will be built by the pure-Python path (the same graphs, slower)",
                   file=sys.stderr)

@@ -593,7 +593,6 @@ class _Frame:
         self.first_block = 0
         self.normal_exit: list[int] = []
         self.handler_preds: list[int] | None = None
-        self.jumps: list[int] = []  # a try: points that leave it by return, break or continue (its finally runs)
         self.abnormal: list[int] = []  # a try: where its finally may start other than by falling into it
         self.finally_start = -1  # a try: the finally's entry block
         self.raised = range(0)  # a try: the blocks whose events an exception may follow into its finally
@@ -687,9 +686,10 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                 # The finally runs after the try (and its handlers) completes, and also on the way out of a
                 # return, break or continue in them, or of an exception after any of their events. Those
                 # other ways go on to somewhere else afterwards, so they enter a copy of the finally's blocks,
-                # made at its end, and only the fall-through reaches the code after the try.
+                # made at its end, and only the fall-through reaches the code after the try. A jump leaves
+                # from the try's entry or from a block made in the try, so these preds cover jumps too.
                 body = range(top.first_block, len(b_preds))
-                top.abnormal = [*top.entry, *(b for b in body if b_flow[b] == flow), *top.jumps]
+                top.abnormal = [*top.entry, *(b for b in body if b_flow[b] == flow)]
                 top.finally_start = new_block(flow, [*point[flow], *top.exits])
                 top.raised = body
                 point[flow] = [top.finally_start]
@@ -733,12 +733,6 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
         # a jump
         cat = item[1]
         flow = frames[-1].flow
-        for k in range(len(frames) - 1, 0, -1):  # the finally of each try it leaves runs first
-            fr = frames[k]
-            if fr.flow != flow or (fr.kind == C_LOOP and cat != C_RETURN):
-                break
-            if fr.kind == C_TRY and fr.finally_start < 0:
-                fr.jumps.extend(point[flow])
         if cat in (C_BREAK, C_CONTINUE):
             for k in range(len(frames) - 1, 0, -1):
                 fr = frames[k]

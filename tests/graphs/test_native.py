@@ -45,7 +45,11 @@ def test_compiled_passes_are_built_from_this_source_only(monkeypatch: pytest.Mon
     edited.write_bytes(native._PASSES_SOURCE.read_bytes() + b"# edited\n")
     monkeypatch.setattr(native, "_PASSES_SOURCE", edited)
     assert native._passes_file() != name
-    mod, why = native._compiled_passes()
+    native._compiled_passes.cache_clear()
+    try:
+        mod, why = native._compiled_passes()
+    finally:
+        native._compiled_passes.cache_clear()
     assert mod is None and "not compiled for this passes.py" in why and "graphcode native build" in why
 
 
@@ -254,8 +258,12 @@ def test_native_status_command_says_why(monkeypatch: pytest.MonkeyPatch, capsys:
 
     monkeypatch.setenv("GRAPHCODE_NATIVE", "0")
     native.status.cache_clear()
+    native._compiled_passes.cache_clear()
     try:
         assert main(["native", "status"]) == 1
-        assert "turned off by GRAPHCODE_NATIVE=0" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert "tree walk and query: turned off by GRAPHCODE_NATIVE=0" in out
+        assert "data-flow passes: turned off by GRAPHCODE_NATIVE=0" in out
     finally:
         native.status.cache_clear()
+        native._compiled_passes.cache_clear()
