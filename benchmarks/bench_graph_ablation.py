@@ -8,7 +8,8 @@ score each on the validation split, and put a confidence interval on the BLEU th
 Each arm is ``graphcode fit -c CONFIG`` with its overrides (default config:
 ``configs/codexglue-java-cs-cpu.yaml``), then ``graphcode test --ckpt_path=best`` on the validation split
 (``--data.splits.test=valid``): CodeXGLUE BLEU, exact match, CodeBLEU and syntax validity of every validation
-example, greedy. Arms run one after another in child processes; each arm's folder is
+example, greedy. Arms run one after another in child processes (``--jobs N``: N arms of a seed at once, for a
+GPU that one arm leaves mostly idle); each arm's folder is
 ``<out>/<arm>/seed<S>/version_N`` (graphcode's run folders). The wall time and the peak resident memory of the
 ``fit`` process are recorded.
 
@@ -26,6 +27,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +49,7 @@ MAIN = ("nograph", "graph")
 
 def _run(cmd: list[str], log: Path) -> tuple[int, float, float]:
     """Run ``cmd`` with its output in ``log``; returns (exit status, wall seconds, peak RSS in MiB)."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     env.pop("GRAPHCODE_RUN_DIR", None)
     start = time.perf_counter()
     with open(log, "a", encoding="utf-8") as out:
@@ -103,22 +105,22 @@ def run_arm(config: str, out: Path, arm: str, seed: int, extra: list[str], split
         "examples": summary["examples"], "bleu": summary["bleu"]["score"], "exact_match": summary["exact_match"],
         "codebleu": next(iter((summary["codebleu"] or {}).values()), {"codebleu": None})["codebleu"],
         "syntax_valid": next(iter((summary["syntax_valid"] or {}).values()), {"rate": None})["rate"],
-        "report": str(run / "test"),
+        "report": (run / "test").relative_to(out).as_posix(),  # relative: the folder can move
     }
     result_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return result
 
 
-def _examples(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    path = Path(result["report"]) / "examples.jsonl"
+def _examples(out: Path, result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    path = out / result["report"] / "examples.jsonl"
     return {row["id"]: row for row in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
 
 
-def compare(base: dict[str, Any], other: dict[str, Any], resamples: int) -> dict[str, Any]:
+def compare(out: Path, base: dict[str, Any], other: dict[str, Any], resamples: int) -> dict[str, Any]:
     """The paired bootstrap interval of BLEU(other) - BLEU(base) on the examples both decoded."""
     from graphcode.evaluate.bootstrap import paired_bootstrap_bleu
 
-    a, b = _examples(base), _examples(other)
+    a, b = _examples(out, base), _examples(out, other)
     ids = [key for key in a if key in b]
     result = paired_bootstrap_bleu([a[k]["reference"] for k in ids], [a[k]["prediction"] for k in ids],
                                    [b[k]["prediction"] for k in ids], resamples=resamples)
@@ -151,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-steps", type=int, help="override trainer.max_steps of every arm")
     parser.add_argument("--split", default="valid", help="the data's split to score (default: valid)")
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default: 1000)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="arms of a seed trained at once, in separate processes (default: 1)")
     parser.add_argument("extra", nargs="*", help="further overrides for every arm, after '--'")
     args = parser.parse_args(argv)
     arms = list(ARMS) if args.arms == "all" else [a.strip() for a in args.arms.split(",") if a.strip()]
@@ -160,13 +164,19 @@ def main(argv: list[str] | None = None) -> int:
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     extra = [*args.extra, *([f"--trainer.max_steps={args.max_steps}"] if args.max_steps else [])]
     out = Path(args.out)
+    if args.jobs < 1:
+        parser.error(f"--jobs: expected a positive number of arms at once, found {args.jobs}")
     results = []
+    order = sorted(arms, key=lambda a: (a not in MAIN, MAIN.index(a) if a in MAIN else 0))
     for seed in seeds:  # the main pair first: the result that matters most lands first
-        for arm in sorted(arms, key=lambda a: (a not in MAIN, MAIN.index(a) if a in MAIN else 0)):
+        def one(arm: str, seed: int = seed) -> dict[str, Any]:
             print(f"arm {arm} seed {seed} ...", file=sys.stderr, flush=True)
-            results.append(run_arm(args.config, out, arm, seed, extra, args.split))
+            return run_arm(args.config, out, arm, seed, extra, args.split)
+
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:  # each arm is a child process: threads only wait
+            results.extend(pool.map(one, order))
     base = {r["seed"]: r for r in results if r["arm"] == "nograph"}
-    comparisons = [compare(base[r["seed"]], r, args.resamples) for r in results
+    comparisons = [compare(out, base[r["seed"]], r, args.resamples) for r in results
                    if r["arm"] != "nograph" and r["seed"] in base]
     text = table(results, comparisons)
     print(text)

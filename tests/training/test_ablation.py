@@ -1,4 +1,4 @@
-"""The graph ablation benchmark's pieces: one tiny pair of arms end to end, resuming, the table."""
+"""The graph ablation benchmark's pieces: one tiny pair of arms end to end (two at once), resuming, the table."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def test_a_tiny_pair_of_arms_trains_scores_compares_and_resumes(records_file, tm
     extra = [e for e in extra if not e.startswith("--trainer.default_root_dir=")]
     out = tmp_path / "ablation"
     argv = ["-c", str(REPO / "configs" / "tiny.yaml"), "--arms", "nograph,graph", "--seeds", "0", "--max-steps", "2",
-            "--split", "validation", "--out", str(out), "--resamples", "50", "--", *extra]
+            "--split", "validation", "--out", str(out), "--resamples", "50", "--jobs", "2", "--", *extra]
     assert ablation.main(argv) == 0
     printed = capsys.readouterr().out
     assert printed.startswith("| arm | seed | params |") and "| nograph | 0 |" in printed and "| graph | 0 |" in printed
@@ -38,4 +38,9 @@ def test_a_tiny_pair_of_arms_trains_scores_compares_and_resumes(records_file, tm
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*.ckpt")}
     assert ablation.main(argv) == 0
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*.ckpt")} == stamps
+    assert capsys.readouterr().out == printed
+    # results name their reports relative to the output folder: a moved folder still compares
+    moved = tmp_path / "moved"
+    out.rename(moved)
+    assert ablation.main([*argv[:argv.index("--out") + 1], str(moved), *argv[argv.index("--out") + 2:]]) == 0
     assert capsys.readouterr().out == printed
