@@ -67,3 +67,21 @@
 (return_statement) @flow.return
 (break_statement) @flow.break
 (continue_statement) @flow.continue
+
+; ---------------------------------------------------------------- statements (control-flow nodes)
+; The nodes of the cfg_* edges. A compound statement stands for its test (`if`, `for`, a case) or its
+; entry (`switch`, `select`); a function is its own entry and exit. A `defer` is a statement where it is
+; registered (its call runs at the function's exit, which the edges do not show).
+[
+  (expression_statement) (send_statement) (receive_statement) (inc_statement) (dec_statement)
+  (assignment_statement) (short_var_declaration) (var_declaration) (const_declaration) (type_declaration)
+  (return_statement) (go_statement) (defer_statement) (if_statement) (for_statement)
+  (expression_switch_statement) (type_switch_statement) (select_statement) (expression_case) (type_case)
+  (default_case) (communication_case) (break_statement) (continue_statement) (goto_statement)
+  (fallthrough_statement) (empty_statement)
+] @flow.statement
+
+; Labels: `break outer` and `continue outer` jump to the loop (or switch) the label names.
+(labeled_statement label: (label_name) @flow.label)
+(break_statement (label_name) @flow.jump.label)
+(continue_statement (label_name) @flow.jump.label)

@@ -29,8 +29,12 @@
 (binary_expression operator: ["&&" "||"] right: (_) @flow.arm) @flow.branch
 
 ; A switch is a branch that `break` (and `yield`) leaves; each case group or rule is an arm, and the
-; `default` one makes them exhaustive. Fall-through between groups is not modelled.
-((switch_expression) @flow.branch
+; `default` one makes them exhaustive. A case group runs on into the next unless it breaks (fall-through);
+; a rule (`case 1 ->`) does not.
+((switch_expression body: (switch_block . (switch_block_statement_group))) @flow.branch
+  (#set! flow.breakable "true")
+  (#set! flow.fallthrough "true"))
+((switch_expression body: (switch_block . (switch_rule))) @flow.branch
   (#set! flow.breakable "true"))
 ((switch_block_statement_group . (switch_label) @_label) @flow.arm
   (#not-eq? @_label "default"))
@@ -44,7 +48,9 @@
 ; ---------------------------------------------------------------- loops
 (while_statement) @flow.loop
 ; The body of a do-while runs at least once; modelled as a loop that may run zero times.
-(do_statement) @flow.loop
+; a do-while runs its body before its test
+((do_statement) @flow.loop
+  (#set! flow.test "after"))
 (for_statement) @flow.loop
 (for_statement init: (_) @flow.once)
 (for_statement update: (_) @flow.last)
@@ -67,3 +73,21 @@
 (break_statement) @flow.break
 (yield_statement) @flow.break
 (continue_statement) @flow.continue
+
+; ---------------------------------------------------------------- statements (control-flow nodes)
+; The nodes of the cfg_* edges. A compound statement stands for its test (`if`, `while`, `for`, a case
+; group) or its entry (`try`, `synchronized`); a method or lambda is its own entry and exit.
+[
+  (expression_statement) (local_variable_declaration) (explicit_constructor_invocation) (if_statement)
+  (while_statement) (do_statement) (for_statement) (enhanced_for_statement) (break_statement)
+  (continue_statement) (return_statement) (yield_statement) (throw_statement) (try_statement)
+  (try_with_resources_statement) (catch_clause) (assert_statement) (synchronized_statement)
+  (switch_block_statement_group) (switch_rule)
+] @flow.statement
+(block (switch_expression) @flow.statement)
+(switch_block_statement_group (switch_expression) @flow.statement)
+
+; Labels: `break outer` and `continue outer` jump to the loop (or switch) the label names.
+(labeled_statement (identifier) @flow.label)
+(break_statement (identifier) @flow.jump.label)
+(continue_statement (identifier) @flow.jump.label)

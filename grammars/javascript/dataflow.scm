@@ -44,17 +44,20 @@
 (ternary_expression consequence: (_) @flow.arm alternative: (_) @flow.default) @flow.branch
 ; The right operand of `&&`, `||` and `??` may not run.
 (binary_expression operator: ["&&" "||" "??"] right: (_) @flow.arm) @flow.branch
-; A switch is a branch that `break` leaves; each case is an arm, `default` makes them exhaustive.
-; Fall-through from one case into the next is not modelled.
+; A switch is a branch that `break` leaves; each case is an arm, `default` makes them exhaustive. A case
+; runs on into the next unless it breaks (fall-through).
 ((switch_statement) @flow.branch
-  (#set! flow.breakable "true"))
+  (#set! flow.breakable "true")
+  (#set! flow.fallthrough "true"))
 (switch_case) @flow.arm
 (switch_default) @flow.default
 
 ; ---------------------------------------------------------------- loops
 (while_statement) @flow.loop
 ; The body of a do-while runs at least once; modelled as a loop that may run zero times.
-(do_statement) @flow.loop
+; a do-while runs its body before its test
+((do_statement) @flow.loop
+  (#set! flow.test "after"))
 (for_statement) @flow.loop
 (for_statement initializer: (_) @flow.once)
 (for_statement increment: (_) @flow.last)
@@ -77,3 +80,19 @@
 (throw_statement) @flow.return
 (break_statement) @flow.break
 (continue_statement) @flow.continue
+
+; ---------------------------------------------------------------- statements (control-flow nodes)
+; The nodes of the cfg_* edges (TypeScript and TSX inherit them). A compound statement stands for its
+; test (`if`, `while`, `for`, a case) or its entry (`try`, `with`); a function is its own entry and exit.
+[
+  (expression_statement) (variable_declaration) (lexical_declaration) (if_statement) (switch_statement)
+  (switch_case) (switch_default) (for_statement) (for_in_statement) (while_statement) (do_statement)
+  (try_statement) (catch_clause) (with_statement) (break_statement) (continue_statement)
+  (debugger_statement) (return_statement) (throw_statement) (empty_statement) (function_declaration)
+  (generator_function_declaration) (class_declaration) (import_statement) (export_statement)
+] @flow.statement
+
+; Labels: `break outer` and `continue outer` jump to the loop (or switch) the label names.
+(labeled_statement label: (statement_identifier) @flow.label)
+(break_statement label: (statement_identifier) @flow.jump.label)
+(continue_statement label: (statement_identifier) @flow.jump.label)

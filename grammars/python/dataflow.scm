@@ -18,12 +18,17 @@
 (if_statement alternative: (else_clause body: (_) @flow.default))
 (conditional_expression . (_) @flow.arm . "if" . (_) . "else" . (_) @flow.default .) @flow.branch
 (boolean_operator right: (_) @flow.arm) @flow.branch
-(match_statement) @flow.branch
+; a match enters its cases unlabelled (a case tests its own pattern)
+((match_statement) @flow.branch
+  (#set! flow.cases "true"))
 (case_clause consequence: (_) @flow.arm)
 
 ; ---------------------------------------------------------------- loops
 (while_statement) @flow.loop
 (for_statement right: (_) @flow.once) @flow.loop
+; A loop's `else` runs when its test fails (not after a break), once.
+(while_statement alternative: (else_clause) @flow.loop.else)
+(for_statement alternative: (else_clause) @flow.loop.else)
 ; A comprehension: its first iterable is evaluated once, its element at the end of each iteration.
 (list_comprehension body: (_) @flow.last . (for_in_clause right: (_) @flow.once)) @flow.loop
 (set_comprehension body: (_) @flow.last . (for_in_clause right: (_) @flow.once)) @flow.loop
@@ -43,3 +48,14 @@
 (raise_statement) @flow.return
 (break_statement) @flow.break
 (continue_statement) @flow.continue
+
+; ---------------------------------------------------------------- statements (control-flow nodes)
+; The nodes of the cfg_* edges. A compound statement stands for its test (`if`, `while`, `for`, `elif`,
+; `except`, `case`) or its entry (`try`, `with`); a function's or class's definition for the binding.
+[
+  (expression_statement) (return_statement) (pass_statement) (break_statement) (continue_statement)
+  (raise_statement) (assert_statement) (delete_statement) (global_statement) (nonlocal_statement)
+  (import_statement) (import_from_statement) (future_import_statement) (print_statement) (exec_statement)
+  (type_alias_statement) (if_statement) (elif_clause) (for_statement) (while_statement) (try_statement)
+  (except_clause) (with_statement) (match_statement) (case_clause) (function_definition) (class_definition)
+] @flow.statement

@@ -6,7 +6,15 @@ Imports tree-sitter and the standard library only; networkx on export, torch onl
 from __future__ import annotations
 
 from graphcode.graphs.build import GraphOptions, build_graph, parse, parse_file, parse_tree, simplify, subtree
-from graphcode.graphs.codegraph import AST_EDGE_KINDS, DATAFLOW_EDGE_KINDS, EDGE_KINDS, CodeGraph, Node, Point
+from graphcode.graphs.codegraph import (
+    AST_EDGE_KINDS,
+    CFG_EDGE_KINDS,
+    DATAFLOW_EDGE_KINDS,
+    EDGE_KINDS,
+    CodeGraph,
+    Node,
+    Point,
+)
 from graphcode.graphs.languages import (
     available_languages,
     extensions,
@@ -16,6 +24,7 @@ from graphcode.graphs.languages import (
 
 __all__ = [
     "AST_EDGE_KINDS",
+    "CFG_EDGE_KINDS",
     "DATAFLOW_EDGE_KINDS",
     "EDGE_KINDS",
     "CodeGraph",

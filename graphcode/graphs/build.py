@@ -19,7 +19,7 @@ import tree_sitter as ts
 
 from graphcode.errors import ConfigError
 from graphcode.graphs import native
-from graphcode.graphs.codegraph import DATAFLOW_EDGE_KINDS, EDGE_KINDS, CodeGraph
+from graphcode.graphs.codegraph import CFG_EDGE_KINDS, CFG_KINDS, DATAFLOW_EDGE_KINDS, EDGE_KINDS, CodeGraph
 from graphcode.graphs.dataflow import captured_ids, dataflow_edges, flow_query
 from graphcode.graphs.languages import get_spec, kind_table, language_for_path, parser_for
 from graphcode.graphs.source import DEFAULT_MAX_BYTES, nul_safe, read_source, validate_source
@@ -33,7 +33,8 @@ class GraphOptions:
     """What to build. All edge kinds and the full AST by default."""
 
     edges: frozenset[str] = field(default_factory=lambda: frozenset(EDGE_KINDS))
-    """Edge kinds to build, a subset of ``EDGE_KINDS``. Data-flow kinds need the language's queries."""
+    """Edge kinds to build, a subset of ``EDGE_KINDS``. Data-flow and control-flow kinds need the language's
+    data-flow queries."""
     drop_punctuation: bool = False
     """Drop anonymous delimiter leaves (``( ) [ ] { } , ; : .``) — for learning. Operators stay."""
     collapse_chains: bool = False
@@ -50,10 +51,12 @@ class GraphOptions:
 
     @classmethod
     def from_kinds(cls, kinds: str | None, **kwargs: Any) -> GraphOptions:
-        """Options from a comma-separated list such as ``"child,next_token"``, or ``"all"``/``"ast"``/``"dataflow"``."""
+        """Options from a comma-separated list such as ``"child,next_token"``, or the groups ``"all"``,
+        ``"ast"``, ``"dataflow"`` and ``"cfg"`` (every ``cfg_*`` kind)."""
         if kinds is None or kinds in ("", "all"):
             return cls(**kwargs)
-        groups = {"ast": ("child", "next_token"), "dataflow": ("last_write", "last_read", "computed_from")}
+        groups = {"ast": ("child", "next_token"), "dataflow": ("last_write", "last_read", "computed_from"),
+                  "cfg": CFG_KINDS}
         names: list[str] = []
         for part in kinds.split(","):
             part = part.strip()
@@ -163,7 +166,7 @@ def _build_graph(source: bytes, lang: str, options: GraphOptions | None, *, path
     options = options or GraphOptions()
     spec = get_spec(lang)
     parsed = nul_safe(source)
-    flow_kinds = options.edges & DATAFLOW_EDGE_KINDS if spec.has_dataflow else frozenset()
+    flow_kinds = options.edges & (DATAFLOW_EDGE_KINDS | CFG_EDGE_KINDS) if spec.has_dataflow else frozenset()
     fast = native.engine_for(spec.name, bool(flow_kinds)) if tree is None else None
     captured: dict[str, list[int]] = {}
     if fast is not None:
@@ -194,11 +197,12 @@ def _build_graph(source: bytes, lang: str, options: GraphOptions | None, *, path
     if "next_token" in options.edges:
         edges["next_token"] = next_edges if next_edges is not None else list(itertools.pairwise(w.leaves))
     if flow_kinds:
-        flow = dataflow_edges(captured, source, spec.name, w.starts, w.ends, w.collected)
-        for kind in ("last_write", "last_read", "computed_from"):
+        flow = dataflow_edges(captured, source, spec.name, w.starts, w.ends, w.collected,
+                              control=bool(flow_kinds & CFG_EDGE_KINDS))
+        for kind in EDGE_KINDS:
             if kind in flow_kinds:
                 edges[kind] = flow[kind]
-    # A language without data-flow queries gets no data-flow edges; meta["dataflow"] says so.
+    # A language without data-flow queries gets no data-flow or control-flow edges; meta["dataflow"] says so.
 
     graph = CodeGraph(
         lang=spec.name,

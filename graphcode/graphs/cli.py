@@ -36,7 +36,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="source files or directories (searched recursively)")
     p.add_argument("--lang", help="language of every file (default: from each file's extension)")
     p.add_argument("--edges", default="all",
-                   help=f"comma-separated edge kinds: {', '.join(EDGE_KINDS)}; or 'all', 'ast', 'dataflow' (default: all)")
+                   help=f"comma-separated edge kinds: {', '.join(EDGE_KINDS)}; or the groups 'all', 'ast', 'dataflow', 'cfg' (default: all)")
     p.add_argument("--format", choices=FORMATS, default=None,
                    help="output format (default: jsonl for several files, json for one)")
     p.add_argument("--out", help="output file (one input, or jsonl) or directory (one output per input)")

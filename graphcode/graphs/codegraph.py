@@ -14,7 +14,17 @@ Edges are grouped by kind; every edge list holds ``(src, dst)`` pairs. Direction
                    reach it (may-reach across branches and loops).
 ``last_read``      a variable use → each earlier use of the same variable that may reach it.
 ``computed_from``  an assignment's target → each variable read in the assigned value.
+``cfg_entry``      a function (the root for the file's own code) → each first statement it runs.
+``cfg_next``       a statement → a statement that may run right after it.
+``cfg_true``       a branch's or loop's statement → the statement that runs when its test is true.
+``cfg_false``      ... → the statement that runs when its test is false (an ``else``, or what follows).
+``cfg_back``       the last statement of a loop iteration (or a ``continue``) → the loop's statement.
+``cfg_raise``      a statement in a ``try`` → the handler or ``finally`` an exception there may enter.
+``cfg_exit``       a statement after which its function (or the file) may end → the function (root).
 =================  ==========================================================================
+
+The ``cfg_*`` kinds are statement-level control flow: their nodes are the statements the language's
+``@flow.statement`` captures name, plus each function and the root as entry and exit.
 """
 
 from __future__ import annotations
@@ -28,10 +38,13 @@ if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
     from torch_geometric.data import Data
 
-EDGE_KINDS: tuple[str, ...] = ("child", "next_token", "last_write", "last_read", "computed_from")
+CFG_KINDS: tuple[str, ...] = ("cfg_entry", "cfg_next", "cfg_true", "cfg_false", "cfg_back", "cfg_raise", "cfg_exit")
+"""The control-flow edge kinds, in id order (``graphcode.graphs.passes.CFG_KINDS``)."""
+EDGE_KINDS: tuple[str, ...] = ("child", "next_token", "last_write", "last_read", "computed_from", *CFG_KINDS)
 """Every edge kind, in the order of their ids (``edge_type`` in PyTorch Geometric exports)."""
 AST_EDGE_KINDS: frozenset[str] = frozenset({"child", "next_token"})
 DATAFLOW_EDGE_KINDS: frozenset[str] = frozenset({"last_write", "last_read", "computed_from"})
+CFG_EDGE_KINDS: frozenset[str] = frozenset(CFG_KINDS)
 
 
 class Point(NamedTuple):

@@ -71,8 +71,11 @@ from graphcode.graphs.passes import (
     C_GLOBAL,
     C_HANDLER,
     C_IGNORE,
+    C_JUMP_LABEL,
+    C_LABEL,
     C_LAST,
     C_LOOP,
+    C_LOOP_ELSE,
     C_NONLOCAL,
     C_ONCE,
     C_OTHER,
@@ -82,6 +85,7 @@ from graphcode.graphs.passes import (
     C_REF,
     C_RETURN,
     C_SCOPE,
+    C_STATEMENT,
     C_TARGET,
     C_TRY,
     C_VALUE,
@@ -96,7 +100,8 @@ _EXACT = {
     "flow.loop": C_LOOP, "flow.once": C_ONCE, "flow.last": C_LAST, "flow.try": C_TRY,
     "flow.handler": C_HANDLER, "flow.finally": C_FINALLY, "flow.deferred": C_DEFERRED,
     "flow.return": C_RETURN, "flow.break": C_BREAK, "flow.continue": C_CONTINUE,
-    "flow.group": C_ASSIGN, "local.pattern": C_PATTERN, "local.outer": C_OUTER, "local.destructure.write": C_DESTRUCTURE_WRITE,
+    "flow.statement": C_STATEMENT, "flow.loop.else": C_LOOP_ELSE,
+    "flow.label": C_LABEL, "flow.jump.label": C_JUMP_LABEL, "flow.group": C_ASSIGN, "local.pattern": C_PATTERN, "local.outer": C_OUTER, "local.destructure.write": C_DESTRUCTURE_WRITE,
 }
 
 _CATCH_ALL = re.compile(r"^\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*@local\.reference\s*$")
@@ -285,11 +290,13 @@ def captured_ids(tree: ts.Tree, lang: str, starts: list[int], ends: list[int],
 
 
 def dataflow_edges(captured: dict[str, list[int]], source: bytes, lang: str, starts: list[int], ends: list[int],
-                   references: list[int]) -> dict[str, list[tuple[int, int]]]:
-    """Data-flow edges of a parsed file, keyed by edge kind (see the module docstring).
+                   references: list[int], *, control: bool = False) -> dict[str, list[tuple[int, int]]]:
+    """Data-flow edges of a parsed file, keyed by edge kind (see the module docstring); with ``control``,
+    the control-flow kinds too (``cfg_*``, from the same sweep).
 
     ``captured`` is the data-flow query's result as :func:`captured_ids` gives it; ``starts`` and
     ``ends`` are the graph's node columns; ``references`` the ids of nodes whose kind is in
     ``flow_query(lang).reference_kinds``, in document order.
     """
-    return passes().edges(captured, flow_query(lang).captures, source, get_spec(lang).binding, starts, ends, references)
+    return passes().edges(captured, flow_query(lang).captures, source, get_spec(lang).binding, starts, ends, references,
+                          control)

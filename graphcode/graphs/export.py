@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from graphcode.errors import GraphcodeError, InputError
-from graphcode.graphs.codegraph import EDGE_KINDS, CodeGraph
+from graphcode.graphs.codegraph import CFG_EDGE_KINDS, EDGE_KINDS, CodeGraph
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
@@ -45,6 +45,14 @@ EDGE_STYLE = {
     "last_write": 'color="#d62728", constraint=false',
     "last_read": 'color="#1f77b4", style=dashed, constraint=false',
     "computed_from": 'color="#2ca02c", constraint=false',
+    # control flow reads top to bottom: its forward edges rank the statements; back and exit edges do not
+    "cfg_entry": 'color="#9467bd", style=bold',
+    "cfg_next": 'color="#9467bd"',
+    "cfg_true": 'color="#2ca02c", label="T", fontcolor="#2ca02c"',
+    "cfg_false": 'color="#d62728", label="F", fontcolor="#d62728"',
+    "cfg_back": 'color="#9467bd", style=dashed, constraint=false',
+    "cfg_raise": 'color="#ff7f0e", style=dashed, constraint=false',
+    "cfg_exit": 'color="#9467bd", style=dotted, constraint=false',
 }
 
 
@@ -54,6 +62,13 @@ EDGE_LEGEND = {
     "last_write": "red",
     "last_read": "blue dashed",
     "computed_from": "green",
+    "cfg_entry": "purple bold",
+    "cfg_next": "purple",
+    "cfg_true": "green T",
+    "cfg_false": "red F",
+    "cfg_back": "purple dashed",
+    "cfg_raise": "orange dashed",
+    "cfg_exit": "purple dotted",
 }
 
 
@@ -307,7 +322,9 @@ def iter_dot(graph: CodeGraph, *, edges: frozenset[str] | set[str] | None = None
     coloured edges that do not bend the layout.
 
     Without ``child`` among ``edges`` (a data-flow picture), only the nodes that an edge touches are drawn,
-    with their ancestors as light grey context, so the picture stays a small tree. With ``max_nodes`` (pictures
+    with their ancestors as light grey context, so the picture stays a small tree. With control-flow kinds
+    only (``--edges cfg``), the statements are drawn as their first line of code, ranked top to bottom by the
+    forward edges (back, raise and exit edges do not bend the layout). With ``max_nodes`` (pictures
     pass :data:`MAX_PICTURE_NODES`), more nodes to draw raise :class:`InputError` saying what to draw instead.
     """
     kinds = set(graph.edges) if edges is None else set(edges) & set(graph.edges)
@@ -315,7 +332,10 @@ def iter_dot(graph: CodeGraph, *, edges: frozenset[str] | set[str] | None = None
         kinds.add("child")  # the tree is in the parent column even when no child edges were built
     shown = range(graph.num_nodes)
     tree_style = EDGE_STYLE["child"]
-    if "child" not in kinds:  # a data-flow picture: the touched nodes and their ancestors only
+    control = bool(kinds) and kinds <= CFG_EDGE_KINDS
+    if control:  # a control-flow picture: the statements (and functions) the edges join, nothing else
+        shown = sorted({n for kind in kinds for edge in graph.edges[kind] for n in edge})
+    elif "child" not in kinds:  # a data-flow picture: the touched nodes and their ancestors only
         keep: set[int] = set()
         for kind in kinds:
             for s, d in graph.edges[kind]:
@@ -339,6 +359,13 @@ def iter_dot(graph: CodeGraph, *, edges: frozenset[str] | set[str] | None = None
            'height=0.25];\n  edge [arrowsize=0.5];\n')
     children: dict[int, list[int]] = {}
     for i in shown:
+        if control:
+            first = graph.text(i).split("\n", 1)[0].strip()
+            first = first if len(first) <= 2 * max_label else first[: 2 * max_label - 1] + "…"
+            whole = i == 0 and "subtree_of" not in graph.meta
+            label = f"{graph.lang} file: start and end" if whole else f"{graph.point(graph.start_byte[i]).row + 1}: {first}"
+            yield f'  n{i} [label="{_dot_escape(label)}"];\n'
+            continue
         label = graph.types[i]
         if i in leaf:
             text = graph.text(i)
@@ -363,7 +390,7 @@ def iter_dot(graph: CodeGraph, *, edges: frozenset[str] | set[str] | None = None
             yield f"  n{s} -> n{d} [{style}, tooltip=\"{kind}\"];\n"
     if kinds - {"child"}:
         legend = " · ".join(f"{k} ({EDGE_LEGEND[k]})" for k in EDGE_KINDS if k in kinds)
-        if "child" not in kinds:
+        if "child" not in kinds and not control:
             legend += " · AST context (light grey)"
         yield f'  label="{_dot_escape(graph.lang + " — " + legend)}"; fontsize=10;\n'
     yield "}\n"

@@ -47,6 +47,10 @@ C_PATTERN: Final = 25
 C_DESTRUCTURE_DEF: Final = 26
 C_DESTRUCTURE_WRITE: Final = 27
 C_OUTER: Final = 28
+C_STATEMENT: Final = 29
+C_LOOP_ELSE: Final = 30
+C_LABEL: Final = 31
+C_JUMP_LABEL: Final = 32
 # node flags
 F_DEF: Final = 1
 F_REF: Final = 2
@@ -65,13 +69,27 @@ R_BRANCH: Final = 3
 R_DEFERRED: Final = 4
 R_ASSIGN: Final = 5
 R_JUMP: Final = 6
-_PARTS: Final = (C_ARM, C_DEFAULT, C_HANDLER, C_FINALLY)
+_PARTS: Final = (C_ARM, C_DEFAULT, C_HANDLER, C_FINALLY, C_LOOP_ELSE)
 _REGION_PRIO: Final = {C_DEFERRED: R_DEFERRED, C_TRY: R_TRY, C_LOOP: R_LOOP, C_BRANCH: R_BRANCH}
 # schedule items
 K_EVENT: Final = 0
 K_ENTER: Final = 1
 K_EXIT: Final = 2
 K_JUMP: Final = 3
+K_STMT: Final = 4
+
+# control-flow edge labels, by index into CFG_KINDS
+L_ENTRY: Final = 0
+L_NEXT: Final = 1
+L_TRUE: Final = 2
+L_FALSE: Final = 3
+L_BACK: Final = 4
+L_RAISE: Final = 5
+L_EXIT: Final = 6
+_BACK_BIT: Final = 1 << 4  # 1 << L_BACK
+_TEST_BITS: Final = (1 << 2) | (1 << 3)  # 1 << L_TRUE | 1 << L_FALSE
+CFG_KINDS: Final = ("cfg_entry", "cfg_next", "cfg_true", "cfg_false", "cfg_back", "cfg_raise", "cfg_exit")
+"""The control-flow edge kinds (see :func:`_control`)."""
 
 
 def _innermost(c_start: list[int], c_end: list[int], starts: list[int], ends: list[int]) -> list[int]:
@@ -148,7 +166,8 @@ Assign = tuple[Span | None, list[Span], list[Span]]
 value spans)."""
 Payload = tuple[int, int, int, int, Settings | None]
 """A schedule item: (``K_EVENT``, event, 0, 0, None), (``K_ENTER``, category, start, end, settings),
-(``K_EXIT``, category, start, 0, None) or (``K_JUMP``, category, 0, 0, None)."""
+(``K_EXIT``, category, start, 0, None), (``K_JUMP``, category, 0, 0, None) or (``K_STMT``, node, start, end,
+None)."""
 Captures = dict[str, list[int]]
 """A capture name → the ids of the nodes it captured (sorted, unique)."""
 CaptureInfo = dict[str, tuple[int, dict[str, str | None], int]]
@@ -157,8 +176,9 @@ Edges = dict[str, list[tuple[int, int]]]
 
 
 def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, starts: list[int], ends: list[int],
-          references: list[int]) -> Edges:
-    """Data-flow edges of a parsed file, keyed by edge kind: ``last_write``, ``last_read``, ``computed_from``.
+          references: list[int], control: bool = False) -> Edges:
+    """Data-flow edges of a parsed file, keyed by edge kind: ``last_write``, ``last_read``, ``computed_from``;
+    with ``control``, also the statement-level control-flow edges ``CFG_KINDS`` (see :func:`_control`).
 
     ``captured`` is the data-flow query's result, ``info`` what each capture name means, ``binding`` the
     language's default binding rule (``scope`` or ``declaration``); ``starts`` and ``ends`` are the
@@ -179,12 +199,26 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
     pattern_names: list[int] = []  # @local.pattern nodes
     destructure: dict[tuple[int, int], tuple[int, dict[str, str | None]]] = {}  # root span -> (F_DEF|F_WRITE, settings)
     outer: list[Span] = []  # @local.outer: evaluated in the scope around the one they sit in
+    statements: list[int] = []  # @flow.statement nodes (with ``control`` only)
+    labels: list[Span] = []  # @flow.label: a labelled statement's label
+    jump_labels: list[Span] = []  # @flow.jump.label: the label a break or continue names
+    functions: dict[Span, int] = {}  # @flow.deferred span -> its node (with ``control`` only)
 
     for cname, ids in captured.items():
         cat, pset, group = info[cname]
         if cat <= C_IGNORE:
             _mark(flags, def_settings, _FLAG[cat], ids, pset)
             continue
+        if cat == C_STATEMENT:
+            if control:
+                statements.extend(ids)
+            continue
+        if cat in (C_LABEL, C_JUMP_LABEL):
+            (labels if cat == C_LABEL else jump_labels).extend((starts[n], ends[n]) for n in ids)
+            continue
+        if cat == C_DEFERRED and control:
+            for n in ids:
+                functions[(starts[n], ends[n])] = n
         spans = [(starts[n], ends[n]) for n in ids]
         if cat == C_SCOPE:
             for span in spans:
@@ -231,8 +265,12 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
         elif f & F_WRITE:
             ev_node.append(n)
             ev_kind.append(WRITE)
-    if not ev_node:
-        return {"last_write": [], "last_read": [], "computed_from": []}
+    empty: Edges = {"last_write": [], "last_read": [], "computed_from": []}
+    if control:
+        statements = sorted(set(statements))
+        empty.update({kind: [] for kind in CFG_KINDS})
+    if not ev_node and not statements:
+        return empty
     ev_start = [starts[n] for n in ev_node]
     ev_end = [ends[n] for n in ev_node]
     scopes = _Scopes(scope_spans, len(source), binding)
@@ -247,13 +285,23 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
     for e in lifted:
         moved[e] = True
 
+    if labels:
+        regions, jumps_named = _labelled(regions, labels, jumps, jump_labels, source)
+    else:
+        jumps_named = [(sb, eb, cat, None) for sb, eb, cat in jumps]
     assigns = _group_assignments(groups, relocate)
-    order, payloads = _schedule(ev_kind, ev_start, ev_end, ev_scope, hoisted, regions, parts, jumps, assigns,
-                                scopes, len(source))
-    cfg = _build_cfg(order, payloads, ev_scope, moved, scopes)
-    last_write, last_read = _reach(cfg, ev_node, ev_kind, ev_var, var_home, scopes)
-    computed = _computed_from(ev_node, ev_kind, ev_start, ev_end, assigns)
-    return {"last_write": last_write, "last_read": last_read, "computed_from": computed}
+    stmt_spans = [(starts[n], ends[n]) for n in statements]
+    order, payloads = _schedule(ev_kind, ev_start, ev_end, ev_scope, hoisted, regions, parts, jumps_named, assigns,
+                                scopes, len(source), statements, stmt_spans, functions)
+    cfg = _build_cfg(order, payloads, ev_scope, moved, scopes, set(stmt_spans))
+    result = empty
+    if ev_node:
+        last_write, last_read = _reach(cfg, ev_node, ev_kind, ev_var, var_home, scopes)
+        computed = _computed_from(ev_node, ev_kind, ev_start, ev_end, assigns)
+        result.update({"last_write": last_write, "last_read": last_read, "computed_from": computed})
+    if statements:
+        result.update(_control(cfg, [functions.get(span, 0) for span in cfg.span]))
+    return result
 
 
 def _lift_outer(outer: list[Span], ev_start: list[int], ev_end: list[int], ev_scope: list[int],
@@ -463,8 +511,9 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
 # ------------------------------------------------------------------ execution order
 def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_scope: list[int], hoisted: list[bool],
               regions: list[tuple[int, int, int, Settings]], parts: list[tuple[int, int, int]],
-              jumps: list[tuple[int, int, int]], assigns: list[Assign], scopes: _Scopes,
-              size: int) -> tuple[list[int], list[Payload]]:
+              jumps: list[tuple[int, int, int, Settings | None]], assigns: list[Assign], scopes: _Scopes,
+              size: int, statements: list[int], stmt_spans: list[Span],
+              functions: dict[Span, int]) -> tuple[list[int], list[Payload]]:
     """Order events and region boundaries by when they execute; returns (order, payloads).
 
     At one byte position: first what closes there (inner nodes first; a relocated write or a jump
@@ -472,7 +521,9 @@ def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_sco
     loop), then plain events. Writes inside an assignment, in the assignment's own scope (not the
     parameters of a lambda in its value), move to its end; a loop's @flow.once part moves before the
     loop, its @flow.last part to the end of each iteration; hoisted definitions to the start of
-    their scope.
+    their scope. A statement (for control flow) comes first at its start, after the regions that open there
+    (so a loop's own statement is its head), except a function's own statement, which comes before its
+    function opens: it runs where the function is defined.
     """
     big = size + 2
 
@@ -505,6 +556,8 @@ def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_sco
             ls, le = loops[j][0], loops[j][1]
             key = open_key(ls, le, R_LOOP, 0) if cat == C_ONCE else close_key(le, ls, R_LOOP, 0)
             anchors.append((sb, eb, key, -1))
+            if cat == C_LAST:
+                anchors.append((sb, eb, key, -2))
 
     n_ev = len(ev_kind)
     scale = (size + 3) * 4 * big * 16  # above any single key
@@ -537,6 +590,8 @@ def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_sco
             for a_start, a_end, a_key, a_scope in reversed(stack):  # innermost first
                 if not (a_start <= sb and eb <= a_end):
                     continue
+                if a_scope == -2:
+                    continue
                 if a_scope < 0:
                     key = a_key * scale + own
                     break
@@ -555,15 +610,34 @@ def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_sco
         payloads.append((K_ENTER, cat, sb, eb, pset))
         keys.append(close_key(eb, sb, prio, 1) * scale)
         payloads.append((K_EXIT, cat, sb, 0, None))
+    for sb, eb, key, a_scope in anchors:
+        if a_scope == -2:  # a loop's last part starts: a continue goes there
+            keys.append(key * scale)
+            payloads.append((K_ENTER, C_LAST, sb, eb, None))
     for sb, eb, cat in parts:
         if cat in _PARTS:
             keys.append(open_key(sb, eb, R_PART, 1) * scale)
             payloads.append((K_ENTER, cat, sb, eb, None))
             keys.append(close_key(eb, sb, R_PART, 1) * scale)
             payloads.append((K_EXIT, cat, sb, 0, None))
-    for sb, eb, cat in jumps:
+    for sb, eb, cat, named in jumps:
         keys.append(close_key(eb, sb, R_JUMP, 0) * scale)
-        payloads.append((K_JUMP, cat, 0, 0, None))
+        payloads.append((K_JUMP, cat, 0, 0, named))
+    loop_parts = sorted((a[0], a[1], a[2]) for a in anchors if a[3] == -1)
+    part_starts = [a[0] for a in loop_parts]
+    for n, (sb, eb) in zip(statements, stmt_spans, strict=True):
+        # last of what closes at its start (a function's own statement), or first of what opens after the
+        # regions that open there; a statement in a loop's once or last part moves with it (`for (int i = 0;`)
+        own = close_key(sb, 0, 0, 1) if (sb, eb) in functions else open_key(sb, eb, 7, 0)
+        key = own * scale
+        j = bisect.bisect_right(part_starts, sb) - 1
+        while j >= 0 and j >= len(part_starts) - 64:
+            if loop_parts[j][0] <= sb and eb <= loop_parts[j][1]:
+                key = loop_parts[j][2] * scale + own
+                break
+            j -= 1
+        keys.append(key)
+        payloads.append((K_STMT, n, sb, eb, None))
     order = sorted(range(len(keys)), key=keys.__getitem__)  # a stable sort: ties keep creation order
     return order, payloads
 
@@ -577,6 +651,14 @@ class _CFG:
     entry: list[int]  # entry block per flow
     owner: list[int]  # owner scope per flow (0 for the file)
     catch: dict[int, range]  # handler entry block -> the try body's blocks (any of their events may reach it)
+    stmts: list[list[int]]  # statement nodes per block, in execution order (control flow only)
+    labels: dict[tuple[int, int], int]  # (pred, block) -> a mask of 1 << L_TRUE, L_FALSE, L_BACK; absent: plain
+    jump_from: set[int]  # blocks that a return, break or continue leaves
+    finally_copies: set[int]  # entry blocks of the copies of finally blocks
+    ends: set[int]  # blocks after which their flow may fall off its end
+    quiet: set[int]  # statements that raise nothing themselves (a try's own statement)
+    tests: dict[int, list[int]]  # handler entry block -> its handlers' own statements (their tests), in order
+    span: list[Span]  # per flow: its function's span; (-1, -1) for the file
 
 
 class _Frame:
@@ -596,26 +678,50 @@ class _Frame:
         self.abnormal: list[int] = []  # a try: where its finally may start other than by falling into it
         self.finally_start = -1  # a try: the finally's entry block
         self.raised = range(0)  # a try: the blocks whose events an exception may follow into its finally
+        self.end = -1  # the region's end byte
+        self.labeled = False  # a statement's own branch or loop: its outcomes are labelled true and false
+        self.closed = False  # a loop in its `else` part: iterations are over, and jumps are the outer loop's
+        self.label: str | None = None  # the statement's label, for `break label` and `continue label`
+        self.test_after = False  # a do-while: its body runs before its test
+        self.continues: list[int] = []  # a loop: where its continues leave, until its last part or its end
+        self.fallthrough = False  # a switch whose cases run on into the next unless they break
+        self.carry: list[int] = []  # a switch: the end of the case before, running on into the next
 
 
 def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], moved: list[bool],
-               scopes: _Scopes) -> _CFG:
-    """One sweep over the schedule builds a CFG per flow. Blocks are made only when an event needs
-    one or a loop needs a head; elsewhere the current point is just the list of its predecessors."""
+               scopes: _Scopes, stmt_spans: set[Span]) -> _CFG:
+    """One sweep over the schedule builds a CFG per flow. Blocks are made only when an event or a statement
+    needs one or a loop needs a head; elsewhere the current point is just the list of its predecessors.
+
+    A statement's own branch (an ``if``, not an ``and``) labels the edges into its arms: the first block made
+    in an arm is entered on true, an ``else`` arm and whatever follows the branch from its condition on false;
+    a statement's own loop puts its statement in the loop's head and enters the body on true and leaves on
+    false, and its back edges are labelled as such. ``switch``-like branches (``flow.breakable`` or
+    ``flow.cases``) enter their cases unlabelled."""
     b_events: list[list[int]] = []
+    b_stmts: list[list[int]] = []
     b_preds: list[list[int]] = []
     b_flow: list[int] = []
+    labels: dict[tuple[int, int], int] = {}
+    jump_from: set[int] = set()
+    finally_copies: set[int] = set()
+    quiet: set[int] = set()
+    ends: set[int] = set()
+    tests: dict[int, list[int]] = {}
 
     def new_block(flow: int, preds: list[int]) -> int:
         b_events.append([])
+        b_stmts.append([])
         b_preds.append(preds)
         b_flow.append(flow)
         return len(b_preds) - 1
 
     entry = [new_block(0, [])]
     owner = [0]
+    span: list[Span] = [(-1, -1)]
     point: list[list[int]] = [[entry[0]]]  # per flow: predecessors of the current point
     open_b: list[int] = [entry[0]]  # per flow: the block at the current point, or -1
+    pending: list[dict[int, int] | None] = [None]  # per flow: labels of the edges into the next block made
     frames: list[_Frame] = [_Frame(-1, -1, 0)]
     deferred: list[int] = [0]  # open flows, innermost last
     catch: dict[int, range] = {}
@@ -623,6 +729,40 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
     def goto(flow: int, preds: list[int]) -> None:
         point[flow] = preds
         open_b[flow] = -1
+
+    def make(flow: int, preds: list[int]) -> int:
+        """A block after ``preds`` that takes the pending labels of its edges. A label waits for the next block
+        made after its pred, wherever the sweep goes meanwhile (an inner branch's false way out of an
+        ``else if`` is the outer branch's way out)."""
+        b = new_block(flow, preds)
+        marks = pending[flow]
+        if marks:
+            for p in preds:
+                label = marks.pop(p, 0)
+                if label:
+                    labels[(p, b)] = label
+        return b
+
+    def at_point(flow: int) -> int:
+        b = open_b[flow]
+        if b < 0:
+            b = make(flow, point[flow])
+            point[flow] = [b]
+            open_b[flow] = b
+        return b
+
+    def mark(flow: int, preds: list[int], label: int) -> None:
+        marks = pending[flow]
+        if marks is None:
+            marks = pending[flow] = {}
+        for p in preds:
+            marks[p] = 1 << label
+
+    def back(flow: int, preds: list[int], head: int) -> None:
+        """Label back edges (with the test's outcome that takes them, when one is pending)."""
+        marks = pending[flow] or {}
+        for p in preds:
+            labels[(p, head)] = (1 << L_BACK) | marks.pop(p, 0)
 
     for idx in order:
         item = payloads[idx]
@@ -637,12 +777,25 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                     if f == 0 or scopes.within(ev_scope[e], owner[f]):
                         flow = f
                         break
-            b = open_b[flow]
-            if b < 0:
-                b = new_block(flow, point[flow])
-                point[flow] = [b]
-                open_b[flow] = b
-            b_events[b].append(e)
+            b_events[at_point(flow)].append(e)
+            continue
+        if tag == K_STMT:
+            _, n, sb, eb, _ = item
+            top = frames[-1]
+            flow = deferred[-1]
+            if top.kind == C_LOOP and top.labeled and top.key == sb and top.end == eb:
+                b_stmts[top.head].append(n)  # a loop's own statement: its test, in its head
+                goto(flow, [top.head])
+                if not top.test_after:
+                    mark(flow, [top.head], L_TRUE)
+            else:
+                b_stmts[at_point(flow)].append(n)
+                if top.kind == C_TRY and top.key == sb and top.end == eb:
+                    quiet.add(n)
+                elif top.kind == C_HANDLER and top.key == sb and top.end == eb and len(frames) > 1:
+                    owner_try = frames[-2]
+                    if owner_try.kind == C_TRY and owner_try.head >= 0:
+                        tests.setdefault(owner_try.head, []).append(n)
             continue
         if tag == K_ENTER:
             _, cat, sb, eb, pset = item
@@ -651,19 +804,33 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
             if cat == C_DEFERRED:
                 f = len(entry)
                 owner.append(scopes.of_span(sb, eb))
+                span.append((sb, eb))
                 b = new_block(f, [])
                 entry.append(b)
                 point.append([b])
                 open_b.append(b)
+                pending.append(None)
                 frames.append(_Frame(cat, sb, f))
                 deferred.append(f)
                 continue
+            if cat == C_LAST:  # a loop's last part (its update): the iteration's end and its continues run it
+                if top.kind == C_LOOP:
+                    goto(flow, [*point[flow], *top.continues])
+                    top.continues = []
+                continue
             fr = _Frame(cat, sb, flow)
+            fr.end = eb
+            if pset:
+                fr.label = pset.get("flow.label")
+                fr.fallthrough = "flow.fallthrough" in pset
             if cat == C_BRANCH:
                 fr.spine = point[flow]
                 fr.breakable = pset is not None and "flow.breakable" in pset
+                fr.labeled = (sb, eb) in stmt_spans and not fr.breakable and not (pset and "flow.cases" in pset)
             elif cat == C_LOOP:
-                fr.head = new_block(flow, list(point[flow]))  # a copy: back edges extend it
+                fr.head = make(flow, list(point[flow]))  # a copy: back edges extend it
+                fr.labeled = (sb, eb) in stmt_spans
+                fr.test_after = pset is not None and pset.get("flow.test") == "after"
                 goto(flow, [fr.head])
             elif cat == C_TRY:
                 fr.entry = point[flow]
@@ -672,7 +839,10 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
             elif (cat in (C_ARM, C_DEFAULT)) and top.kind == C_BRANCH:
                 top.spine = point[flow]
                 top.exhaustive = top.exhaustive or cat == C_DEFAULT
-                goto(flow, list(point[flow]))
+                goto(flow, [*point[flow], *top.carry])
+                top.carry = []
+                if top.labeled:
+                    mark(flow, top.spine, L_TRUE if cat == C_ARM else L_FALSE)
             elif cat == C_HANDLER and top.kind == C_TRY:
                 if top.handler_preds is None:
                     top.normal_exit = point[flow]
@@ -682,6 +852,17 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                     catch[top.head] = body
                     new_block(flow, top.handler_preds)
                 goto(flow, [top.head])
+            elif cat == C_LOOP_ELSE and top.kind == C_LOOP:
+                # a loop's `else` runs once the loop's test fails, not after a break
+                ends_here = [*point[flow], *top.continues]
+                top.continues = []
+                b_preds[top.head].extend(ends_here)
+                if top.labeled:
+                    back(flow, ends_here, top.head)
+                goto(flow, [top.head])
+                if top.labeled:
+                    mark(flow, [top.head], L_FALSE)
+                top.closed = True
             elif cat == C_FINALLY and top.kind == C_TRY:
                 # The finally runs after the try (and its handlers) completes, and also on the way out of a
                 # return, break or continue in them, or of an exception after any of their events. Those
@@ -690,7 +871,7 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                 # from the try's entry or from a block made in the try, so these preds cover jumps too.
                 body = range(top.first_block, len(b_preds))
                 top.abnormal = [*top.entry, *(b for b in body if b_flow[b] == flow)]
-                top.finally_start = new_block(flow, [*point[flow], *top.exits])
+                top.finally_start = make(flow, [*point[flow], *top.exits])
                 top.raised = body
                 point[flow] = [top.finally_start]
                 open_b[flow] = top.finally_start
@@ -710,66 +891,97 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
             fr = frames.pop()
             flow = fr.flow
             if cat == C_DEFERRED:
+                ends.update(point[flow])
                 deferred.pop()
             elif cat == C_BRANCH:
-                goto(flow, fr.exits + ([] if fr.exhaustive else point[flow]))
+                spine = point[flow]
+                goto(flow, fr.exits + fr.carry + ([] if fr.exhaustive else spine))
+                if fr.labeled and not fr.exhaustive:
+                    mark(flow, spine, L_FALSE)
+            elif cat == C_LOOP and fr.closed:
+                goto(flow, [*point[flow], *fr.exits])
             elif cat == C_LOOP:
-                b_preds[fr.head].extend(point[flow])
+                ends_here = [*point[flow], *fr.continues]
+                b_preds[fr.head].extend(ends_here)
+                if fr.labeled:
+                    back(flow, ends_here, fr.head)
                 goto(flow, [fr.head, *fr.exits])
+                if fr.labeled:
+                    mark(flow, [fr.head], L_FALSE)
             elif cat == C_TRY:
                 goto(flow, [*point[flow], *fr.exits])
             else:
                 top = frames[-1]
                 if (cat in (C_ARM, C_DEFAULT)) and top.kind == C_BRANCH:
-                    top.exits.extend(point[flow])
+                    if top.fallthrough:
+                        top.carry = point[flow]
+                    else:
+                        top.exits.extend(point[flow])
                     goto(flow, top.spine)
+                    if top.labeled:  # what follows from the condition (an elif's) runs when it is false
+                        mark(flow, top.spine, L_FALSE)
                 elif cat == C_HANDLER and top.kind == C_TRY:
                     top.exits.extend(point[flow])
                     goto(flow, top.normal_exit)
                 elif cat == C_FINALLY and top.kind == C_TRY and top.finally_start >= 0:
-                    _copy_finally(top, flow, b_events, b_preds, b_flow, catch)
+                    finally_copies.add(_copy_finally(top, flow, b_events, b_stmts, b_preds, b_flow, catch, labels))
                     open_b[flow] = -1  # the copy shares the blocks' event lists: none may grow now
             continue
         # a jump
         cat = item[1]
+        named = item[4]
+        target = named.get("flow.label") if named else None
         flow = frames[-1].flow
         if cat in (C_BREAK, C_CONTINUE):
+            if target is not None and not any(fr.label == target and fr.flow == flow for fr in frames):
+                target = None  # a label the sweep does not know (a labelled block): the innermost loop
             for k in range(len(frames) - 1, 0, -1):
                 fr = frames[k]
                 if fr.flow != flow:
                     break
-                if fr.kind == C_LOOP:
+                if target is not None and fr.label != target:
+                    continue
+                if fr.kind == C_LOOP and not fr.closed:
                     if cat == C_BREAK:
                         fr.exits.extend(point[flow])
                     else:
-                        b_preds[fr.head].extend(point[flow])
+                        fr.continues.extend(point[flow])
                     break
-                if cat == C_BREAK and fr.kind == C_BRANCH and fr.breakable:
+                if cat == C_BREAK and fr.kind == C_BRANCH and (fr.breakable or target is not None):
                     fr.exits.extend(point[flow])
                     break
+        jump_from.update(point[flow])
         goto(flow, [])
-    return _CFG(b_events, b_preds, b_flow, entry, owner, catch)
+    ends.update(point[0])
+    return _CFG(b_events, b_preds, b_flow, entry, owner, catch, b_stmts, labels, jump_from, finally_copies, ends, quiet,
+                tests, span)
 
 
-def _copy_finally(top: _Frame, flow: int, b_events: list[list[int]], b_preds: list[list[int]], b_flow: list[int],
-                  catch: dict[int, range]) -> None:
+def _copy_finally(top: _Frame, flow: int, b_events: list[list[int]], b_stmts: list[list[int]],
+                  b_preds: list[list[int]], b_flow: list[int], catch: dict[int, range],
+                  labels: dict[tuple[int, int], int]) -> int:
     """Copy the blocks of a try's finally (from its entry block on) for the ways into it other than falling
     through: the copy's entry follows ``top.abnormal`` and any event of the try body or handlers (an exception),
     and its end leads nowhere (the return, break, continue or exception goes on). The copies share the
-    originals' events, so an event's edges are the union over both."""
+    originals' events and statements, so an edge of either is the union over both. Returns the copy's entry."""
     start, end = top.finally_start, len(b_preds)
     copy: dict[int, int] = {}
     for b in range(start, end):
         if b_flow[b] == flow:
             copy[b] = len(b_preds)
             b_events.append(b_events[b])
+            b_stmts.append(b_stmts[b])
             b_preds.append([])
             b_flow.append(flow)
     for b, new in copy.items():
         b_preds[new] = [copy.get(p, p) for p in b_preds[b] if p in copy] if b != start else list(top.abnormal)
         if b in catch:
             catch[new] = catch[b]
+    for (p, b), label in list(labels.items()):
+        if p in copy and b in copy:
+            labels[(copy[p], copy[b])] = label
     catch[copy[start]] = top.raised
+    return copy[start]
 
 
 # ------------------------------------------------------------------ may-reach
@@ -948,3 +1160,133 @@ def _computed_from(ev_node: list[int], ev_kind: list[int], ev_start: list[int], 
                 i += 1
         out.update((w, r) for w in written for r in read)  # w == r: `x += v` reads the x it writes
     return sorted(out)
+
+
+# ------------------------------------------------------------------ control flow
+def _control(cfg: _CFG, function_of: list[int]) -> Edges:
+    """Statement-level control-flow edges from the CFG's blocks, keyed by ``CFG_KINDS``.
+
+    Within a block, a statement leads to the next (``cfg_next``). The last statement of a block leads to
+    the first statement of each block that follows it, through blocks without statements, labelled by the
+    first labelled edge on the way (``cfg_true``, ``cfg_false``, ``cfg_back``; else ``cfg_next``); where the
+    way ends without one, the function (``function_of[flow]``; the file's root for the file) exits
+    (``cfg_exit``). Each function enters its first statements (``cfg_entry``). Every statement of a try
+    body (or of its handlers, for the finally) may raise into each handler and into the finally's copy
+    (``cfg_raise``): into the first handler's own statement (its test), which leads to the next handler's when
+    the exception does not match (``cfg_false``); the finally's copy is also entered from the blocks that a
+    return, break or continue leaves.
+    """
+    n_blocks = len(cfg.preds)
+    succs: list[list[int]] = [[] for _ in range(n_blocks)]
+    for b in range(n_blocks):
+        for p in cfg.preds[b]:
+            succs[p].append(b)
+    catch = cfg.catch
+    found: set[tuple[int, int, int]] = set()
+
+    def ways(b: int) -> list[tuple[int, int]]:
+        """(next block, label mask) for the ordinary ways out of ``b``."""
+        out: list[tuple[int, int]] = []
+        for c in succs[b]:
+            if c in catch:  # exceptions are added per statement; a finally's copy is also entered by a jump
+                if c in cfg.finally_copies and b in cfg.jump_from and b in catch[c]:
+                    out.append((c, 0))
+                continue
+            out.append((c, cfg.labels.get((b, c), 0)))
+        return out
+
+    def after(b: int) -> list[tuple[int, int]]:
+        """(first statement, label mask) reached from the end of ``b``; statement -1: the flow may end."""
+        todo = ways(b)
+        reached: list[tuple[int, int]] = [(-1, 0)] if b in cfg.ends or not todo else []
+        seen: set[tuple[int, int]] = set()
+        while todo:
+            c, mask = todo.pop()
+            if (c, mask) in seen:
+                continue
+            seen.add((c, mask))
+            if cfg.stmts[c]:
+                reached.append((cfg.stmts[c][0], mask))
+                continue
+            nxt = ways(c)
+            if c in cfg.ends or not nxt:
+                reached.append((-1, mask))
+            # the first test's outcome on the way, and whether the way goes back to a loop's test
+            todo.extend((d, mask | (m & _BACK_BIT) if mask & _TEST_BITS else mask | m) for d, m in nxt)
+        return reached
+
+    def first(b: int) -> list[int]:
+        """The first statements of ``b`` or, where it has none, after it."""
+        if cfg.stmts[b]:
+            return [cfg.stmts[b][0]]
+        return [t for t, _ in after(b) if t >= 0]
+
+    for b in range(n_blocks):
+        stmts = cfg.stmts[b]
+        if not stmts:
+            continue
+        for i in range(len(stmts) - 1):
+            found.add((stmts[i], stmts[i + 1], L_NEXT))
+        last = stmts[-1]
+        for t, mask in after(b):
+            if t < 0:
+                found.add((last, function_of[cfg.flow[b]], L_EXIT))
+            elif not mask:
+                found.add((last, t, L_NEXT))
+            else:
+                for label in (L_TRUE, L_FALSE, L_BACK):
+                    if mask & (1 << label):
+                        found.add((last, t, label))
+    for f, e in enumerate(cfg.entry):
+        for t in first(e):
+            found.add((function_of[f], t, L_ENTRY))
+    for chain in cfg.tests.values():  # an exception tries the handlers in order
+        for i in range(len(chain) - 1):
+            found.add((chain[i], chain[i + 1], L_FALSE))
+    for h, body in catch.items():
+        tried = cfg.tests.get(h)
+        targets = [tried[0]] if tried else first(h)
+        flow = cfg.flow[h]
+        for b in body:
+            if cfg.flow[b] == flow:
+                for s in cfg.stmts[b]:
+                    if s not in cfg.quiet:
+                        for t in targets:
+                            found.add((s, t, L_RAISE))
+    result: Edges = {kind: [] for kind in CFG_KINDS}
+    for s, t, label in sorted(found):
+        result[CFG_KINDS[label]].append((s, t))
+    return result
+
+
+def _labelled(regions: list[tuple[int, int, int, Settings]], labels: list[Span], jumps: list[tuple[int, int, int]],
+              jump_labels: list[Span], source: bytes) -> tuple[list[tuple[int, int, int, Settings]],
+                                                              list[tuple[int, int, int, Settings | None]]]:
+    """Name loops and switches by their labels (``outer: for ...``: the region that starts right after the
+    label and its colon), and jumps by the label they name (``break outer``)."""
+    by_start: dict[int, int] = {}
+    for i, (sb, _eb, cat, _pset) in enumerate(regions):
+        if cat in (C_LOOP, C_BRANCH):
+            prev = by_start.get(sb)
+            if prev is None or regions[prev][1] < regions[i][1]:
+                by_start[sb] = i  # the outermost region starting there
+    named = list(regions)
+    for lb, le in labels:
+        pos = le
+        while pos < len(source) and source[pos] in b" \t\r\n:":
+            pos += 1
+        i = by_start.get(pos, -1)
+        if i >= 0:
+            sb, eb, cat, pset = named[i]
+            named[i] = (sb, eb, cat, {**pset, "flow.label": source[lb:le].decode("utf-8", "replace")})
+    label_starts = sorted(jump_labels)
+    starts = [a for a, _ in label_starts]
+    out: list[tuple[int, int, int, Settings | None]] = []
+    for sb, eb, cat in jumps:
+        j = bisect.bisect_left(starts, sb)
+        settings: Settings | None = None
+        if j < len(starts) and label_starts[j][1] <= eb:
+            a, b = label_starts[j]
+            settings = {"flow.label": source[a:b].decode("utf-8", "replace")}
+        out.append((sb, eb, cat, settings))
+    return named, out

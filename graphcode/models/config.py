@@ -25,7 +25,8 @@ DECODER_ONLY_MODES: tuple[str, ...] = ("prefix", "add", "prefix+add")
 FUSION_MODES: tuple[str, ...] = ("auto", *dict.fromkeys(ENCODER_DECODER_MODES + DECODER_ONLY_MODES))
 
 #: The edge kinds of the data contract, in id order. ``GNNConfig.num_edge_types`` counts them.
-EDGE_KINDS: tuple[str, ...] = ("child", "next_token", "last_write", "last_read", "computed_from")
+EDGE_KINDS: tuple[str, ...] = ("child", "next_token", "last_write", "last_read", "computed_from", "cfg_entry",
+                               "cfg_next", "cfg_true", "cfg_false", "cfg_back", "cfg_raise", "cfg_exit")
 
 
 def _fail(owner: str, name: str, expected: str, found: Any) -> ConfigError:

@@ -4,7 +4,7 @@ import pytest
 
 from graphcode.data.features import GraphSettings, encode_source, encode_target
 from graphcode.errors import ConfigError
-from graphcode.graphs import parse
+from graphcode.graphs import EDGE_KINDS, parse
 
 CODE = '''def area(width, height):
     """Area of a rectangle."""
@@ -41,7 +41,10 @@ def test_alignment_pairs_overlap_their_tokens(tiny_tokenizer):
     _check_alignment(CODE, feats, tiny_tokenizer, 512)
     _check_tree(feats)
     assert feats.num_nodes == parse(CODE, "python").num_nodes
-    assert set(feats.edge_type) == {0, 1, 2, 3, 4}
+    # every kind the snippet has: AST, data flow, control flow (entry 5, next 6, true 7, false 8, exit 11;
+    # no loop and no try: no back or raise edges)
+    assert set(feats.edge_type) == {0, 1, 2, 3, 4, 5, 6, 7, 8, 11}
+    assert set(feats.edge_type) <= set(range(len(EDGE_KINDS)))
 
 
 def test_non_ascii_source_aligns_by_bytes(tiny_tokenizer):

@@ -14,7 +14,7 @@ def test_defaults_are_valid_and_round_trip_through_json():
     data = json.loads(json.dumps(config.to_dict()))
     assert GraphCodeConfig.from_dict(data) == config
     assert config.gnn.conv == "gcn"
-    assert config.gnn.num_relations == 10  # 5 edge kinds, doubled by the reverse edges
+    assert config.gnn.num_relations == 24  # 12 edge kinds (5 AST and data flow, 7 control flow), doubled by reverses
 
 
 def test_nested_dicts_become_dataclasses():

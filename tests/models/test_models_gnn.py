@@ -71,9 +71,9 @@ def test_node_type_out_of_vocabulary_is_a_config_error():
 
 def test_edge_type_out_of_range_is_a_config_error():
     with pytest.raises(
-        ConfigError, match=r"gnn.num_edge_types: expected edge-type ids in \[0, 5\), found \[0, 5\]"
+        ConfigError, match=r"gnn.num_edge_types: expected edge-type ids in \[0, 12\), found \[0, 12\]"
     ):
-        _encoder()(NODE_TYPE, EDGE_INDEX, torch.tensor([0, 0, 0, 5]))
+        _encoder()(NODE_TYPE, EDGE_INDEX, torch.tensor([0, 0, 0, 12]))
 
 
 def test_relation_aware_conv_needs_edge_types():
