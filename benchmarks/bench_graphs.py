@@ -3,7 +3,8 @@
 Prints, measured in one run on the same files:
 
 - bare tree-sitter parsing (the baseline): files/s and MB/s;
-- graphcode with all edge kinds (AST, tokens, data flow): files/s, MB/s, and the ratio to the baseline;
+- graphcode with all edge kinds (AST, tokens, data flow, control flow): files/s, MB/s, and the ratio to the
+  baseline; and, in the same rounds, without control flow (the kinds before it existed);
 - the same with 2 worker processes, and the speed-up over one;
 - peak memory (resident set) of the process, and failures (files that raise).
 
@@ -27,7 +28,7 @@ import sysconfig
 import time
 from pathlib import Path
 
-from graphcode.graphs import GraphOptions, build_graph, native, parse_tree
+from graphcode.graphs import CFG_EDGE_KINDS, EDGE_KINDS, GraphOptions, build_graph, native, parse_tree
 from graphcode.graphs.source import validate_source
 
 
@@ -48,10 +49,14 @@ def load(files: list[Path]) -> list[tuple[str, bytes]]:
     return out
 
 
-def _graph_one(item: tuple[str, bytes]) -> tuple[int, int, str | None]:
+ALL_EDGES = GraphOptions(max_bytes=None)
+WITHOUT_CFG = GraphOptions(edges=frozenset(EDGE_KINDS) - CFG_EDGE_KINDS, max_bytes=None)
+
+
+def _graph_one(item: tuple[str, bytes], options: GraphOptions = ALL_EDGES) -> tuple[int, int, str | None]:
     path, data = item
     try:
-        g = build_graph(data, "python", GraphOptions(max_bytes=None), path=path)
+        g = build_graph(data, "python", options, path=path)
         return g.num_nodes, g.num_edges, None
     except Exception as err:  # counted as a failure
         return 0, 0, f"{path}: {type(err).__name__}: {err}"
@@ -101,16 +106,24 @@ def main() -> int:
             if err:
                 failures.append(err)
 
+    def graphs_without_cfg() -> None:
+        for item in items:
+            _graph_one(item, WITHOUT_CFG)
+
     parse_times: list[float] = []
     graph_times: list[float] = []
+    plain_times: list[float] = []
     rss_parse = 0.0
-    for _ in range(args.repeat):  # alternate: both sides see the same machine
+    for _ in range(args.repeat):  # alternate: every side sees the same machine
         parse_times.append(timed(parses))
         rss_parse = rss_parse or peak_rss_mib()
         graph_times.append(timed(graphs))
+        plain_times.append(timed(graphs_without_cfg))
     rss_graph = peak_rss_mib()
     t_parse, t_graph = min(parse_times), min(graph_times)
     ratio = statistics.median(p / g for p, g in zip(parse_times, graph_times, strict=True))
+    ratio_plain = statistics.median(p / g for p, g in zip(parse_times, plain_times, strict=True))
+    t_plain = min(plain_times)
 
     ctx = mp.get_context("fork")
     with ctx.Pool(2) as pool:
@@ -121,10 +134,13 @@ def main() -> int:
     print(f"{'':28}{'files/s':>10}{'MB/s':>8}{'ratio':>8}   (files/s, MB/s: fastest round)")
     print(f"{'bare tree-sitter parse':28}{n / t_parse:>10.0f}{mb / t_parse:>8.2f}{1.0:>8.2f}")
     print(f"{'graph, all edges, 1 proc':28}{n / t_graph:>10.0f}{mb / t_graph:>8.2f}{ratio:>8.2f}")
+    print(f"{'graph, all but cfg, 1 proc':28}{n / t_plain:>10.0f}{mb / t_plain:>8.2f}{ratio_plain:>8.2f}")
     print(f"{'graph, all edges, 2 procs':28}{n / t_two:>10.0f}{mb / t_two:>8.2f}{t_parse / t_two:>8.2f}")
     print(f"graph throughput / bare parse: {ratio:.2f}, median of {args.repeat} alternating rounds "
           f"(per round: {' '.join(f'{p / g:.2f}' for p, g in zip(parse_times, graph_times, strict=True))}; "
           "target >= 0.38)")
+    print(f"control flow's cost: all edges take {statistics.median(g / q for g, q in zip(graph_times, plain_times, strict=True)):.2f}x "
+          "the time of all but the cfg_* kinds")
     print(f"fastest round of each side: {n / t_graph:.0f} vs {n / t_parse:.0f} files/s, a ratio of {t_parse / t_graph:.2f} "
           "(the two fastest rounds can fall in different spells of a shared machine)")
     print(f"speed-up with 2 workers: {t_graph / t_two:.2f}x")

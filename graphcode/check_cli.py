@@ -1,14 +1,21 @@
-"""``graphcode check FILE... [--lang L]``: print ``path:line:col: message`` per syntax error.
+"""``graphcode check FILE... [--lang L] [--semantic] [--format text|json|sarif]``: syntax errors, and with
+``--semantic`` the semantic findings (:mod:`graphcode.analysis`), per file.
 
-Exit status: 0 every file is valid; 1 some file has syntax errors; 3 some file could not be read
-(missing, binary, not UTF-8, too large; reported and skipped); 4 unknown language.
+Text prints ``path:line:col: message`` per syntax error and ``path:line:col: severity [code] message`` per
+finding; ``json`` one document with every file; ``sarif`` a SARIF 2.1.0 log (what code-scanning tools read).
+
+Exit status: 0 every file is valid and has no finding at ``--fail-on`` or worse; 1 some file has syntax errors
+or such findings; 3 some file could not be read (missing, binary, not UTF-8, too large; reported and skipped);
+4 unknown language.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
+from graphcode.analysis.findings import SEVERITIES, AnalysisReport, to_sarif
 from graphcode.check import MAX_ERRORS, check_syntax
 from graphcode.errors import GraphcodeError, InputError
 from graphcode.graphs.cli import EMPTY, iter_sources
@@ -25,13 +32,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="print nothing for valid files and no summary")
     p.add_argument("--max-errors", type=int, default=MAX_ERRORS, metavar="N",
                    help=f"errors listed per file, the rest counted (default: {MAX_ERRORS})")
+    p.add_argument("--semantic", action="store_true",
+                   help="also report undefined names, names some path leaves undefined, and unused variables")
+    p.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="output (default: text)")
+    p.add_argument("--fail-on", choices=SEVERITIES, default="error",
+                   help="exit 1 on a finding of this severity or worse (default: error)")
 
 
 def run(args: argparse.Namespace) -> int:
     lang = get_spec(args.lang).name if args.lang else None
     if args.max_errors < 1:
         raise InputError(f"--max-errors: expected an integer >= 1, found {args.max_errors}")
-    checked = invalid = unreadable = 0
+    checked = invalid = unreadable = failing = 0
+    text = args.format == "text"
+    results: list[dict] = []
+    analyses: list[tuple[str, AnalysisReport]] = []
+    without_rules: set[str] = set()
     for path, err in iter_sources(args.paths, lang):
         if err == EMPTY:
             checked += 1  # an empty file is valid source
@@ -53,12 +69,40 @@ def run(args: argparse.Namespace) -> int:
         checked += 1
         if not report.valid:
             invalid += 1
-            print(report.format(path))
-            if report.num_errors > len(report.errors):
-                print(f"{path}: ... and {report.num_errors - len(report.errors)} more errors")
+            if text:
+                print(report.format(path))
+                if report.num_errors > len(report.errors):
+                    print(f"{path}: ... and {report.num_errors - len(report.errors)} more errors")
+        analysis = AnalysisReport(lang=file_lang)
+        if args.semantic:
+            from graphcode.analysis import analyze
+
+            analysis = analyze(source, file_lang, path=path)
+            if "semantic" not in analysis.checks:
+                without_rules.add(file_lang)
+            if analysis.at_least(args.fail_on):
+                failing += 1
+            if text and analysis.findings:
+                print(analysis.format(path))
+        analyses.append((path, analysis))
+        results.append({"path": path, "lang": file_lang, "valid": report.valid,
+                        "syntax_errors": [vars(e) for e in report.errors], "num_syntax_errors": report.num_errors,
+                        "findings": analysis.to_dict()["findings"], "checks": [*report.checks, *analysis.checks]})
+    for name in sorted(without_rules):
+        print(f"graphcode check: {name} has no semantic rules (no data-flow queries): its files got syntax checks "
+              "only", file=sys.stderr)
+    if args.format == "json":
+        print(json.dumps({"files": results}, indent=1))
+    elif args.format == "sarif":
+        from graphcode.analysis import SEMANTIC_RULES
+
+        print(json.dumps(to_sarif(analyses, SEMANTIC_RULES), indent=1))
     if not args.quiet:
-        print(f"graphcode check: {checked} files checked, {invalid} with syntax errors, {unreadable} unreadable",
+        found = sum(len(a.findings) for _, a in analyses)
+        extra = f", {found} semantic findings ({failing} files with one at '{args.fail_on}' or worse)" \
+            if args.semantic else ""
+        print(f"graphcode check: {checked} files checked, {invalid} with syntax errors, {unreadable} unreadable{extra}",
               file=sys.stderr)
     if unreadable:
         return InputError.exit_code
-    return 1 if invalid else 0
+    return 1 if invalid or failing else 0

@@ -68,6 +68,8 @@
 (typed_default_parameter type: (_) @local.outer)
 (typed_parameter type: (_) @local.outer)
 (function_definition return_type: (_) @local.outer)
+; a class's bases and keywords, and its decorators, are evaluated where the class statement is
+(class_definition superclasses: (_) @local.outer)
 (list_comprehension body: (_) . (for_in_clause right: (_) @local.outer))
 (set_comprehension body: (_) . (for_in_clause right: (_) @local.outer))
 (generator_expression body: (_) . (for_in_clause right: (_) @local.outer))

@@ -150,24 +150,27 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 def build_graph(source: bytes, lang: str, options: GraphOptions | None = None, *, path: str | None = None,
-                tree: ts.Tree | None = None) -> CodeGraph:
+                tree: ts.Tree | None = None, facts: dict[str, list[tuple[int, int]]] | None = None) -> CodeGraph:
     """Build the :class:`CodeGraph` of ``source`` (already validated bytes).
 
     The parse, the walk and the data-flow query run in C when the accelerator is built (see
     :mod:`graphcode.graphs.native`), else through py-tree-sitter; both give the same graph. A given
-    ``tree`` (a py-tree-sitter parse of ``source``) is always read through py-tree-sitter.
+    ``tree`` (a py-tree-sitter parse of ``source``) is always read through py-tree-sitter. A ``facts`` dict
+    receives, from the same data-flow sweep, what the semantic checks read (``read``, ``def``, ``undefined``;
+    see :func:`graphcode.graphs.passes.edges`); it stays empty for a language without data flow.
     """
     with _cyclic_gc_paused():
-        return _build_graph(source, lang, options, path=path, tree=tree)
+        return _build_graph(source, lang, options, path=path, tree=tree, facts=facts)
 
 
 def _build_graph(source: bytes, lang: str, options: GraphOptions | None, *, path: str | None,
-                 tree: ts.Tree | None) -> CodeGraph:
+                 tree: ts.Tree | None, facts: dict[str, list[tuple[int, int]]] | None = None) -> CodeGraph:
     options = options or GraphOptions()
     spec = get_spec(lang)
     parsed = nul_safe(source)
     flow_kinds = options.edges & (DATAFLOW_EDGE_KINDS | CFG_EDGE_KINDS) if spec.has_dataflow else frozenset()
-    fast = native.engine_for(spec.name, bool(flow_kinds)) if tree is None else None
+    want_facts = facts is not None and spec.has_dataflow
+    fast = native.engine_for(spec.name, bool(flow_kinds) or want_facts) if tree is None else None
     captured: dict[str, list[int]] = {}
     if fast is not None:
         (types, named, starts, ends, parent, leaves, errors, missing, collected, by_id, child_edges,
@@ -179,9 +182,9 @@ def _build_graph(source: bytes, lang: str, options: GraphOptions | None, *, path
         child_edges = next_edges = None
         if tree is None:
             tree = parser_for(spec.name).parse(parsed)
-        fq = flow_query(spec.name) if flow_kinds else None
+        fq = flow_query(spec.name) if flow_kinds or want_facts else None
         w = _walk(tree, fq.reference_kinds if fq is not None else frozenset())
-        if flow_kinds:
+        if flow_kinds or want_facts:
             captured = captured_ids(tree, spec.name, w.starts, w.ends, w.kinds)
         table = kind_table(spec.name)
         types = list(map(table.names.__getitem__, w.kinds))
@@ -196,12 +199,15 @@ def _build_graph(source: bytes, lang: str, options: GraphOptions | None, *, path
         edges["child"] = child_edges
     if "next_token" in options.edges:
         edges["next_token"] = next_edges if next_edges is not None else list(itertools.pairwise(w.leaves))
-    if flow_kinds:
+    if flow_kinds or want_facts:
         flow = dataflow_edges(captured, source, spec.name, w.starts, w.ends, w.collected,
-                              control=bool(flow_kinds & CFG_EDGE_KINDS))
+                              control=bool(flow_kinds & CFG_EDGE_KINDS), facts=want_facts)
         for kind in EDGE_KINDS:
             if kind in flow_kinds:
                 edges[kind] = flow[kind]
+        if facts is not None:
+            facts.update({key: flow[key] for key in ("read", "def", "def_var", "undefined")})
+            facts["last_write"] = flow["last_write"]
     # A language without data-flow queries gets no data-flow or control-flow edges; meta["dataflow"] says so.
 
     graph = CodeGraph(

@@ -290,13 +290,14 @@ def captured_ids(tree: ts.Tree, lang: str, starts: list[int], ends: list[int],
 
 
 def dataflow_edges(captured: dict[str, list[int]], source: bytes, lang: str, starts: list[int], ends: list[int],
-                   references: list[int], *, control: bool = False) -> dict[str, list[tuple[int, int]]]:
+                   references: list[int], *, control: bool = False, facts: bool = False) -> dict[str, list[tuple[int, int]]]:
     """Data-flow edges of a parsed file, keyed by edge kind (see the module docstring); with ``control``,
-    the control-flow kinds too (``cfg_*``, from the same sweep).
+    the control-flow kinds too (``cfg_*``, from the same sweep); with ``facts``, what the semantic checks read
+    (``read``, ``def``, ``undefined``: see :func:`graphcode.graphs.passes.edges`).
 
     ``captured`` is the data-flow query's result as :func:`captured_ids` gives it; ``starts`` and
     ``ends`` are the graph's node columns; ``references`` the ids of nodes whose kind is in
     ``flow_query(lang).reference_kinds``, in document order.
     """
     return passes().edges(captured, flow_query(lang).captures, source, get_spec(lang).binding, starts, ends, references,
-                          control)
+                          control, facts)

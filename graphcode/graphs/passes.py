@@ -86,8 +86,13 @@ L_FALSE: Final = 3
 L_BACK: Final = 4
 L_RAISE: Final = 5
 L_EXIT: Final = 6
+_UNSET: Final = -(1 << 62)  # the "not yet defined" bit's node, in _reach
 _BACK_BIT: Final = 1 << 4  # 1 << L_BACK
 _TEST_BITS: Final = (1 << 2) | (1 << 3)  # 1 << L_TRUE | 1 << L_FALSE
+DEF_KINDS: Final = ("var", "parameter", "import", "function", "type", "other")
+"""What a definition is, from its capture name (``@local.definition.KIND``); writes are ``var``."""
+DEF_LOCAL: Final = 8
+"""Added to a ``def`` fact's kind when its variable lives in a function (not the file or a class body)."""
 CFG_KINDS: Final = ("cfg_entry", "cfg_next", "cfg_true", "cfg_false", "cfg_back", "cfg_raise", "cfg_exit")
 """The control-flow edge kinds (see :func:`_control`)."""
 
@@ -176,9 +181,13 @@ Edges = dict[str, list[tuple[int, int]]]
 
 
 def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, starts: list[int], ends: list[int],
-          references: list[int], control: bool = False) -> Edges:
+          references: list[int], control: bool = False, facts: bool = False) -> Edges:
     """Data-flow edges of a parsed file, keyed by edge kind: ``last_write``, ``last_read``, ``computed_from``;
     with ``control``, also the statement-level control-flow edges ``CFG_KINDS`` (see :func:`_control`).
+    With ``facts``, also what the semantic checks read, as pairs: ``read`` (each read, its variable id),
+    ``def`` (each definition or write, its ``DEF_KINDS`` index, plus ``DEF_LOCAL`` for a function's own),
+    ``def_var`` (each definition or write, its variable id) and ``undefined`` (a read that some path
+    reaches before any definition of its variable: ``(read, 1)`` when every path does, else ``(read, 0)``).
 
     ``captured`` is the data-flow query's result, ``info`` what each capture name means, ``binding`` the
     language's default binding rule (``scope`` or ``declaration``); ``starts`` and ``ends`` are the
@@ -200,6 +209,7 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
     destructure: dict[tuple[int, int], tuple[int, dict[str, str | None]]] = {}  # root span -> (F_DEF|F_WRITE, settings)
     outer: list[Span] = []  # @local.outer: evaluated in the scope around the one they sit in
     statements: list[int] = []  # @flow.statement nodes (with ``control`` only)
+    def_kind: dict[int, int] = {}  # definition node -> its DEF_KINDS index (with ``facts`` only)
     labels: list[Span] = []  # @flow.label: a labelled statement's label
     jump_labels: list[Span] = []  # @flow.jump.label: the label a break or continue names
     functions: dict[Span, int] = {}  # @flow.deferred span -> its node (with ``control`` only)
@@ -208,6 +218,11 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
         cat, pset, group = info[cname]
         if cat <= C_IGNORE:
             _mark(flags, def_settings, _FLAG[cat], ids, pset)
+            if facts and cat == C_DEF:
+                kind = DEF_KINDS.index(cname.split(".")[2].split("__")[0]) if cname.count(".") >= 2 and \
+                    cname.split(".")[2].split("__")[0] in DEF_KINDS else len(DEF_KINDS) - 1
+                for n in ids:
+                    def_kind[n] = kind
             continue
         if cat == C_STATEMENT:
             if control:
@@ -269,6 +284,8 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
     if control:
         statements = sorted(set(statements))
         empty.update({kind: [] for kind in CFG_KINDS})
+    if facts:
+        empty.update({"read": [], "def": [], "def_var": [], "undefined": []})
     if not ev_node and not statements:
         return empty
     ev_start = [starts[n] for n in ev_node]
@@ -296,7 +313,14 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
     cfg = _build_cfg(order, payloads, ev_scope, moved, scopes, set(stmt_spans))
     result = empty
     if ev_node:
-        last_write, last_read = _reach(cfg, ev_node, ev_kind, ev_var, var_home, scopes)
+        undefined: list[tuple[int, int]] | None = [] if facts else None
+        last_write, last_read = _reach(cfg, ev_node, ev_kind, ev_var, var_home, scopes, undefined)
+        if facts and undefined is not None:
+            result["read"] = [(n, v) for n, k, v in zip(ev_node, ev_kind, ev_var, strict=True) if k == READ]
+            result["def"] = [(n, def_kind.get(n, 0) | (DEF_LOCAL if scopes.function_of(var_home[v]) > 0 else 0))
+                             for n, k, v in zip(ev_node, ev_kind, ev_var, strict=True) if k != READ]
+            result["def_var"] = [(n, v) for n, k, v in zip(ev_node, ev_kind, ev_var, strict=True) if k != READ]
+            result["undefined"] = sorted(set(undefined))
         computed = _computed_from(ev_node, ev_kind, ev_start, ev_end, assigns)
         result.update({"last_write": last_write, "last_read": last_read, "computed_from": computed})
     if statements:
@@ -986,7 +1010,8 @@ def _copy_finally(top: _Frame, flow: int, b_events: list[list[int]], b_stmts: li
 
 # ------------------------------------------------------------------ may-reach
 def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int], var_home: list[int],
-           scopes: _Scopes) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+           scopes: _Scopes, undefined: list[tuple[int, int]] | None = None
+           ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Bit-vector reaching analysis per flow (a bit per event: it is a latest write, or the latest read, of its
     variable on some path), iterated to a fixed point; then each block is replayed to emit edges.
 
@@ -998,6 +1023,10 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
 
     A read may reach a write of its own node: ``x += 1`` in a loop reads the previous iteration's write,
     so ``last_write`` keeps such self-edges. ``last_read`` does not: a read is never its own last read.
+
+    With ``undefined`` (a list to fill), a variable the flow owns and writes also gets a bit for "not yet
+    defined", set at the flow's entry: each read it reaches is added as ``(read, 1)`` when no write reaches
+    the read (used before any definition) or ``(read, 0)`` when some path leaves it undefined.
     """
     n_blocks = len(cfg.preds)
     blocks_of: list[list[int]] = [[] for _ in cfg.entry]
@@ -1038,6 +1067,14 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
         outside: list[int] = [v for v in n_w if f and v in defs_of and not scopes.within(var_home[v], own)]
         for v in outside:
             n_w[v] += 1
+        unset: list[int] = []  # variables of the flow's own that start undefined (with ``undefined``)
+        if undefined is not None:
+            away = set(outside)
+            # a class body's names fall back to the enclosing binding until assigned: they are never unset
+            unset = [v for v in n_w if n_w[v] and v not in away and (f == 0 or scopes.within(var_home[v], own))
+                     and scopes.kind[var_home[v]] != "class"]
+            for v in unset:
+                n_w[v] += 1
         w_off: dict[int, int] = {}
         r_off: dict[int, int] = {}
         node_of: list[int] = []  # bit -> graph node (or -1 - var for an outside bit)
@@ -1050,6 +1087,10 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
         w_next = dict(w_off)
         for v in outside:
             node_of[w_next[v]] = -1 - v
+            init |= 1 << w_next[v]
+            w_next[v] += 1
+        for v in unset:
+            node_of[w_next[v]] = _UNSET
             init |= 1 << w_next[v]
             w_next[v] += 1
         r_next = dict(r_off)
@@ -1110,14 +1151,22 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
                     node = ev_node[e]
                     off = w_off[v]
                     x = (st >> off) & ((1 << n_w[v]) - 1)
+                    unset_too = False
+                    defined = False
                     while x:
                         low = x & -x
                         target = node_of[off + low.bit_length() - 1]
                         if target >= 0:
                             last_write.append((node, target))
+                            defined = True
+                        elif target == _UNSET:
+                            unset_too = True
                         else:
                             last_write.extend((node, d) for d in defs_of[-1 - target])
+                            defined = True
                         x ^= low
+                    if unset_too and undefined is not None:
+                        undefined.append((node, 0 if defined else 1))
                     off = r_off[v]
                     reads = (st >> off) & ((1 << n_r[v]) - 1)
                     x = reads
