@@ -1,5 +1,5 @@
-"""``graphcode check FILE... [--lang L] [--semantic] [--format text|json|sarif]``: syntax errors, and with
-``--semantic`` the semantic findings (:mod:`graphcode.analysis`), per file.
+"""``graphcode check FILE... [--lang L] [--semantic] [--security] [--format text|json|sarif]``: syntax errors,
+and with ``--semantic`` and ``--security`` the findings of :mod:`graphcode.analysis`, per file.
 
 Text prints ``path:line:col: message`` per syntax error and ``path:line:col: severity [code] message`` per
 finding; ``json`` one document with every file; ``sarif`` a SARIF 2.1.0 log (what code-scanning tools read).
@@ -34,6 +34,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"errors listed per file, the rest counted (default: {MAX_ERRORS})")
     p.add_argument("--semantic", action="store_true",
                    help="also report undefined names, names some path leaves undefined, and unused variables")
+    p.add_argument("--security", action="store_true",
+                   help="also run the language's security rules (grammars/<lang>/security.scm), with data-flow "
+                        "confidence")
     p.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="output (default: text)")
     p.add_argument("--fail-on", choices=SEVERITIES, default="error",
                    help="exit 1 on a finding of this severity or worse (default: error)")
@@ -74,12 +77,14 @@ def run(args: argparse.Namespace) -> int:
                 if report.num_errors > len(report.errors):
                     print(f"{path}: ... and {report.num_errors - len(report.errors)} more errors")
         analysis = AnalysisReport(lang=file_lang)
-        if args.semantic:
+        if args.semantic or args.security:
             from graphcode.analysis import analyze
 
-            analysis = analyze(source, file_lang, path=path)
-            if "semantic" not in analysis.checks:
-                without_rules.add(file_lang)
+            analysis = analyze(source, file_lang, semantic=args.semantic, security=args.security, path=path)
+            if args.semantic and "semantic" not in analysis.checks:
+                without_rules.add(f"{file_lang} has no semantic rules (no data-flow queries)")
+            if args.security and "security" not in analysis.checks:
+                without_rules.add(f"{file_lang} has no security rules (no security.scm)")
             if analysis.at_least(args.fail_on):
                 failing += 1
             if text and analysis.findings:
@@ -88,19 +93,21 @@ def run(args: argparse.Namespace) -> int:
         results.append({"path": path, "lang": file_lang, "valid": report.valid,
                         "syntax_errors": [vars(e) for e in report.errors], "num_syntax_errors": report.num_errors,
                         "findings": analysis.to_dict()["findings"], "checks": [*report.checks, *analysis.checks]})
-    for name in sorted(without_rules):
-        print(f"graphcode check: {name} has no semantic rules (no data-flow queries): its files got syntax checks "
-              "only", file=sys.stderr)
+    for why in sorted(without_rules):
+        print(f"graphcode check: {why}: its files were not checked for it", file=sys.stderr)
     if args.format == "json":
         print(json.dumps({"files": results}, indent=1))
     elif args.format == "sarif":
-        from graphcode.analysis import SEMANTIC_RULES
+        from graphcode.analysis import rule_descriptions
 
-        print(json.dumps(to_sarif(analyses, SEMANTIC_RULES), indent=1))
+        rules: dict[str, str] = {}
+        for lang_name in sorted({a.lang for _, a in analyses}):
+            rules.update(rule_descriptions(lang_name if args.security else None))
+        print(json.dumps(to_sarif(analyses, rules), indent=1))
     if not args.quiet:
         found = sum(len(a.findings) for _, a in analyses)
-        extra = f", {found} semantic findings ({failing} files with one at '{args.fail_on}' or worse)" \
-            if args.semantic else ""
+        extra = f", {found} findings ({failing} files with one at '{args.fail_on}' or worse)" \
+            if args.semantic or args.security else ""
         print(f"graphcode check: {checked} files checked, {invalid} with syntax errors, {unreadable} unreadable{extra}",
               file=sys.stderr)
     if unreadable:

@@ -48,6 +48,9 @@
 (as_pattern_target (identifier) @local.definition.var)
 (as_pattern_target (tuple (identifier) @local.definition.var))
 (as_pattern_target (list (identifier) @local.definition.var))
+(as_pattern_target (parenthesized_expression (identifier) @local.definition.var))
+(as_pattern_target (tuple (list_splat (identifier) @local.definition.var)))
+(as_pattern_target (list (list_splat (identifier) @local.definition.var)))
 (case_pattern (dotted_name . (identifier) @local.definition.var .))
 (case_pattern (keyword_pattern (identifier) (dotted_name . (identifier) @local.definition.var .)))
 

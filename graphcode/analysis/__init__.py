@@ -11,27 +11,49 @@ starts without torch.
 from __future__ import annotations
 
 from graphcode.analysis.findings import SEVERITIES, AnalysisReport, Finding, suppressed, to_sarif
+from graphcode.analysis.security import security_findings, security_rules
 from graphcode.analysis.semantic import RULES as SEMANTIC_RULES
 from graphcode.analysis.semantic import semantic_findings, semantic_rules
-from graphcode.graphs.build import GraphOptions, build_graph
+from graphcode.graphs.build import GraphOptions, build_graph, parse_tree
+from graphcode.graphs.languages import get_spec
 from graphcode.graphs.source import validate_source
 
-__all__ = ["SEMANTIC_RULES", "SEVERITIES", "AnalysisReport", "Finding", "analyze", "semantic_findings",
-           "semantic_rules", "suppressed", "to_sarif"]
+__all__ = ["SEMANTIC_RULES", "SEVERITIES", "AnalysisReport", "Finding", "analyze", "rule_descriptions",
+           "security_findings", "security_rules", "semantic_findings", "semantic_rules", "suppressed", "to_sarif"]
 
 
-def analyze(code: str | bytes, lang: str, *, semantic: bool = True, path: str | None = None) -> AnalysisReport:
+def analyze(code: str | bytes, lang: str, *, semantic: bool = True, security: bool = False,
+            path: str | None = None) -> AnalysisReport:
     """The findings on ``code`` (a whole file of ``lang``), in source order, suppressions applied.
 
-    A language without data flow (no ``[semantic]`` rules) gets an empty report whose ``checks`` say that no
-    analysis ran for it.
+    ``checks`` in the report names the analyses that ran: a language without data flow has no semantic rules,
+    and one without ``grammars/<lang>/security.scm`` no security rules; neither passes silently.
     """
+    lang = get_spec(lang).name
     source = validate_source(code.encode("utf-8") if isinstance(code, str) else code, path or "<code>")
     checks: list[str] = []
     findings: list[Finding] = []
-    if semantic and semantic_rules(lang) is not None:
-        facts: dict[str, list[tuple[int, int]]] = {}
-        graph = build_graph(source, lang, GraphOptions(edges=frozenset({"child"})), path=path, facts=facts)
-        findings.extend(semantic_findings(graph, facts))
-        checks.append("semantic")
+    sem = semantic_rules(lang) if semantic or security else None
+    sec = security_rules(lang) if security else None
+    facts: dict[str, list[tuple[int, int]]] = {}
+    if sem is not None or sec is not None:
+        kinds = {"child", "last_write", "computed_from"} if sec is not None else {"child"}
+        graph = build_graph(source, lang, GraphOptions(edges=frozenset(kinds)), path=path,
+                            facts=facts if sem is not None else None)
+        if semantic and sem is not None:
+            findings.extend(semantic_findings(graph, facts))
+            checks.append("semantic")
+        if sec is not None:
+            findings.extend(security_findings(graph, parse_tree(source, lang), facts, sec))
+            checks.append("security")
+    findings.sort(key=lambda f: (f.line, f.column, f.code))
     return AnalysisReport(lang=lang, findings=tuple(suppressed(source, findings)), checks=tuple(checks))
+
+
+def rule_descriptions(lang: str | None = None) -> dict[str, str]:
+    """Every rule code with its description: the semantic rules, and ``lang``'s security rules."""
+    out = dict(SEMANTIC_RULES)
+    rules = security_rules(lang) if lang else None
+    for rule in rules.rules if rules else ():
+        out[rule.rule] = f"{rule.message} ({rule.cwe})"
+    return out

@@ -32,7 +32,12 @@ class Finding:
     end_line: int = 0
     end_column: int = 0
     name: str = ""
-    """The variable or call the finding is about."""
+    """The variable or code the finding is about."""
+    cwe: str = ""
+    """A security rule's weakness (``CWE-78``)."""
+    confidence: str = ""
+    """A security finding's confidence: ``high`` (a parameter reaches the sink), ``medium``, ``low`` (only
+    constants do)."""
 
     def format(self, path: str = "<code>") -> str:
         return f"{path}:{self.line}:{self.column}: {self.severity} [{self.code}] {self.message}"
@@ -89,11 +94,14 @@ def to_sarif(reports: list[tuple[str, AnalysisReport]], rules: dict[str, str]) -
             region: dict[str, int] = {"startLine": f.line, "startColumn": f.column}
             if f.end_line:
                 region.update(endLine=f.end_line, endColumn=f.end_column)
-            results.append({
+            result: dict[str, Any] = {
                 "ruleId": f.code, "ruleIndex": used.index(f.code), "level": level[f.severity],
                 "message": {"text": f.message},
                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": path}, "region": region}}],
-            })
+            }
+            if f.cwe or f.confidence:
+                result["properties"] = {"cwe": f.cwe, "confidence": f.confidence}
+            results.append(result)
     return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",

@@ -1,0 +1,2 @@
+; inherits: javascript
+; TSX: JavaScript's security rules (grammars/javascript/security.scm).

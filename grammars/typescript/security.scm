@@ -1,0 +1,2 @@
+; inherits: javascript
+; TypeScript: JavaScript's security rules (grammars/javascript/security.scm).
