@@ -10,7 +10,14 @@ starts without torch.
 
 from __future__ import annotations
 
-from graphcode.analysis.findings import SEVERITIES, AnalysisReport, Finding, suppressed, to_sarif
+from graphcode.analysis.findings import (
+    SEVERITIES,
+    AnalysisReport,
+    Finding,
+    RejectPolicy,
+    suppressed,
+    to_sarif,
+)
 from graphcode.analysis.security import security_findings, security_rules
 from graphcode.analysis.semantic import RULES as SEMANTIC_RULES
 from graphcode.analysis.semantic import semantic_findings, semantic_rules
@@ -18,7 +25,8 @@ from graphcode.graphs.build import GraphOptions, build_graph, parse_tree
 from graphcode.graphs.languages import get_spec
 from graphcode.graphs.source import validate_source
 
-__all__ = ["SEMANTIC_RULES", "SEVERITIES", "AnalysisReport", "Finding", "analyze", "rule_descriptions",
+__all__ = ["SEMANTIC_RULES", "SEVERITIES", "AnalysisReport", "Finding", "RejectPolicy", "analyze",
+           "analyze_fragment", "rule_descriptions",
            "security_findings", "security_rules", "semantic_findings", "semantic_rules", "suppressed", "to_sarif"]
 
 
@@ -57,3 +65,25 @@ def rule_descriptions(lang: str | None = None) -> dict[str, str]:
     for rule in rules.rules if rules else ():
         out[rule.rule] = f"{rule.message} ({rule.cwe})"
     return out
+
+
+def analyze_fragment(code: str, lang: str, fragment: str = "file", *, semantic: bool = True,
+                     security: bool = False) -> AnalysisReport:
+    """:func:`analyze` for a piece of code that is a ``fragment`` (a class member, a block, an expression; see
+    :func:`graphcode.check.fragment_wrapper`): it is analysed in the smallest context its grammar needs, and
+    findings keep the positions in ``code`` (those in the context alone are dropped)."""
+    from dataclasses import replace
+
+    from graphcode.check import fragment_wrapper
+
+    wrapper = fragment_wrapper(lang, fragment)
+    report = analyze(wrapper.wrap(code), lang, semantic=semantic, security=security)
+    if fragment == "file":
+        return report
+    shift = wrapper.before.count("\n")
+    lines = code.count("\n") + 1
+    indent = len(wrapper.indent)
+    kept = tuple(replace(f, line=f.line - shift, column=max(1, f.column - indent),
+                         end_line=max(1, f.end_line - shift), end_column=max(1, f.end_column - indent))
+                 for f in report.findings if shift < f.line <= shift + lines)
+    return replace(report, findings=kept)

@@ -113,3 +113,44 @@ def to_sarif(reports: list[tuple[str, AnalysisReport]], rules: dict[str, str]) -
             "results": results,
         }],
     }
+
+
+_RULE_SEVERITY = {"high": "error", "medium": "warning", "low": "note"}
+
+
+@dataclass(frozen=True)
+class RejectPolicy:
+    """Which findings make a generated candidate unacceptable: ``semantic`` findings of that severity or worse
+    (``error``, ``warning``, ``note``), ``security`` findings of rules of that severity or worse (``high``,
+    ``medium``, ``low``); ``None`` for neither. :meth:`parse` reads ``"semantic,security:high"``."""
+
+    semantic: str | None = None
+    security: str | None = None
+
+    @classmethod
+    def parse(cls, text: str | None) -> RejectPolicy | None:
+        """``semantic[:SEVERITY]`` and ``security[:LEVEL]``, comma-separated (defaults: ``error``, ``low``)."""
+        if not text:
+            return None
+        semantic = security = None
+        for part in (p.strip() for p in text.split(",") if p.strip()):
+            kind, _, level = part.partition(":")
+            if kind == "semantic" and (level or "error") in SEVERITIES:
+                semantic = level or "error"
+            elif kind == "security" and (level or "low") in _RULE_SEVERITY:
+                security = level or "low"
+            else:
+                raise ValueError(f"--reject: expected semantic[:error|warning|note] or security[:high|medium|low], "
+                                 f"found {part!r}")
+        return cls(semantic, security)
+
+    def analyses(self) -> tuple[bool, bool]:
+        """(semantic, security): the analyses the policy needs."""
+        return self.semantic is not None, self.security is not None
+
+    def rejects(self, finding: Finding) -> bool:
+        floor = self.security if finding.cwe else self.semantic
+        if floor is None:
+            return False
+        floor = _RULE_SEVERITY.get(floor, floor)
+        return SEVERITIES.index(finding.severity) >= SEVERITIES.index(floor)

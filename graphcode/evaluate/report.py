@@ -77,6 +77,7 @@ def score_text(
     codebleu: bool = True,
     fragments: Sequence[str] | None = None,
     text_targets: bool = False,
+    analysis: bool = True,
 ) -> Report:
     """Exact match, CodeXGLUE accuracy and BLEU, sacreBLEU; CodeBLEU and the syntax-valid rate for the examples
     whose language is known (``langs[i]``, None when unknown), grouped by language. ``prefixes[i]``, when
@@ -86,7 +87,13 @@ def score_text(
 
     ``text_targets``: the references are natural language (summaries). They are scored with CodeXGLUE's code-to-text
     smoothed sentence BLEU-4 (``sentence_bleu``) and ROUGE-L (``rouge_l``) besides exact match, and never with
-    CodeBLEU or a syntax check (``langs`` is ignored)."""
+    CodeBLEU or a syntax check (``langs`` is ignored).
+
+    ``analysis`` (code targets with a language): each prediction is also analysed (:mod:`graphcode.analysis`,
+    semantic and security rules, as its fragment), and the summary gives, per language, ``semantic_clean`` (the
+    share of predictions that are valid code without a semantic error) and ``security_clean`` (the share without
+    a security finding of a rule of each severity or worse: ``high``, ``medium``, ``low``; an empty prediction
+    has none)."""
     from graphcode.check import check_syntax
 
     if text_targets:
@@ -117,6 +124,9 @@ def score_text(
                 row["syntax_valid"] = report.valid
                 row["syntax_errors"] = [{"line": e.line, "column": e.column, "message": e.message}
                                         for e in report.errors]
+            if analysis:
+                _analyse(row, (prefixes[i] if prefixes is not None else "") + pred, lang,
+                         fragments[i] if fragments is not None else "file")
         examples.append(row)
 
     bleu = codexglue_bleu(references, predictions)
@@ -147,9 +157,54 @@ def score_text(
             }
             for lang, indices in sorted(by_lang.items())
         }
+        if analysis:
+            from graphcode.analysis import security_rules, semantic_rules
+
+            semantic = {lang: ix for lang, ix in sorted(by_lang.items()) if semantic_rules(lang) is not None}
+            security = {lang: ix for lang, ix in sorted(by_lang.items()) if security_rules(lang) is not None}
+            summary["semantic_clean"] = {
+                lang: {"rate": 100.0 * sum(examples[i]["semantic_clean"] for i in indices) / len(indices),
+                       "clean": sum(examples[i]["semantic_clean"] for i in indices), "examples": len(indices)}
+                for lang, indices in semantic.items()
+            } or None
+            summary["security_clean"] = {
+                lang: {**{level: 100.0 * sum(_security_clean(examples[i], level) for i in indices) / len(indices)
+                          for level in ("high", "medium", "low")}, "examples": len(indices)}
+                for lang, indices in security.items()
+            } or None
+            notes.extend(f"{lang}: no {what} rules, so no {what} figures" for what, have in
+                         (("semantic", semantic), ("security", security)) for lang in sorted(set(by_lang) - set(have)))
     else:
         notes.append("CodeBLEU and the syntax-valid rate need a language: pass --lang (or give records a lang)")
     return Report(summary, examples, notes)
+
+
+_LEVEL_FLOOR = {"high": ("error",), "medium": ("error", "warning"), "low": ("error", "warning", "note")}
+
+
+def _analyse(row: dict[str, Any], code: str, lang: str, fragment: str) -> None:
+    """Add a prediction's semantic errors and security findings to its row (none for an empty prediction)."""
+    from graphcode.analysis import analyze_fragment
+    from graphcode.errors import GraphcodeError
+
+    row["semantic_errors"], row["security_findings"] = [], []
+    if code.strip():
+        try:
+            found = analyze_fragment(code, lang, fragment, semantic=True, security=True).findings
+        except GraphcodeError as err:  # a prediction the analyses cannot read: no clean verdict for it
+            row["semantic_errors"] = [{"code": "unreadable", "line": 1, "message": str(err)}]
+            found = ()
+        for f in found:
+            if f.cwe:
+                row["security_findings"].append({"code": f.code, "severity": f.severity, "cwe": f.cwe,
+                                                 "confidence": f.confidence, "line": f.line})
+            elif f.severity == "error":
+                row["semantic_errors"].append({"code": f.code, "line": f.line, "message": f.message})
+    row["semantic_clean"] = bool(row.get("syntax_valid")) and not row["semantic_errors"]
+
+
+def _security_clean(row: dict[str, Any], level: str) -> bool:
+    return not any(f["severity"] in _LEVEL_FLOOR[level] for f in row.get("security_findings", ()))
 
 
 def _codebleu_by_lang(
@@ -175,7 +230,9 @@ def _codebleu_by_lang(
 def headline(report: Report) -> dict[str, float]:
     """The scalar task metrics of a text report, as training logs them: ``exact_match`` and ``bleu`` (CodeXGLUE's
     BLEU-4), and where the targets are code in a known language, ``codebleu`` and ``syntax_valid`` (the rate of
-    valid outputs); for text targets ``bleu`` is CodeXGLUE's code-to-text sentence BLEU and ``rouge_l`` is added.
+    valid outputs), and when they were analysed ``semantic_clean`` (valid without a semantic error) and
+    ``security_clean`` (no finding of a high-severity security rule); for text targets ``bleu`` is CodeXGLUE's
+    code-to-text sentence BLEU and ``rouge_l`` is added.
     Each a percentage in [0, 100]. With several languages, CodeBLEU is the mean over them and
     the valid rate is over all examples."""
     s = report.summary
@@ -189,6 +246,13 @@ def headline(report: Report) -> dict[str, float]:
     if valid:
         total = sum(v["examples"] for v in valid.values())
         out["syntax_valid"] = 100.0 * sum(v["valid"] for v in valid.values()) / total
+    clean = s.get("semantic_clean") or {}
+    if clean:
+        out["semantic_clean"] = 100.0 * sum(v["clean"] for v in clean.values()) / sum(v["examples"] for v in clean.values())
+    secure = s.get("security_clean") or {}
+    if secure:
+        out["security_clean"] = sum(v["high"] * v["examples"] for v in secure.values()) / sum(
+            v["examples"] for v in secure.values())
     return out
 
 
@@ -306,6 +370,12 @@ def format_table(report: Report) -> str:
             rows.append((f"CodeBLEU [{lang}]", f"{score['codebleu']:.2f}  ({parts})"))
         for lang, valid in (s["syntax_valid"] or {}).items():
             rows.append((f"syntax valid [{lang}] %", f"{valid['rate']:.2f}  ({valid['valid']} of {valid['examples']})"))
+        for lang, clean in (s.get("semantic_clean") or {}).items():
+            rows.append((f"valid, no semantic error [{lang}] %",
+                         f"{clean['rate']:.2f}  ({clean['clean']} of {clean['examples']})"))
+        for lang, clean in (s.get("security_clean") or {}).items():
+            rows.append((f"no security finding [{lang}] %",
+                         f"high {clean['high']:.2f} · medium+ {clean['medium']:.2f} · any {clean['low']:.2f}"))
     else:
         rows.append(("problems", str(s["problems"])))
         rows.append(("samples", str(s["samples"])))

@@ -5,9 +5,13 @@ followed by the candidate's text (a completion is valid when the completed code 
 and columns refer to that checked text. The checker is :func:`graphcode.check.check_syntax` for the
 *target* language. Blank output is never valid (an empty program parses, but answers nothing).
 
+With a :class:`graphcode.analysis.RejectPolicy` (``generate --reject semantic,security:high``), a valid
+candidate is also analysed (its findings are recorded with it), and one with a finding the policy rejects is
+``rejected``: it is not chosen, though it parses.
+
 The choice, by model score among candidates:
 
-- ``valid``: the best-scoring candidate that is valid as generated;
+- ``valid``: the best-scoring candidate that is valid as generated (and not rejected);
 - ``repaired``: none is, so the best-scoring candidate that a named repair made valid (the original
   text is kept beside the repair);
 - ``no_valid_candidate``: neither; nothing is chosen. Invalid code is never marked valid.
@@ -20,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from graphcode.analysis.findings import Finding, RejectPolicy
 from graphcode.check import SyntaxIssue, check_syntax
 from graphcode.generate.repair import Repair, truncate_repair
 
@@ -47,8 +52,14 @@ class CheckedCandidate:
     errors: tuple[SyntaxIssue, ...]
     repair: Repair | None = None
     """A repair that makes it valid, tried only for invalid candidates."""
+    findings: tuple[Finding, ...] = ()
+    """Semantic and security findings on a valid candidate, when a reject policy asked for them."""
+    rejected: bool = False
+    """A finding the reject policy rejects: the candidate is not chosen."""
 
     def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
         return {
             "index": self.index,
             "text": self.text,
@@ -56,6 +67,8 @@ class CheckedCandidate:
             "valid": self.valid,
             "errors": [{"line": e.line, "column": e.column, "message": e.message} for e in self.errors],
             "repair": None if self.repair is None else self.repair.to_dict(),
+            "findings": [asdict(f) for f in self.findings],
+            "rejected": self.rejected,
         }
 
 
@@ -85,9 +98,11 @@ def check_candidate(
     compiler: bool = True,
     repair: bool = True,
     fragment: str = "file",
+    reject: RejectPolicy | None = None,
 ) -> CheckedCandidate:
     """Check one candidate in ``lang`` (the target language), as the ``fragment`` it is (a whole file, a class
-    member, ...; see :func:`graphcode.check.check_syntax`); try repairs when it is invalid."""
+    member, ...; see :func:`graphcode.check.check_syntax`); try repairs when it is invalid; with ``reject``,
+    analyse a valid one and reject it on a finding the policy names."""
     if task not in TASKS:
         raise ValueError(f"task: expected one of {', '.join(TASKS)}, found {task!r}")
     prefix = prompt if task == "completion" else ""
@@ -98,12 +113,19 @@ def check_candidate(
     fix = None
     if not report.valid and repair:
         fix = truncate_repair(code, lang, keep=len(prefix), compiler=compiler, fragment=fragment)
-    return CheckedCandidate(index, text, score, code, report.valid, report.errors, fix)
+    findings: tuple[Finding, ...] = ()
+    if report.valid and reject is not None:
+        from graphcode.analysis import analyze_fragment
+
+        semantic, security = reject.analyses()
+        findings = analyze_fragment(code, lang, fragment, semantic=semantic, security=security).findings
+    rejected = any(reject.rejects(f) for f in findings) if reject is not None else False
+    return CheckedCandidate(index, text, score, code, report.valid, report.errors, fix, findings, rejected)
 
 
 def select(candidates: Sequence[CheckedCandidate], *, prompt: str = "", task: Task = "generate") -> Selection:
     """Choose the best valid candidate by score, else the best repaired one; see the module docstring."""
-    best = max((c for c in candidates if c.valid), key=lambda c: c.score, default=None)
+    best = max((c for c in candidates if c.valid and not c.rejected), key=lambda c: c.score, default=None)
     if best is not None:
         return Selection("valid", best.index, best.checked_code, best.text, None)
     fixed = max((c for c in candidates if c.repair is not None), key=lambda c: c.score, default=None)

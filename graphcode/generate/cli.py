@@ -68,6 +68,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("--device", default="auto", help="cpu, cuda, cuda:1, ... (default: cuda when available)")
     r.add_argument("--no-compiler", action="store_true", help="tree-sitter only: skip the language's compiler check")
     r.add_argument("--no-repair", action="store_true", help="do not try repairs of invalid candidates")
+    r.add_argument("--reject", metavar="POLICY",
+                   help="analyse valid candidates and never choose one with such findings: semantic[:error|warning|note],"
+                        "security[:high|medium|low], comma-separated (e.g. semantic,security:high); each candidate's "
+                        "findings are recorded")
     r.add_argument("--out", help="write the JSONL here, atomically (default: standard output)")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -117,6 +121,12 @@ def run(args: argparse.Namespace) -> int:
 
     _positive("--batch-size", args.batch_size)
     _positive("--max-source-length", args.max_source_length)
+    from graphcode.analysis import RejectPolicy
+
+    try:
+        args.reject_policy = RejectPolicy.parse(args.reject)
+    except ValueError as err:
+        raise ConfigError(str(err)) from err
     # Options are checked before the (slow) model loading; the token limit may come from the model.
     decoding = DecodingConfig(
         strategy=args.strategy,
@@ -178,6 +188,7 @@ def _run_batches(loaded: Any, prompts: list[Prompt], batches: list[list[int]], d
                  args: argparse.Namespace, max_source_length: int, records: list[Any], progress: Any) -> None:
     from graphcode.generate.candidates import check_candidate, select
 
+    policy = getattr(args, "reject_policy", None)
     for indices in batches:
         group = [prompts[i] for i in indices]
         results = _generate_batch(loaded, group, decoding, args.task, max_source_length,
@@ -186,7 +197,7 @@ def _run_batches(loaded: Any, prompts: list[Prompt], batches: list[list[int]], d
             checked = [
                 check_candidate(k, g.text, g.score, lang=prompt.target_lang or "", prompt=prompt.source,
                                 task=args.task, compiler=not args.no_compiler, repair=not args.no_repair,
-                                fragment=args.fragment)
+                                fragment=args.fragment, reject=policy)
                 for k, g in enumerate(generated)
             ]
             choice = select(checked, prompt=prompt.source, task=args.task)

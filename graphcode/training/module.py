@@ -381,7 +381,7 @@ class GraphCodeModule(pl.LightningModule):
                             ids, show_progress=False,
                             prefixes=[references[k].source for k in ids] if continues else None,
                             codebleu=settings.codebleu, fragments=[datamodule.fragment] * len(ids),
-                            text_targets=lang is None)
+                            text_targets=lang is None, analysis=settings.codebleu)
         for row, key in zip(report.examples, ids, strict=True):
             row["source"] = references[key].source
             row["prediction"] = predicted[key]

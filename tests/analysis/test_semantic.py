@@ -177,3 +177,28 @@ def test_check_semantic_on_the_command_line(tmp_path) -> None:
     assert result["level"] == "error"
     assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 3
     assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == "undefined-name"
+
+
+def test_evaluate_reports_the_share_without_semantic_errors_and_security_findings() -> None:
+    from graphcode.evaluate.report import format_table, headline, score_text
+
+    refs = ["def f(a):\n    return a\n"] * 4
+    preds = [
+        "def f(a):\n    return a\n",                      # clean
+        "def f(a):\n    return b\n",                      # an undefined name
+        "import os\ndef f(a):\n    os.system(a)\n",       # a high-severity security finding
+        "def f(a:\n",                                     # invalid code: never clean
+    ]
+    report = score_text(refs, preds, ["python"] * 4, show_progress=False, codebleu=False)
+    s = report.summary
+    assert s["semantic_clean"]["python"] == {"rate": 50.0, "clean": 2, "examples": 4}
+    assert s["security_clean"]["python"] == {"high": 75.0, "medium": 75.0, "low": 75.0, "examples": 4}
+    assert report.examples[1]["semantic_errors"][0]["code"] == "undefined-name"
+    assert report.examples[2]["security_findings"][0]["cwe"] == "CWE-78"
+    figures = headline(report)
+    assert figures["semantic_clean"] == 50.0 and figures["security_clean"] == 75.0
+    assert "valid, no semantic error [python] %" in format_table(report)
+    # a language without rules gets no such figures, and a note says why
+    other = score_text(["int x;"], ["int x;"], ["c_sharp"], show_progress=False, codebleu=False)
+    assert other.summary["semantic_clean"] is None and other.summary["security_clean"] is None
+    assert "c_sharp: no semantic rules, so no semantic figures" in other.notes

@@ -61,7 +61,7 @@ def _check_records(records: list[dict], rc: int) -> None:
             assert chosen["valid"] == (r["status"] == "valid")
             assert (r["repair"] == "truncate") == (r["status"] == "repaired")
         for c in r["candidates"]:
-            assert set(c) == {"index", "text", "score", "valid", "errors", "repair"}
+            assert set(c) == {"index", "text", "score", "valid", "errors", "repair", "findings", "rejected"}
             assert c["valid"] == (not c["errors"])
             assert all(set(e) == {"line", "column", "message"} for e in c["errors"])
     assert rc == (1 if any(r["status"] == "no_valid_candidate" for r in records) else 0)
@@ -164,6 +164,7 @@ def test_a_checkpoint_that_needs_pickle_is_refused_unless_allowed(tmp_path, caps
         (["--batch-size", "0"], 6, "--batch-size: expected an integer >= 1"),
         (["--prompts-file", "/nonexistent.jsonl"], 3, "expected a prompts file, found nothing"),
         ([], 3, "expected a language"),
+        (["--reject", "semantic:fatal"], 6, "--reject: expected semantic[:error|warning|note]"),
     ],
 )
 def test_errors_have_exit_codes(gpt2_plain, extra, code, message, capsys):
@@ -205,3 +206,20 @@ def test_task_defaults_to_what_the_model_was_trained_for(tmp_path_factory, tmp_p
     main(["generate", "--model", str(export), "def f(x):\n", "--max-new-tokens", "4", "--out", str(out2),
           "--no-progress", "--task", "generate"])
     assert _records(out2)[0]["task"] == "generate"
+
+
+def test_reject_records_each_candidates_findings_and_never_chooses_a_rejected_one(gpt2_plain, tmp_path):
+    out = tmp_path / "out.jsonl"
+    rc = main(["generate", "--model", str(gpt2_plain), "--lang", "python", "x = 1\n", "def f():\n",
+               "--strategy", "sample", "--num-candidates", "4", "--seed", "0", "--reject", "semantic:note",
+               "--out", str(out), "--no-progress"])
+    records = _records(out)
+    _check_records(records, rc)
+    for r in records:
+        for c in r["candidates"]:
+            if c["valid"]:
+                assert c["rejected"] == bool(c["findings"])  # every finding is at 'note' or worse
+            else:
+                assert c["findings"] == [] and c["rejected"] is False  # invalid code is not analysed
+        if r["chosen"] is not None and r["status"] == "valid":
+            assert r["candidates"][r["chosen"]]["rejected"] is False

@@ -106,3 +106,34 @@ def test_an_infinite_score_is_null_in_json():
 
     c = check_candidate(0, "x = 1\n", float("-inf"), lang="python")
     assert json.loads(json.dumps(c.to_dict(), allow_nan=False))["score"] is None
+
+
+def test_a_reject_policy_analyses_valid_candidates_and_skips_those_it_rejects():
+    from graphcode.analysis import RejectPolicy
+
+    policy = RejectPolicy.parse("semantic,security:high")
+    unsafe = check_candidate(0, "import os\ndef f(c):\n    os.system(c)\n", -0.1, lang="python", reject=policy)
+    undefined = check_candidate(1, "def f():\n    return missing\n", -0.2, lang="python", reject=policy)
+    unused = check_candidate(2, "def f():\n    z = 1\n    return 0\n", -0.5, lang="python", reject=policy)
+    assert unsafe.rejected and [f.code for f in unsafe.findings] == ["py-os-command"]
+    assert undefined.rejected and undefined.findings[0].code == "undefined-name"
+    assert not unused.rejected and unused.findings[0].code == "unused-variable"  # a warning: recorded, not rejected
+    assert unsafe.to_dict()["rejected"] is True and unsafe.to_dict()["findings"][0]["cwe"] == "CWE-78"
+    s = select([unsafe, undefined, unused])
+    assert (s.status, s.chosen) == ("valid", 2)  # the best-scoring candidate that is not rejected
+    assert select([unsafe, undefined]).status == "no_valid_candidate"
+    # without a policy nothing is analysed and the best valid candidate wins
+    plain = check_candidate(0, "import os\ndef f(c):\n    os.system(c)\n", -0.1, lang="python")
+    assert plain.findings == () and not plain.rejected and select([plain]).chosen == 0
+    # a member fragment is analysed in its wrapper, with positions in the candidate
+    member = check_candidate(0, "public int f(int a) {\n  return a + q;\n}", 0.0, lang="java", fragment="member",
+                             reject=RejectPolicy.parse("semantic:warning"))
+    assert member.findings == () and not member.rejected  # Java leaves free names to other files
+
+
+@pytest.mark.parametrize("text", ["semantic:fatal", "security:extreme", "style"])
+def test_a_malformed_reject_policy_says_what_it_expected(text):
+    from graphcode.analysis import RejectPolicy
+
+    with pytest.raises(ValueError, match=r"--reject: expected semantic\[:error\|warning\|note\] or security"):
+        RejectPolicy.parse(text)
