@@ -8,6 +8,7 @@ memory. Every output file is written atomically.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fnmatch
 import multiprocessing as mp
 import os
@@ -21,7 +22,7 @@ from typing import Any
 
 from graphcode.errors import GraphcodeError, InputError, OutputError
 from graphcode.graphs.build import GraphOptions, parse_file
-from graphcode.graphs.codegraph import EDGE_KINDS
+from graphcode.graphs.codegraph import CFG_EDGE_KINDS, DATAFLOW_EDGE_KINDS, EDGE_KINDS
 from graphcode.graphs.export import MAX_PICTURE_NODES, iter_dot, iter_graphml, iter_json, render, to_dot
 from graphcode.graphs.languages import extensions, get_spec, language_for_path
 from graphcode.graphs.source import DEFAULT_MAX_BYTES
@@ -89,7 +90,9 @@ EMPTY = ""
 def iter_sources(paths: Iterable[str], lang: str | None, exclude: Iterable[str] = ()) -> Iterator[tuple[str, str | None]]:
     """Yield ``(path, error)`` for each source file under ``paths``; ``error`` when a path is unusable,
     :data:`EMPTY` for an empty file met in a directory (package markers such as ``__init__.py``)."""
-    exts = set(get_spec(lang).extensions) if lang else set(extensions())
+    # a language chosen with --lang also reads its shared extensions (C++ reads `.h`, which is C's by default)
+    exts = set(get_spec(lang).extensions) | set(get_spec(lang).extra.get("shared_extensions", [])) if lang \
+        else set(extensions())
     exclude = list(exclude)
 
     def excluded(name: str) -> bool:
@@ -200,6 +203,23 @@ def _start_method() -> str:
 
 
 # ------------------------------------------------------------------ command
+def _warn_missing_kinds(options: GraphOptions, lang: str | None, paths: list[str]) -> None:
+    """Say which requested edge kinds a language cannot give (no data-flow queries), once per language."""
+    wanted = sorted(options.edges & (DATAFLOW_EDGE_KINDS | CFG_EDGE_KINDS), key=EDGE_KINDS.index)
+    if not wanted:
+        return
+    langs = {lang} if lang else set()
+    if not lang:
+        for path in paths:
+            with contextlib.suppress(GraphcodeError):
+                langs.add(language_for_path(path))
+    for name in sorted(n for n in langs if not get_spec(n).has_dataflow):
+        flow = [k for k in wanted if not k.startswith("cfg_")]
+        kinds = ", ".join(flow + (["cfg_*"] if len(flow) < len(wanted) else []))
+        print(f"graphcode graph: warning: {name} has no data-flow queries (grammars/{name}/dataflow.scm): its graphs "
+              f"get no {kinds} edges", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     lang = get_spec(args.lang).name if args.lang else None
     options = GraphOptions.from_kinds(args.edges, drop_punctuation=args.drop_punctuation,
@@ -236,6 +256,8 @@ def run(args: argparse.Namespace) -> int:
     # an explicit single file with an unknown extension is an error, not a skip
     if single and lang is None:
         language_for_path(sources[0][0])
+    if args.edges not in ("", "all"):  # asked for by name: say which the languages cannot give
+        _warn_missing_kinds(options, lang, [path for path, err in sources if err is None])
 
     if args.summary_only and args.out:
         raise InputError("--summary-only: expected no --out (nothing is written), found --out " + args.out)

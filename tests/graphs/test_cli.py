@@ -265,3 +265,26 @@ def test_graphs_show_inline_in_notebooks() -> None:
         assert svg.lstrip().startswith("<?xml") and "<svg" in svg
     big = graphcode.parse(POSIXPATH.read_text(encoding="utf-8"), "python")
     assert big._repr_svg_() is None, "too large to read: the text repr instead of a huge picture"
+
+
+def test_lang_cpp_reads_the_headers_that_are_c_by_default(tmp_path: Path, capsys) -> None:
+    (tmp_path / "include").mkdir()
+    (tmp_path / "include" / "fmt.h").write_text("namespace fmt { int f(); }\n", encoding="utf-8")
+    (tmp_path / "fmt.cc").write_text("int main() { return 0; }\n", encoding="utf-8")
+    assert main(["graph", str(tmp_path), "--lang", "cpp", "--summary-only"]) == 0
+    assert "2 files, 0 failed" in capsys.readouterr().err  # the namespace parses: the header was read as C++
+    assert main(["graph", str(tmp_path / "include" / "fmt.h"), "--summary-only"]) == 0
+    assert "1 files, 0 failed" in capsys.readouterr().err  # a lone `.h` is C, and still gives a graph
+
+
+def test_asking_for_edges_a_language_cannot_give_warns(tmp_path: Path, capsys) -> None:
+    (tmp_path / "a.c").write_text("int main(void) { int x = 1; return x; }\n", encoding="utf-8")
+    (tmp_path / "b.py").write_text("x = 1\ny = x\n", encoding="utf-8")
+    assert main(["graph", str(tmp_path), "--edges", "last_write,cfg_next", "--summary-only", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: c has no data-flow queries (grammars/c/dataflow.scm): its graphs get no last_write, cfg_* edges" in err
+    assert "python has no" not in err
+    assert main(["graph", str(tmp_path), "--edges", "ast", "--summary-only", "--quiet"]) == 0
+    assert "warning" not in capsys.readouterr().err  # nothing asked that C cannot give
+    assert main(["graph", str(tmp_path), "--summary-only", "--quiet"]) == 0
+    assert "warning" not in capsys.readouterr().err  # the default (all kinds) asks for none by name
