@@ -10,6 +10,7 @@ Prints, measured in one run on the same files:
 
     .venv/bin/python benchmarks/bench_graphs.py            # a 734-file sample
     .venv/bin/python benchmarks/bench_graphs.py --files 0  # every file
+    .venv/bin/python benchmarks/bench_graphs.py --lang c --dir redis/src   # a tree of another language
     GRAPHCODE_NATIVE=0 .venv/bin/python benchmarks/bench_graphs.py   # without the C accelerator
 
 Parsing and graph building are timed in alternating rounds, and the ratio is the median of the
@@ -53,10 +54,13 @@ ALL_EDGES = GraphOptions(max_bytes=None)
 WITHOUT_CFG = GraphOptions(edges=frozenset(EDGE_KINDS) - CFG_EDGE_KINDS, max_bytes=None)
 
 
+LANG = ["python"]  # the language being measured (--lang)
+
+
 def _graph_one(item: tuple[str, bytes], options: GraphOptions = ALL_EDGES) -> tuple[int, int, str | None]:
     path, data = item
     try:
-        g = build_graph(data, "python", options, path=path)
+        g = build_graph(data, LANG[0], options, path=path)
         return g.num_nodes, g.num_edges, None
     except Exception as err:  # counted as a failure
         return 0, 0, f"{path}: {type(err).__name__}: {err}"
@@ -71,11 +75,21 @@ def main() -> int:
     ap.add_argument("--files", type=int, default=734, help="sample size (0: all files)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--repeat", type=int, default=7, help="rounds of timings")
+    ap.add_argument("--lang", default="python", help="the language of --dir's files (default: python)")
+    ap.add_argument("--dir", help="measure the files of --lang under this folder instead of the standard library")
     args = ap.parse_args()
 
-    items = load(stdlib_files(args.files, args.seed))
+    LANG[0] = args.lang
+    if args.dir:
+        from graphcode.graphs.cli import iter_sources
+
+        files = [Path(p) for p, err in iter_sources([args.dir], args.lang) if err is None]
+        random.Random(args.seed).shuffle(files)
+        items = load(files[:args.files] if args.files > 0 else files)
+    else:
+        items = load(stdlib_files(args.files, args.seed))
     mb = sum(len(d) for _, d in items) / 1e6
-    print(f"python {sys.version.split()[0]}; {len(items)} stdlib files, {mb:.1f} MB")
+    print(f"python {sys.version.split()[0]}; {len(items)} {args.lang} files ({args.dir or 'stdlib'}), {mb:.1f} MB")
     print(f"graph builder: {'compiled' if native.available() else 'pure Python, in part or whole'}; {native.status()[1]}")
 
     def timed(fn) -> float:
@@ -94,7 +108,7 @@ def main() -> int:
 
     def parses() -> None:
         for _, d in items:
-            parse_tree(d, "python")
+            parse_tree(d, LANG[0])
 
     def graphs() -> None:
         failures.clear()

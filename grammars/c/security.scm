@@ -1,26 +1,22 @@
-; C security rules for graphcode's analysis (graphcode/analysis/security.py; grammars/README.md). C has no
-; data flow here: each rule states its confidence.
+; C security rules for graphcode's analysis (graphcode/analysis/security.py; grammars/README.md). A rule with
+; a @security.sink takes its confidence from the data flow; the others state theirs.
 
 ; ---------------------------------------------------------------- unbounded copies
 ((call_expression function: (identifier) @_f) @security
   (#eq? @_f "gets")
   (#set! rule "c-gets") (#set! cwe "CWE-242") (#set! severity "high") (#set! confidence "high")
   (#set! message "gets cannot bound what it reads: use fgets"))
-((call_expression function: (identifier) @_f arguments: (argument_list . (identifier) @_dst)) @security
+((call_expression function: (identifier) @_f arguments: (argument_list . (identifier) @_dst . (_) @security.sink))
+  @security
   (#any-of? @_f "strcpy" "strcat" "sprintf" "vsprintf" "wcscpy" "wcscat")
-  (#set! rule "c-unbounded-copy") (#set! cwe "CWE-120") (#set! severity "high") (#set! confidence "medium")
+  (#set! rule "c-unbounded-copy") (#set! cwe "CWE-120") (#set! severity "high")
   (#set! message "an unbounded copy into a fixed buffer can overflow it: use snprintf, strlcpy or memcpy with a size"))
 
 ; ---------------------------------------------------------------- OS command injection
-((call_expression function: (identifier) @_f arguments: (argument_list . (_) @_cmd)) @security
+((call_expression function: (identifier) @_f arguments: (argument_list . (_) @security.sink)) @security
   (#any-of? @_f "system" "popen")
-  (#not-match? @_cmd "^\"")
-  (#set! rule "c-system") (#set! cwe "CWE-78") (#set! severity "high") (#set! confidence "medium")
+  (#set! rule "c-system") (#set! cwe "CWE-78") (#set! severity "high")
   (#set! message "a shell runs a command line built by the program"))
-((call_expression function: (identifier) @_f arguments: (argument_list . (string_literal))) @security
-  (#any-of? @_f "system" "popen")
-  (#set! rule "c-system") (#set! cwe "CWE-78") (#set! severity "medium") (#set! confidence "low")
-  (#set! message "a shell runs a fixed command line (a PATH or environment change can still redirect it)"))
 
 ; ---------------------------------------------------------------- weak hashes
 ((call_expression function: (identifier) @_f) @security

@@ -51,6 +51,7 @@ C_STATEMENT: Final = 29
 C_LOOP_ELSE: Final = 30
 C_LABEL: Final = 31
 C_JUMP_LABEL: Final = 32
+C_GOTO: Final = 33
 # node flags
 F_DEF: Final = 1
 F_REF: Final = 2
@@ -243,7 +244,7 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
             regions.extend((sb, eb, cat, pset) for sb, eb in spans)
         elif cat in _PARTS or cat in (C_ONCE, C_LAST):
             parts.extend((sb, eb, cat) for sb, eb in spans)
-        elif C_RETURN <= cat <= C_CONTINUE:
+        elif C_RETURN <= cat <= C_CONTINUE or cat == C_GOTO:
             jumps.extend((sb, eb, cat) for sb, eb in spans)
         elif cat in (C_ASSIGN, C_TARGET, C_VALUE):
             if cat == C_ASSIGN and cname.startswith("flow.assign"):
@@ -306,10 +307,13 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
         regions, jumps_named = _labelled(regions, labels, jumps, jump_labels, source)
     else:
         jumps_named = [(sb, eb, cat, None) for sb, eb, cat in jumps]
+    # with a goto, each label is a landing: a block starts there, which the gotos naming it lead to
+    landings = [(lb, le, source[lb:le].decode("utf-8", "replace")) for lb, le in labels] \
+        if any(cat == C_GOTO for _, _, cat in jumps) else []
     assigns = _group_assignments(groups, relocate)
     stmt_spans = [(starts[n], ends[n]) for n in statements]
     order, payloads = _schedule(ev_kind, ev_start, ev_end, ev_scope, hoisted, regions, parts, jumps_named, assigns,
-                                scopes, len(source), statements, stmt_spans, functions)
+                                scopes, len(source), statements, stmt_spans, functions, landings)
     cfg = _build_cfg(order, payloads, ev_scope, moved, scopes, set(stmt_spans))
     result = empty
     if ev_node:
@@ -537,7 +541,7 @@ def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_sco
               regions: list[tuple[int, int, int, Settings]], parts: list[tuple[int, int, int]],
               jumps: list[tuple[int, int, int, Settings | None]], assigns: list[Assign], scopes: _Scopes,
               size: int, statements: list[int], stmt_spans: list[Span],
-              functions: dict[Span, int]) -> tuple[list[int], list[Payload]]:
+              functions: dict[Span, int], landings: list[tuple[int, int, str]]) -> tuple[list[int], list[Payload]]:
     """Order events and region boundaries by when they execute; returns (order, payloads).
 
     At one byte position: first what closes there (inner nodes first; a relocated write or a jump
@@ -647,6 +651,9 @@ def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_sco
     for sb, eb, cat, named in jumps:
         keys.append(close_key(eb, sb, R_JUMP, 0) * scale)
         payloads.append((K_JUMP, cat, 0, 0, named))
+    for sb, eb, name in landings:
+        keys.append(open_key(sb, eb, 7, 0) * scale)
+        payloads.append((K_ENTER, C_LABEL, sb, eb, {"flow.label": name}))
     loop_parts = sorted((a[0], a[1], a[2]) for a in anchors if a[3] == -1)
     part_starts = [a[0] for a in loop_parts]
     for n, (sb, eb) in zip(statements, stmt_spans, strict=True):
@@ -732,6 +739,8 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
     quiet: set[int] = set()
     ends: set[int] = set()
     tests: dict[int, list[int]] = {}
+    landing: dict[tuple[int, str], int] = {}  # (flow, label) -> the block a goto to it enters
+    waiting: dict[tuple[int, str], list[int]] = {}  # (flow, label) -> where gotos to it, met before it, leave
 
     def new_block(flow: int, preds: list[int]) -> int:
         b_events.append([])
@@ -751,7 +760,9 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
     catch: dict[int, range] = {}
 
     def goto(flow: int, preds: list[int]) -> None:
-        point[flow] = preds
+        # without duplicates: nested branches whose arms make no block (`a && b && c` in a `#if`) would
+        # otherwise double the list at every level
+        point[flow] = list(dict.fromkeys(preds)) if len(preds) > 1 else preds
         open_b[flow] = -1
 
     def make(flow: int, preds: list[int]) -> int:
@@ -836,6 +847,11 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                 pending.append(None)
                 frames.append(_Frame(cat, sb, f))
                 deferred.append(f)
+                continue
+            if cat == C_LABEL:  # a goto's landing: control also arrives here from the gotos naming it
+                name = pset["flow.label"] if pset else ""
+                goto(flow, [*point[flow], *waiting.pop((flow, str(name)), [])])
+                landing[(flow, str(name))] = at_point(flow)
                 continue
             if cat == C_LAST:  # a loop's last part (its update): the iteration's end and its continues run it
                 if top.kind == C_LOOP:
@@ -929,9 +945,11 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                 b_preds[fr.head].extend(ends_here)
                 if fr.labeled:
                     back(flow, ends_here, fr.head)
-                goto(flow, [fr.head, *fr.exits])
+                # a while leaves from its test, at the head; a do-while from its test, after the body
+                tested = ends_here if fr.test_after else [fr.head]
+                goto(flow, [*tested, *fr.exits])
                 if fr.labeled:
-                    mark(flow, [fr.head], L_FALSE)
+                    mark(flow, tested, L_FALSE)
             elif cat == C_TRY:
                 goto(flow, [*point[flow], *fr.exits])
             else:
@@ -956,6 +974,12 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
         named = item[4]
         target = named.get("flow.label") if named else None
         flow = frames[-1].flow
+        if cat == C_GOTO and target is not None:
+            found = landing.get((flow, target))
+            if found is not None:  # backwards
+                b_preds[found].extend(point[flow])
+            else:
+                waiting.setdefault((flow, target), []).extend(point[flow])
         if cat in (C_BREAK, C_CONTINUE):
             if target is not None and not any(fr.label == target and fr.flow == flow for fr in frames):
                 target = None  # a label the sweep does not know (a labelled block): the innermost loop

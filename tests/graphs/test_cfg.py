@@ -13,9 +13,9 @@ from graphcode.graphs import CFG_EDGE_KINDS, EDGE_KINDS, GraphOptions
 from graphcode.graphs.codegraph import CFG_KINDS
 from tests.graphs.cfg_cases.case import CfgCase
 
-CFG_LANGUAGES = ["python", "java", "javascript", "go"]
-# TypeScript and TSX extend JavaScript: its table runs on them too.
-SUPERSETS = {"typescript": "javascript", "tsx": "javascript"}
+CFG_LANGUAGES = ["python", "java", "javascript", "go", "c", "cpp"]
+# TypeScript and TSX extend JavaScript: its table runs on them too; C++ runs C's.
+SUPERSETS = {"typescript": "javascript", "tsx": "javascript", "cpp": "c"}
 
 
 def _cases() -> list[tuple[str, CfgCase]]:
@@ -86,7 +86,7 @@ def test_a_file_of_statements_without_names_still_gets_control_flow() -> None:
 
 
 def test_a_language_without_dataflow_queries_gets_no_control_flow() -> None:
-    graph = graphcode.parse("int main(void) { return 0; }", "c")
+    graph = graphcode.parse("fn main() { let x = 1; }", "rust")
     assert not any(kind in graph.edges for kind in CFG_KINDS)
     assert graph.meta["dataflow"] is False
 

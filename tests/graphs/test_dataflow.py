@@ -10,9 +10,9 @@ import pytest
 import graphcode
 from tests.graphs.dataflow_cases.case import Case
 
-DATAFLOW_LANGUAGES = ["python", "java", "javascript", "go"]
-# TypeScript and TSX extend JavaScript: its table runs on them too (plain TypeScript has no JSX).
-SUPERSETS = {"typescript": ("javascript", "jsx"), "tsx": ("javascript", None)}
+DATAFLOW_LANGUAGES = ["python", "java", "javascript", "go", "c", "cpp"]
+# TypeScript and TSX extend JavaScript: its table runs on them too (plain TypeScript has no JSX); C++ runs C's.
+SUPERSETS = {"typescript": ("javascript", "jsx"), "tsx": ("javascript", None), "cpp": ("c", None)}
 
 
 def _cases() -> list[tuple[str, Case]]:

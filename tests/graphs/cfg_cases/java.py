@@ -70,7 +70,7 @@ CASES: list[CfgCase] = [
             14>14#2 next
             14#2>16 next
             16>16#2 next
-            16>17 false
+            16#2>17 false
             16#2>16 back
             17>2 exit
             2>3 entry

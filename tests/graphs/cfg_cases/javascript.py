@@ -30,7 +30,7 @@ CASES: list[CfgCase] = [
             1>2 entry
             1>root exit
             11>12 next
-            11>14 false
+            12>14 false
             12>11 back
             14>14#2 true
             14>15 false

@@ -1,0 +1,2 @@
+; inherits: c
+; C++: C's security rules (grammars/c/security.scm).
