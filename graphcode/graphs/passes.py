@@ -686,6 +686,7 @@ class _CFG:
     labels: dict[tuple[int, int], int]  # (pred, block) -> a mask of 1 << L_TRUE, L_FALSE, L_BACK; absent: plain
     jump_from: set[int]  # blocks that a return, break or continue leaves
     finally_copies: set[int]  # entry blocks of the copies of finally blocks
+    returns_from: set[int]  # blocks a return (raise, throw, `?`) may leave the function from
     ends: set[int]  # blocks after which their flow may fall off its end
     quiet: set[int]  # statements that raise nothing themselves (a try's own statement)
     tests: dict[int, list[int]]  # handler entry block -> its handlers' own statements (their tests), in order
@@ -714,6 +715,7 @@ class _Frame:
         self.closed = False  # a loop in its `else` part: iterations are over, and jumps are the outer loop's
         self.label: str | None = None  # the statement's label, for `break label` and `continue label`
         self.test_after = False  # a do-while: its body runs before its test
+        self.test_none = False  # a loop without a test (Rust's `loop`): only a break leaves it
         self.continues: list[int] = []  # a loop: where its continues leave, until its last part or its end
         self.fallthrough = False  # a switch whose cases run on into the next unless they break
         self.carry: list[int] = []  # a switch: the end of the case before, running on into the next
@@ -735,6 +737,7 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
     b_flow: list[int] = []
     labels: dict[tuple[int, int], int] = {}
     jump_from: set[int] = set()
+    returns_from: set[int] = set()
     finally_copies: set[int] = set()
     quiet: set[int] = set()
     ends: set[int] = set()
@@ -821,7 +824,7 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
             if top.kind == C_LOOP and top.labeled and top.key == sb and top.end == eb:
                 b_stmts[top.head].append(n)  # a loop's own statement: its test, in its head
                 goto(flow, [top.head])
-                if not top.test_after:
+                if not top.test_after and not top.test_none:
                     mark(flow, [top.head], L_TRUE)
             else:
                 b_stmts[at_point(flow)].append(n)
@@ -871,6 +874,7 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                 fr.head = make(flow, list(point[flow]))  # a copy: back edges extend it
                 fr.labeled = (sb, eb) in stmt_spans
                 fr.test_after = pset is not None and pset.get("flow.test") == "after"
+                fr.test_none = pset is not None and pset.get("flow.test") == "none"
                 goto(flow, [fr.head])
             elif cat == C_TRY:
                 fr.entry = point[flow]
@@ -946,7 +950,7 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                 if fr.labeled:
                     back(flow, ends_here, fr.head)
                 # a while leaves from its test, at the head; a do-while from its test, after the body
-                tested = ends_here if fr.test_after else [fr.head]
+                tested = [] if fr.test_none else ends_here if fr.test_after else [fr.head]
                 goto(flow, [*tested, *fr.exits])
                 if fr.labeled:
                     mark(flow, tested, L_FALSE)
@@ -999,9 +1003,12 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                     fr.exits.extend(point[flow])
                     break
         jump_from.update(point[flow])
+        if cat == C_RETURN:
+            returns_from.update(point[flow])
         goto(flow, [])
     ends.update(point[0])
-    return _CFG(b_events, b_preds, b_flow, entry, owner, catch, b_stmts, labels, jump_from, finally_copies, ends, quiet,
+    return _CFG(b_events, b_preds, b_flow, entry, owner, catch, b_stmts, labels, jump_from, finally_copies,
+                returns_from, ends, quiet,
                 tests, span)
 
 
@@ -1272,6 +1279,8 @@ def _control(cfg: _CFG, function_of: list[int]) -> Edges:
         """(first statement, label mask) reached from the end of ``b``; statement -1: the flow may end."""
         todo = ways(b)
         reached: list[tuple[int, int]] = [(-1, 0)] if b in cfg.ends or not todo else []
+        if b in cfg.returns_from and todo and not any(c in cfg.finally_copies for c, _ in todo):
+            reached.append((-1, 0))  # a return from a block that may also go on (`f()?`)
         seen: set[tuple[int, int]] = set()
         while todo:
             c, mask = todo.pop()
@@ -1348,7 +1357,7 @@ def _labelled(regions: list[tuple[int, int, int, Settings]], labels: list[Span],
         pos = le
         while pos < len(source) and source[pos] in b" \t\r\n:":
             pos += 1
-        i = by_start.get(pos, -1)
+        i = by_start.get(pos, by_start.get(lb, -1))  # the loop right after `label:`, or the one it starts (Rust)
         if i >= 0:
             sb, eb, cat, pset = named[i]
             named[i] = (sb, eb, cat, {**pset, "flow.label": source[lb:le].decode("utf-8", "replace")})

@@ -1,0 +1,57 @@
+; Rust scopes, definitions and references, in tree-sitter's locals conventions.
+; Read by graphcode's data-flow engine; see grammars/README.md for every capture and setting.
+; The language's rule is "declaration" (language.toml): a binding is visible from its `let` on. A `let` that
+; shadows a name of the same scope reaches the same variable here: its initialiser, evaluated first, still
+; reads the old value (dataflow.scm moves the new binding after it).
+
+; ---------------------------------------------------------------- scopes
+((function_item) @local.scope
+  (#set! local.scope.kind "function"))
+((closure_expression) @local.scope
+  (#set! local.scope.kind "function"))
+(block) @local.scope
+(for_expression) @local.scope
+(match_arm) @local.scope
+(if_expression) @local.scope
+(while_expression) @local.scope
+
+; ---------------------------------------------------------------- definitions
+((function_item name: (identifier) @local.definition.function)
+  (#set! local.definition.scope "parent"))
+(const_item name: (identifier) @local.definition.constant)
+(static_item name: (identifier) @local.definition.constant)
+
+; Parameters (closures' too)
+(parameter pattern: (identifier) @local.definition.parameter)
+(parameter pattern: (mut_pattern (identifier) @local.definition.parameter))
+(closure_parameters (identifier) @local.definition.parameter)
+
+; Bindings in patterns: `let`, `if let`, `while let`, `for`, `match` (a lower-case bare name binds; an
+; upper-case one is a constant or a variant)
+(let_declaration pattern: (identifier) @local.definition.var)
+(let_condition pattern: (identifier) @local.definition.var)
+(for_expression pattern: (identifier) @local.definition.var)
+(mut_pattern (identifier) @local.definition.var)
+(ref_pattern (identifier) @local.definition.var)
+(tuple_pattern (identifier) @local.definition.var)
+(slice_pattern (identifier) @local.definition.var)
+(tuple_struct_pattern type: (_) (identifier) @local.definition.var)
+(field_pattern name: (shorthand_field_identifier) @local.definition.var)
+(field_pattern pattern: (identifier) @local.definition.var)
+(captured_pattern (identifier) @local.definition.var)
+((match_pattern (identifier) @local.definition.var)
+  (#match? @local.definition.var "^[a-z_]"))
+
+; ---------------------------------------------------------------- not variables
+; Labels, macro names, the path segments of `a::b`, a tuple-struct pattern's type, an upper-case bare
+; name in a pattern (a constant or variant).
+(label (identifier) @local.ignore)
+(macro_invocation macro: (identifier) @local.ignore)
+(scoped_identifier name: (identifier) @local.ignore)
+(scoped_identifier path: (identifier) @local.ignore)
+(tuple_struct_pattern type: (identifier) @local.ignore)
+((match_pattern (identifier) @local.ignore)
+  (#match? @local.ignore "^[A-Z]"))
+
+; ---------------------------------------------------------------- references
+(identifier) @local.reference
