@@ -13,7 +13,7 @@ from graphcode.graphs import CFG_EDGE_KINDS, EDGE_KINDS, GraphOptions
 from graphcode.graphs.codegraph import CFG_KINDS
 from tests.graphs.cfg_cases.case import CfgCase
 
-CFG_LANGUAGES = ["python", "java", "javascript", "go", "c", "cpp", "rust"]
+CFG_LANGUAGES = ["python", "java", "javascript", "go", "c", "cpp", "rust", "c_sharp"]
 # TypeScript and TSX extend JavaScript: its table runs on them too; C++ runs C's.
 SUPERSETS = {"typescript": "javascript", "tsx": "javascript", "cpp": "c"}
 
