@@ -371,6 +371,7 @@ class _Scopes:
         self.binding = [default_binding]
         self.kind = ["root"]
         self.hidden = [False]
+        self.opaque = [False]  # names invisible from nested function scopes (Ruby's `def`, its file)
         self.globals: dict[int, set[bytes]] = {}
         self.nonlocals: dict[int, set[bytes]] = {}
         stack = [0]
@@ -385,6 +386,7 @@ class _Scopes:
             self.binding.append(pset.get("local.scope.binding") or default_binding)
             self.kind.append(pset.get("local.scope.kind") or "block")
             self.hidden.append("local.scope.hidden" in pset)
+            self.opaque.append("local.scope.opaque" in pset)
             stack.append(len(self.start) - 1)
 
     def __len__(self) -> int:
@@ -435,7 +437,7 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
     moved = [False] * n_ev
     hoisted = [False] * n_ev
     globals_, nonlocals = scopes.globals, scopes.nonlocals
-    parent, binding, hidden = scopes.parent, scopes.binding, scopes.hidden
+    parent, binding, hidden, opaque, kinds = scopes.parent, scopes.binding, scopes.hidden, scopes.opaque, scopes.kind
 
     def var(scope: int, name: bytes) -> int:
         key = (scope, name)
@@ -466,6 +468,21 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
                 moved[e] = True
                 ev_scope[e] = s
         name = ev_name[e]
+        if pset and pset.get("local.definition.scope") == "existing":
+            # Ruby: an assignment to a name an enclosing scope already has (textually before it) writes that one
+            t, crossed = parent[s], kinds[s] == "function"
+            owner_scope = -1
+            while t >= 0:
+                if not (hidden[t] or (crossed and opaque[t])):
+                    at_t = decl_first.get((t, name))
+                    if at_t is not None and at_t <= ev_start[e]:
+                        owner_scope = t
+                        break
+                crossed = crossed or kinds[t] == "function"
+                t = parent[t]
+            if owner_scope >= 0:
+                ev_var[e] = var(owner_scope, name)
+                continue
         if (globals_ or nonlocals) and (name in globals_.get(s, ()) or name in nonlocals.get(s, ())):
             pending.append(e)
             continue
@@ -494,14 +511,17 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
         fallback = -1
         found = -1
         depends = False
+        crossed = False  # the lookup left a function scope on the way
         while s >= 0:
-            if not first and hidden[s]:
+            if not first and (hidden[s] or (crossed and opaque[s])):
+                crossed = crossed or kinds[s] == "function"
                 s = parent[s]
                 continue
             if globals_ and name in globals_.get(s, ()):
                 found = 0
                 break
             if nonlocals and name in nonlocals.get(s, ()):
+                crossed = crossed or kinds[s] == "function"
                 s = parent[s]
                 first = False
                 continue
@@ -517,6 +537,7 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
                 if fallback < 0:
                     fallback = s
             first = False
+            crossed = crossed or kinds[s] == "function"
             s = parent[s]
         if found < 0:
             found = fallback if fallback >= 0 else 0
@@ -984,9 +1005,11 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                 b_preds[found].extend(point[flow])
             else:
                 waiting.setdefault((flow, target), []).extend(point[flow])
+        left = cat == C_RETURN
         if cat in (C_BREAK, C_CONTINUE):
             if target is not None and not any(fr.label == target and fr.flow == flow for fr in frames):
                 target = None  # a label the sweep does not know (a labelled block): the innermost loop
+            left = True  # no loop or switch of its own in this flow (Ruby's `next` in a block): it leaves
             for k in range(len(frames) - 1, 0, -1):
                 fr = frames[k]
                 if fr.flow != flow:
@@ -998,12 +1021,14 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                         fr.exits.extend(point[flow])
                     else:
                         fr.continues.extend(point[flow])
+                    left = False
                     break
                 if cat == C_BREAK and fr.kind == C_BRANCH and (fr.breakable or target is not None):
                     fr.exits.extend(point[flow])
+                    left = False
                     break
         jump_from.update(point[flow])
-        if cat == C_RETURN:
+        if left:
             returns_from.update(point[flow])
         goto(flow, [])
     ends.update(point[0])

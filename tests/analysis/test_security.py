@@ -123,7 +123,7 @@ def test_confidence_follows_the_data_flow() -> None:
 
 
 def test_a_language_without_security_rules_says_so() -> None:
-    report = analyze("x = 1\n", "ruby", semantic=False, security=True)
+    report = analyze("<?php $x = 1;\n", "php", semantic=False, security=True)
     assert report.checks == () and not report.findings
 
 

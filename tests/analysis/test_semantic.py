@@ -116,9 +116,9 @@ def test_a_comment_suppresses_a_rule_on_its_line() -> None:
 
 
 def test_a_language_without_rules_says_so() -> None:
-    report = analyze("y = undefined_thing\n", "ruby")
+    report = analyze("<?php $y = $undefined_thing;\n", "php")
     assert report.checks == () and not report.findings
-    assert semantic_rules("ruby") is None
+    assert semantic_rules("php") is None
 
 
 def test_a_malformed_semantic_table_names_the_file_and_the_setting(tmp_path, monkeypatch) -> None:
@@ -150,8 +150,8 @@ def test_check_semantic_on_the_command_line(tmp_path) -> None:
     bad.write_text("def f():\n    z = 1\n    return y\n", encoding="utf-8")
     warn = tmp_path / "warn.py"
     warn.write_text("def f():\n    z = 1\n", encoding="utf-8")
-    c_file = tmp_path / "x.rb"
-    c_file.write_text("x = 1\n", encoding="utf-8")
+    c_file = tmp_path / "x.php"
+    c_file.write_text("<?php $x = 1;\n", encoding="utf-8")
 
     out = _cli("--semantic", str(bad))
     assert out.returncode == 1
@@ -167,7 +167,7 @@ def test_check_semantic_on_the_command_line(tmp_path) -> None:
     assert "semantic" in by_path[str(bad)]["checks"] and "semantic" not in by_path[str(c_file)]["checks"]
 
     c_only = _cli("--semantic", str(c_file))
-    assert c_only.returncode == 0 and "ruby has no semantic rules" in c_only.stderr
+    assert c_only.returncode == 0 and "php has no semantic rules" in c_only.stderr
 
     sarif = json.loads(_cli("--semantic", "--format", "sarif", str(bad)).stdout)
     assert sarif["version"] == "2.1.0"
@@ -199,6 +199,6 @@ def test_evaluate_reports_the_share_without_semantic_errors_and_security_finding
     assert figures["semantic_clean"] == 50.0 and figures["security_clean"] == 75.0
     assert "valid, no semantic error [python] %" in format_table(report)
     # a language without rules gets no such figures, and a note says why
-    other = score_text(["x = 1"], ["x = 1"], ["ruby"], show_progress=False, codebleu=False)
+    other = score_text(["<?php $x = 1;"], ["<?php $x = 1;"], ["php"], show_progress=False, codebleu=False)
     assert other.summary["semantic_clean"] is None and other.summary["security_clean"] is None
-    assert "ruby: no semantic rules, so no semantic figures" in other.notes
+    assert "php: no semantic rules, so no semantic figures" in other.notes

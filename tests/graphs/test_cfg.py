@@ -13,7 +13,7 @@ from graphcode.graphs import CFG_EDGE_KINDS, EDGE_KINDS, GraphOptions
 from graphcode.graphs.codegraph import CFG_KINDS
 from tests.graphs.cfg_cases.case import CfgCase
 
-CFG_LANGUAGES = ["python", "java", "javascript", "go", "c", "cpp", "rust", "c_sharp"]
+CFG_LANGUAGES = ["python", "java", "javascript", "go", "c", "cpp", "rust", "c_sharp", "ruby"]
 # TypeScript and TSX extend JavaScript: its table runs on them too; C++ runs C's.
 SUPERSETS = {"typescript": "javascript", "tsx": "javascript", "cpp": "c"}
 
@@ -86,7 +86,7 @@ def test_a_file_of_statements_without_names_still_gets_control_flow() -> None:
 
 
 def test_a_language_without_dataflow_queries_gets_no_control_flow() -> None:
-    graph = graphcode.parse("def main\n  x = 1\nend\n", "ruby")
+    graph = graphcode.parse("<?php function main() { $x = 1; }\n", "php")
     assert not any(kind in graph.edges for kind in CFG_KINDS)
     assert graph.meta["dataflow"] is False
 

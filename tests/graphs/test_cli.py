@@ -278,13 +278,13 @@ def test_lang_cpp_reads_the_headers_that_are_c_by_default(tmp_path: Path, capsys
 
 
 def test_asking_for_edges_a_language_cannot_give_warns(tmp_path: Path, capsys) -> None:
-    (tmp_path / "a.rb").write_text("x = 1\ny = x\n", encoding="utf-8")
+    (tmp_path / "a.php").write_text("<?php $x = 1; $y = $x;\n", encoding="utf-8")
     (tmp_path / "b.py").write_text("x = 1\ny = x\n", encoding="utf-8")
     assert main(["graph", str(tmp_path), "--edges", "last_write,cfg_next", "--summary-only", "--quiet"]) == 0
     err = capsys.readouterr().err
-    assert "warning: ruby has no data-flow queries (grammars/ruby/dataflow.scm): its graphs get no last_write, cfg_* edges" in err
+    assert "warning: php has no data-flow queries (grammars/php/dataflow.scm): its graphs get no last_write, cfg_* edges" in err
     assert "python has no" not in err
     assert main(["graph", str(tmp_path), "--edges", "ast", "--summary-only", "--quiet"]) == 0
-    assert "warning" not in capsys.readouterr().err  # nothing asked that Ruby cannot give
+    assert "warning" not in capsys.readouterr().err  # nothing asked that PHP cannot give
     assert main(["graph", str(tmp_path), "--summary-only", "--quiet"]) == 0
     assert "warning" not in capsys.readouterr().err  # the default (all kinds) asks for none by name

@@ -10,7 +10,7 @@ import pytest
 import graphcode
 from tests.graphs.dataflow_cases.case import Case
 
-DATAFLOW_LANGUAGES = ["python", "java", "javascript", "go", "c", "cpp", "rust", "c_sharp"]
+DATAFLOW_LANGUAGES = ["python", "java", "javascript", "go", "c", "cpp", "rust", "c_sharp", "ruby"]
 # TypeScript and TSX extend JavaScript: its table runs on them too (plain TypeScript has no JSX); C++ runs C's.
 SUPERSETS = {"typescript": ("javascript", "jsx"), "tsx": ("javascript", None), "cpp": ("c", None)}
 

@@ -147,7 +147,7 @@ def test_edge_selection() -> None:
 
 
 def test_language_without_dataflow_queries_gets_ast_edges_only() -> None:
-    g = graphcode.parse("def main\n  x = 1\n  y = x\nend\n", "ruby")
+    g = graphcode.parse("<?php $x = 1; $y = $x;\n", "php")
     assert g.edges["child"]
     assert "last_write" not in g.edges
     assert g.meta["dataflow"] is False
