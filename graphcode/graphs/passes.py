@@ -376,6 +376,11 @@ class _Scopes:
         self.nonlocals: dict[int, set[bytes]] = {}
         stack = [0]
         for (sb, eb), pset in sorted(spans.items(), key=lambda kv: (kv[0][0], -kv[0][1])):
+            if eb >= size and len(self.start) == 1:  # the file's own node: settings of the root
+                self.binding[0] = pset.get("local.scope.binding") or default_binding
+                self.hidden[0] = "local.scope.hidden" in pset
+                self.opaque[0] = "local.scope.opaque" in pset
+                continue
             while len(stack) > 1 and self.end[stack[-1]] <= sb:
                 stack.pop()
             parent = stack[-1]
@@ -512,8 +517,13 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
         found = -1
         depends = False
         crossed = False  # the lookup left a function scope on the way
+        boundary = -1  # the first function scope it left
+        walled = False  # it skipped an opaque scope: a name found nowhere belongs to that function
         while s >= 0:
             if not first and (hidden[s] or (crossed and opaque[s])):
+                walled = walled or (crossed and opaque[s])
+                if kinds[s] == "function" and boundary < 0:
+                    boundary = s
                 crossed = crossed or kinds[s] == "function"
                 s = parent[s]
                 continue
@@ -537,10 +547,12 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
                 if fallback < 0:
                     fallback = s
             first = False
+            if kinds[s] == "function" and boundary < 0:
+                boundary = s
             crossed = crossed or kinds[s] == "function"
             s = parent[s]
         if found < 0:
-            found = fallback if fallback >= 0 else 0
+            found = fallback if fallback >= 0 else boundary if walled and boundary >= 0 else 0
         v = var(found, name)
         if not depends:
             memo[key] = v

@@ -25,3 +25,14 @@ SAMPLE_FILES = {
 def sample(request) -> tuple[str, Path]:
     """(language, path of a small real program in it)."""
     return request.param, SAMPLES / SAMPLE_FILES[request.param]
+
+
+@pytest.fixture
+def php_without_dataflow(monkeypatch):
+    """Every language has data-flow queries: PHP stands in for one without them (a language added with its
+    grammar alone)."""
+    from graphcode.graphs.languages import LanguageSpec
+
+    has = LanguageSpec.has_dataflow
+    monkeypatch.setattr(LanguageSpec, "has_dataflow", property(lambda self: self.name != "php" and has.fget(self)))
+    return "php"

@@ -13,7 +13,7 @@ from graphcode.graphs import CFG_EDGE_KINDS, EDGE_KINDS, GraphOptions
 from graphcode.graphs.codegraph import CFG_KINDS
 from tests.graphs.cfg_cases.case import CfgCase
 
-CFG_LANGUAGES = ["python", "java", "javascript", "go", "c", "cpp", "rust", "c_sharp", "ruby"]
+CFG_LANGUAGES = ["python", "java", "javascript", "go", "c", "cpp", "rust", "c_sharp", "ruby", "php"]
 # TypeScript and TSX extend JavaScript: its table runs on them too; C++ runs C's.
 SUPERSETS = {"typescript": "javascript", "tsx": "javascript", "cpp": "c"}
 
@@ -85,7 +85,7 @@ def test_a_file_of_statements_without_names_still_gets_control_flow() -> None:
     assert graph.edges["cfg_exit"] == [(second, 0)]
 
 
-def test_a_language_without_dataflow_queries_gets_no_control_flow() -> None:
+def test_a_language_without_dataflow_queries_gets_no_control_flow(php_without_dataflow) -> None:
     graph = graphcode.parse("<?php function main() { $x = 1; }\n", "php")
     assert not any(kind in graph.edges for kind in CFG_KINDS)
     assert graph.meta["dataflow"] is False

@@ -277,7 +277,7 @@ def test_lang_cpp_reads_the_headers_that_are_c_by_default(tmp_path: Path, capsys
     assert "1 files, 0 failed" in capsys.readouterr().err  # a lone `.h` is C, and still gives a graph
 
 
-def test_asking_for_edges_a_language_cannot_give_warns(tmp_path: Path, capsys) -> None:
+def test_asking_for_edges_a_language_cannot_give_warns(tmp_path: Path, capsys, php_without_dataflow) -> None:
     (tmp_path / "a.php").write_text("<?php $x = 1; $y = $x;\n", encoding="utf-8")
     (tmp_path / "b.py").write_text("x = 1\ny = x\n", encoding="utf-8")
     assert main(["graph", str(tmp_path), "--edges", "last_write,cfg_next", "--summary-only", "--quiet"]) == 0

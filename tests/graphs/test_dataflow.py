@@ -10,7 +10,7 @@ import pytest
 import graphcode
 from tests.graphs.dataflow_cases.case import Case
 
-DATAFLOW_LANGUAGES = ["python", "java", "javascript", "go", "c", "cpp", "rust", "c_sharp", "ruby"]
+DATAFLOW_LANGUAGES = ["python", "java", "javascript", "go", "c", "cpp", "rust", "c_sharp", "ruby", "php"]
 # TypeScript and TSX extend JavaScript: its table runs on them too (plain TypeScript has no JSX); C++ runs C's.
 SUPERSETS = {"typescript": ("javascript", "jsx"), "tsx": ("javascript", None), "cpp": ("c", None)}
 
@@ -29,7 +29,13 @@ def _cases() -> list[tuple[str, Case]]:
 def _locator(graph: graphcode.CodeGraph):
     """Map ``name@L`` / ``name@L#k`` to the identifier leaf it names."""
     by_key: dict[tuple[str, int], list[int]] = {}
-    for i in graph.leaves:
+    # named leaves, and nodes of the language's reference kinds (PHP's `$x` is a node with children)
+    from graphcode.graphs.dataflow import flow_query
+    from graphcode.graphs.languages import kind_table
+
+    kinds = {kind_table(graph.lang).names[k] for k in flow_query(graph.lang).reference_kinds}
+    candidates = sorted(set(graph.leaves) | {i for i in range(graph.num_nodes) if graph.types[i] in kinds})
+    for i in candidates:
         if not graph.named[i]:
             continue
         row = graph.point(graph.start_byte[i]).row + 1

@@ -146,7 +146,7 @@ def test_edge_selection() -> None:
         GraphOptions(edges=frozenset({"child", "calls"}))
 
 
-def test_language_without_dataflow_queries_gets_ast_edges_only() -> None:
+def test_language_without_dataflow_queries_gets_ast_edges_only(php_without_dataflow) -> None:
     g = graphcode.parse("<?php $x = 1; $y = $x;\n", "php")
     assert g.edges["child"]
     assert "last_write" not in g.edges
