@@ -194,10 +194,46 @@ def test_mine_java(tmp_path):
     assert result.records[0].target == "{ int s = a + b; return s; }"
 
 
-def test_mine_errors(tmp_path):
-    with pytest.raises(ConfigError, match=r"mine.scm: expected a mining query for go"):
-        (tmp_path / "x.go").write_text("package x\n", encoding="utf-8")
-        mine(MineConfig(sources=[str(tmp_path)], lang="go"))
+DOCUMENTED = {
+    # language: (file name, code with one documented function, its name, a word of its doc)
+    "c": ("a.c", "/** Add two numbers. */\nint add(int a, int b) {\n  return a + b;\n}\n", "add", "Add"),
+    "cpp": ("a.cpp", "class A {\n  /// Get it.\n  int get() { return 1; }\n};\n", "get", "Get"),
+    "c_sharp": ("a.cs", "class A {\n  /// <summary>Add.</summary>\n  int Add(int a) { return a; }\n}\n", "Add", "Add"),
+    "go": ("a.go", "package p\n\n// Add adds.\nfunc Add(a int) int {\n\treturn a\n}\n", "Add", "adds"),
+    "javascript": ("a.js", "/** Add two numbers. */\nfunction add(a, b) {\n  return a + b;\n}\n", "add", "Add"),
+    "typescript": ("a.ts", "/** Add. */\nexport function add(a: number): number {\n  return a;\n}\n", "add", "Add"),
+    "php": ("a.php", "<?php\n/** Add two numbers. */\nfunction add($a) {\n    return $a;\n}\n", "add", "Add"),
+    "ruby": ("a.rb", "# Add two numbers.\ndef add(a)\n  a + 1\nend\n", "add", "Add"),
+    "rust": ("a.rs", "/// Add two numbers.\nfn add(a: i32) -> i32 {\n    a + 1\n}\n", "add", "Add"),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(DOCUMENTED))
+def test_every_language_mines_its_documented_functions(lang, tmp_path):
+    name, code, function, word = DOCUMENTED[lang]
+    (tmp_path / name).write_text(code, encoding="utf-8")
+    (record,) = mine(MineConfig(sources=[str(tmp_path)], lang=lang)).records
+    assert record.id.endswith(f":{function}") and word in record.source and record.target.strip()
+
+
+def test_mine_errors(tmp_path, monkeypatch):
+    from graphcode.graphs.languages import get_spec
+
+    spec = get_spec("go")
+    (tmp_path / "go").mkdir()
+    bare = type(spec)(**{**spec.__dict__, "folder": tmp_path / "go"})  # a language folder without mine.scm
+    monkeypatch.setattr("graphcode.data.mine.get_spec", lambda lang: bare)
+    from graphcode.data import mine as mine_module
+
+    clear = getattr(mine_module.mine_query, "cache_clear", lambda: None)
+    clear()
+    try:
+        with pytest.raises(ConfigError, match=r"mine.scm: expected a mining query for go"):
+            (tmp_path / "x.go").write_text("package x\n", encoding="utf-8")
+            mine(MineConfig(sources=[str(tmp_path)], lang="go"))
+    finally:
+        monkeypatch.undo()
+        clear()
     with pytest.raises(ConfigError, match="split_fractions"):
         MineConfig(split_fractions=[0.5, 0.5, 0.5])
     with pytest.raises(UnknownLanguageError):

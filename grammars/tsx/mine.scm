@@ -1,0 +1,2 @@
+; inherits: javascript
+; TSX: JavaScript's mining query (grammars/javascript/mine.scm).

@@ -1,0 +1,2 @@
+; inherits: javascript
+; TypeScript: JavaScript's mining query (grammars/javascript/mine.scm).
