@@ -20,6 +20,7 @@ import ast
 import re
 import sys
 import time
+import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -119,7 +120,8 @@ def main() -> int:
         t = time.perf_counter()
         report = analyze(source, "python", path=path)
         t_analyze += time.perf_counter() - t
-        ours = {(f.line, f.name): f.code for f in report.findings if f.code in NAME_RULES}
+        # names as Python reads them (NFKC: `ｗｉｄｔｈ` is `width`), as pyflakes reports them
+        ours = {(f.line, unicodedata.normalize("NFKC", f.name)): f.code for f in report.findings if f.code in NAME_RULES}
         for f in report.findings:
             by_code[f.code] += 1
         theirs = _pyflakes_undefined(source, path)
