@@ -115,10 +115,21 @@ def test_a_comment_suppresses_a_rule_on_its_line() -> None:
     assert not analyze("print(nope)  // graphcode: ignore\n", "javascript").findings
 
 
-def test_a_language_without_rules_says_so() -> None:
+@pytest.fixture
+def php_without_rules(monkeypatch):
+    """Every language with data flow has a [semantic] table: PHP stands in for one without it."""
+    import graphcode.analysis as analysis
+
+    real = analysis.semantic_rules
+    monkeypatch.setattr(analysis, "semantic_rules", lambda lang: None if lang == "php" else real(lang))
+    return "php"
+
+
+def test_a_language_without_rules_says_so(php_without_rules) -> None:
     report = analyze("<?php $y = $undefined_thing;\n", "php")
     assert report.checks == () and not report.findings
-    assert semantic_rules("php") is None
+    assert analyze("<?php $y = $undefined_thing;\n", "php", semantic=False, security=True).checks == ()  # nor security
+    assert semantic_rules("php") is not None  # the real table: PHP has one
 
 
 def test_a_malformed_semantic_table_names_the_file_and_the_setting(tmp_path, monkeypatch) -> None:
@@ -151,7 +162,7 @@ def test_check_semantic_on_the_command_line(tmp_path) -> None:
     warn = tmp_path / "warn.py"
     warn.write_text("def f():\n    z = 1\n", encoding="utf-8")
     c_file = tmp_path / "x.php"
-    c_file.write_text("<?php $x = 1;\n", encoding="utf-8")
+    c_file.write_text("<?php function f() { return $nope; }\n", encoding="utf-8")
 
     out = _cli("--semantic", str(bad))
     assert out.returncode == 1
@@ -164,10 +175,8 @@ def test_check_semantic_on_the_command_line(tmp_path) -> None:
     doc = json.loads(_cli("--semantic", "--format", "json", str(bad), str(c_file)).stdout)
     by_path = {f["path"]: f for f in doc["files"]}
     assert [f["code"] for f in by_path[str(bad)]["findings"]] == ["unused-variable", "undefined-name"]
-    assert "semantic" in by_path[str(bad)]["checks"] and "semantic" not in by_path[str(c_file)]["checks"]
-
-    c_only = _cli("--semantic", str(c_file))
-    assert c_only.returncode == 0 and "php has no semantic rules" in c_only.stderr
+    assert "semantic" in by_path[str(bad)]["checks"] and "semantic" in by_path[str(c_file)]["checks"]
+    assert [f["code"] for f in by_path[str(c_file)]["findings"]] == ["undefined-name"]  # PHP's `$nope`
 
     sarif = json.loads(_cli("--semantic", "--format", "sarif", str(bad)).stdout)
     assert sarif["version"] == "2.1.0"
@@ -179,7 +188,17 @@ def test_check_semantic_on_the_command_line(tmp_path) -> None:
     assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == "undefined-name"
 
 
-def test_evaluate_reports_the_share_without_semantic_errors_and_security_findings() -> None:
+def test_a_language_without_rules_says_so_on_the_command_line(tmp_path, capsys, php_without_rules) -> None:
+    from graphcode.cli import main
+
+    php = tmp_path / "x.php"
+    php.write_text("<?php function f() { return $nope; }\n", encoding="utf-8")
+    assert main(["check", "--semantic", "--security", str(php)]) == 0
+    err = capsys.readouterr().err
+    assert "php has no semantic rules" in err and "php has no security rules (no security.scm)" in err
+
+
+def test_evaluate_reports_the_share_without_semantic_errors_and_security_findings(php_without_rules) -> None:
     from graphcode.evaluate.report import format_table, headline, score_text
 
     refs = ["def f(a):\n    return a\n"] * 4
