@@ -12,6 +12,13 @@
 (for_in_clause left: (_) @flow.target right: (_) @flow.value)
 (as_pattern (_) @flow.value alias: (as_pattern_target) @flow.target)
 
+; `del x` unbinds x (after reading its binding); an `except E as e` handler unbinds e when it ends.
+(delete_statement (identifier) @flow.unbind)
+(delete_statement (expression_list (identifier) @flow.unbind))
+(delete_statement (tuple (identifier) @flow.unbind))
+(delete_statement (parenthesized_expression (identifier) @flow.unbind))
+(except_clause (as_pattern alias: (as_pattern_target (identifier) @flow.unbind)))
+
 ; ---------------------------------------------------------------- branches
 (if_statement consequence: (_) @flow.arm) @flow.branch
 (elif_clause consequence: (_) @flow.arm)

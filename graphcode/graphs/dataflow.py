@@ -89,6 +89,7 @@ from graphcode.graphs.passes import (
     C_STATEMENT,
     C_TARGET,
     C_TRY,
+    C_UNBIND,
     C_VALUE,
     C_WRITE,
 )
@@ -100,7 +101,7 @@ _EXACT = {
     "flow.value": C_VALUE, "flow.branch": C_BRANCH, "flow.arm": C_ARM, "flow.default": C_DEFAULT,
     "flow.loop": C_LOOP, "flow.once": C_ONCE, "flow.last": C_LAST, "flow.try": C_TRY,
     "flow.handler": C_HANDLER, "flow.finally": C_FINALLY, "flow.deferred": C_DEFERRED,
-    "flow.return": C_RETURN, "flow.break": C_BREAK, "flow.continue": C_CONTINUE, "flow.goto": C_GOTO,
+    "flow.return": C_RETURN, "flow.break": C_BREAK, "flow.continue": C_CONTINUE, "flow.goto": C_GOTO, "flow.unbind": C_UNBIND,
     "flow.statement": C_STATEMENT, "flow.loop.else": C_LOOP_ELSE,
     "flow.label": C_LABEL, "flow.jump.label": C_JUMP_LABEL, "flow.group": C_ASSIGN, "local.pattern": C_PATTERN, "local.outer": C_OUTER, "local.destructure.write": C_DESTRUCTURE_WRITE,
 }

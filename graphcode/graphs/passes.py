@@ -17,6 +17,7 @@ from typing import Final
 READ: Final = 0
 WRITE: Final = 1
 DEF: Final = 2
+UNBIND: Final = 3  # the variable has no value after it (`del x`; the end of `except E as e`)
 # capture categories (graphcode.graphs.dataflow maps capture names to them)
 C_DEF: Final = 0
 C_REF: Final = 1
@@ -52,6 +53,7 @@ C_LOOP_ELSE: Final = 30
 C_LABEL: Final = 31
 C_JUMP_LABEL: Final = 32
 C_GOTO: Final = 33
+C_UNBIND: Final = 34
 # node flags
 F_DEF: Final = 1
 F_REF: Final = 2
@@ -211,6 +213,7 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
     outer: list[Span] = []  # @local.outer: evaluated in the scope around the one they sit in
     statements: list[int] = []  # @flow.statement nodes (with ``control`` only)
     def_kind: dict[int, int] = {}  # definition node -> its DEF_KINDS index (with ``facts`` only)
+    unbound: list[int] = []  # @flow.unbind nodes
     labels: list[Span] = []  # @flow.label: a labelled statement's label
     jump_labels: list[Span] = []  # @flow.jump.label: the label a break or continue names
     functions: dict[Span, int] = {}  # @flow.deferred span -> its node (with ``control`` only)
@@ -228,6 +231,9 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
         if cat == C_STATEMENT:
             if control:
                 statements.extend(ids)
+            continue
+        if cat == C_UNBIND:
+            unbound.extend(ids)
             continue
         if cat in (C_LABEL, C_JUMP_LABEL):
             (labels if cat == C_LABEL else jump_labels).extend((starts[n], ends[n]) for n in ids)
@@ -270,6 +276,17 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
     # ------------------------------------------------------------ events (document order)
     ev_node: list[int] = []
     ev_kind: list[int] = []
+    # an unbind happens at its node (`del x`), or at the end of the handler whose name it is (`except E as e`)
+    unbind_at: dict[int, int] = {}
+    if unbound:
+        handlers = sorted((sb, eb) for sb, eb, cat in parts if cat == C_HANDLER)
+        for n in unbound:
+            at = -1
+            for hb, he in handlers:
+                if hb <= starts[n] and ends[n] <= he and (flags.get(n, 0) & F_DEF):
+                    at = he - 1  # the innermost handler: the last one containing it
+            unbind_at[n] = at
+    late: list[tuple[int, int]] = []  # (position, node) of unbinds after their node
     for n in sorted(flags):
         f = flags[n]
         if f & F_READ or (f & F_REF and not f & (F_DEF | F_WRITE | F_IGNORE)):
@@ -281,6 +298,13 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
         elif f & F_WRITE:
             ev_node.append(n)
             ev_kind.append(WRITE)
+        where = unbind_at.get(n, -2)
+        if where != -2:
+            if where < 0:
+                ev_node.append(n)
+                ev_kind.append(UNBIND)
+            else:
+                late.append((where, n))
     empty: Edges = {"last_write": [], "last_read": [], "computed_from": []}
     if control:
         statements = sorted(set(statements))
@@ -291,9 +315,24 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
         return empty
     ev_start = [starts[n] for n in ev_node]
     ev_end = [ends[n] for n in ev_node]
+    if late:  # place them in document order by where they happen
+        merged = sorted([(ev_start[i], 0, i) for i in range(len(ev_node))] + [(at, 1, k) for k, (at, _n) in enumerate(late)])
+        nodes, kinds, s_, e_ = [], [], [], []
+        for pos, extra, i in merged:
+            if extra:
+                nodes.append(late[i][1])
+                kinds.append(UNBIND)
+                s_.append(pos)
+                e_.append(pos + 1)
+            else:
+                nodes.append(ev_node[i])
+                kinds.append(ev_kind[i])
+                s_.append(ev_start[i])
+                e_.append(ev_end[i])
+        ev_node, ev_kind, ev_start, ev_end = nodes, kinds, s_, e_
     scopes = _Scopes(scope_spans, len(source), binding)
     decls.sort()
-    ev_name = [source[a:b] for a, b in zip(ev_start, ev_end, strict=True)]
+    ev_name = [source[starts[n]:ends[n]] for n in ev_node]
     ev_scope = scopes.innermost(ev_start, ev_end)
     decl_scopes = scopes.innermost([d[0] for d in decls], [d[1] for d in decls])
     for (_sb, _eb, name, dcat), sc in zip(decls, decl_scopes, strict=True):
@@ -322,8 +361,9 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
         if facts and undefined is not None:
             result["read"] = [(n, v) for n, k, v in zip(ev_node, ev_kind, ev_var, strict=True) if k == READ]
             result["def"] = [(n, def_kind.get(n, 0) | (DEF_LOCAL if scopes.function_of(var_home[v]) > 0 else 0))
-                             for n, k, v in zip(ev_node, ev_kind, ev_var, strict=True) if k != READ]
-            result["def_var"] = [(n, v) for n, k, v in zip(ev_node, ev_kind, ev_var, strict=True) if k != READ]
+                             for n, k, v in zip(ev_node, ev_kind, ev_var, strict=True) if k in (WRITE, DEF)]
+            result["def_var"] = [(n, v) for n, k, v in zip(ev_node, ev_kind, ev_var, strict=True)
+                                 if k in (WRITE, DEF)]
             result["undefined"] = sorted(set(undefined))
         computed = _computed_from(ev_node, ev_kind, ev_start, ev_end, assigns)
         result.update({"last_write": last_write, "last_read": last_read, "computed_from": computed})
@@ -1102,7 +1142,7 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
         blocks_of[cfg.flow[b]].append(b)
     defs_of: dict[int, list[int]] = {}
     for e, kind in enumerate(ev_kind):
-        if kind != READ:
+        if kind in (WRITE, DEF):
             defs_of.setdefault(ev_var[e], []).append(ev_node[e])
 
     # a handler may start after any event of its try body: each of them may reach it
@@ -1171,7 +1211,7 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
                 bit = w_next[v]
                 w_next[v] = bit + 1
             local[e] = bit
-            node_of[bit] = ev_node[e]
+            node_of[bit] = _UNSET if ev_kind[e] == UNBIND else ev_node[e]
         gen: dict[int, int] = {}
         keep: dict[int, int] = {}
         for b in blocks:
@@ -1263,7 +1303,7 @@ def _computed_from(ev_node: list[int], ev_kind: list[int], ev_start: list[int], 
         for ts_, te in targets:
             i = bisect.bisect_left(ev_start, ts_)
             while i < n and ev_start[i] < te:
-                if ev_kind[i] != READ and ev_end[i] <= te:
+                if ev_kind[i] in (WRITE, DEF) and ev_end[i] <= te:
                     written.append(ev_node[i])
                 i += 1
         if not written:

@@ -643,4 +643,42 @@ CASES: list[Case] = [
         computed_from=[("total@3", "v@3"), ("total@3", "total@3")],
         exact_last_write=True,
     ),
+    # ------------------------------------------------------------ unbinding
+    Case(
+        name="del_unbinds",
+        code="""
+            x = 1
+            del x
+            y = x
+        """,
+        last_write=[("x@2", "x@1")],
+        not_last_write=[("x@3", "x@1")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="del_on_one_path",
+        code="""
+            x = 1
+            if c:
+                del x
+            y = x
+        """,
+        last_write=[("x@4", "x@1")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="except_as_name_is_unbound_after_its_handler",
+        code="""
+            def f():
+                e = 0
+                try:
+                    g()
+                except ValueError as e:
+                    print(e)
+                return e
+        """,
+        last_write=[("e@6", "e@5"), ("e@7", "e@2")],
+        not_last_write=[("e@7", "e@5")],
+        exact_last_write=True,
+    ),
 ]
