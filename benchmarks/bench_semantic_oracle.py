@@ -45,8 +45,8 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "class-body-fallback": ("pyflakes", "a class body reads a name it assigns later (`codec = codec`): Python "
                             "reads the enclosing or global binding; graphcode does not model the fall-back"),
     "del-then-read": ("graphcode", "a name read after a `del` on some path"),
-    "except-as-unbound": ("pyflakes", "graphcode's possibly-undefined on a handler's `as` name read after "
-                          "the handler, which Python unbinds (pyflakes reports the same as undefined)"),
+    "except-as-unbound": ("graphcode", "a handler's `as` name read after the handler, which Python unbinds when "
+                          "the handler ends: no path defines it there; pyflakes does not report it"),
     "module-order": ("graphcode", "a module-level name read before its definition, on some path (pyflakes "
                      "checks module-level order only for straight-line code)"),
     "name-error-guard": ("both", "a name read inside `try:` whose handler catches NameError, a deliberate probe: "
