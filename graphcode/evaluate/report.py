@@ -269,7 +269,11 @@ def score_execution(
 ) -> Report:
     """Run every sample in a fresh sandbox and estimate pass@k for each ``k`` no larger than every problem's
     sample count. ``workers`` samples run at once, each in its own sandbox (:meth:`Sandbox.for_worker`); the
-    report is the same as a serial run's, in the samples' order."""
+    report is the same as a serial run's, in the samples' order. Beside pass@k, each program (the prompt and the
+    completion, Python) is analysed: ``semantic_clean`` is the share of samples that are valid code without a
+    semantic error, ``security_clean`` the share without a security finding of each severity or worse."""
+    from graphcode.check import check_syntax
+
     by_id = {p.task_id: p for p in problems}
     examples: list[dict[str, Any]] = []
     per_task: dict[str, list[bool]] = defaultdict(list)
@@ -280,17 +284,19 @@ def score_execution(
         per_task[sample.task_id].append(result.passed)
         statuses[result.status.value] += 1
         isolation = isolation or list(result.isolation)
-        examples.append(
-            {
-                "task_id": sample.task_id,
-                "sample_index": len(per_task[sample.task_id]) - 1,
-                "status": result.status.value,
-                "passed": result.passed,
-                "returncode": result.returncode,
-                "duration_s": round(result.duration_s, 4),
-                "output": result.output[:MAX_SAVED_OUTPUT],
-            }
-        )
+        row = {
+            "task_id": sample.task_id,
+            "sample_index": len(per_task[sample.task_id]) - 1,
+            "status": result.status.value,
+            "passed": result.passed,
+            "returncode": result.returncode,
+            "duration_s": round(result.duration_s, 4),
+            "output": result.output[:MAX_SAVED_OUTPUT],
+        }
+        program = by_id[sample.task_id].prompt + sample.completion if sample.task_id in by_id else sample.completion
+        row["syntax_valid"] = check_syntax(program, "python").valid if program.strip() else False
+        _analyse(row, program, "python", "file")
+        examples.append(row)
     counts = [(len(per_task[p.task_id]), sum(per_task[p.task_id])) for p in problems]
     pass_at = mean_pass_at_k(counts, ks)
     notes = []
@@ -309,6 +315,12 @@ def score_execution(
         "isolation": isolation,
         "limits": asdict(sandbox.limits),
     }
+    n = len(examples)
+    if n:
+        summary["semantic_clean"] = {"python": {"rate": 100.0 * sum(r["semantic_clean"] for r in examples) / n,
+                                                "clean": sum(r["semantic_clean"] for r in examples), "examples": n}}
+        summary["security_clean"] = {"python": {**{level: 100.0 * sum(_security_clean(r, level) for r in examples) / n
+                                                   for level in ("high", "medium", "low")}, "examples": n}}
     return Report(summary, examples, notes)
 
 
@@ -382,6 +394,12 @@ def format_table(report: Report) -> str:
         for name, value in s["pass_at_k"].items():
             rows.append((f"{name} %", f"{value:.2f}"))
         rows.append(("statuses", ", ".join(f"{k} {v}" for k, v in s["statuses"].items())))
+        for lang, clean in (s.get("semantic_clean") or {}).items():
+            rows.append((f"valid, no semantic error [{lang}] %",
+                         f"{clean['rate']:.2f}  ({clean['clean']} of {clean['examples']})"))
+        for lang, clean in (s.get("security_clean") or {}).items():
+            rows.append((f"no security finding [{lang}] %",
+                         f"high {clean['high']:.2f} · medium+ {clean['medium']:.2f} · any {clean['low']:.2f}"))
         rows.append(("sandbox", " ".join(s["isolation"]) or "-"))
     width = max(len(name) for name, _ in rows)
     lines = [f"{'metric':<{width}}  value", f"{'-' * width}  -----"]

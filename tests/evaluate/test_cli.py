@@ -208,6 +208,24 @@ def test_pass_at_k_with_execution(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert [r["passed"] for r in rows] == [True, False, True, True, False, False]
     assert [r["sample_index"] for r in rows] == [0, 1, 2, 0, 1, 2]
     assert "pass@1 %" in capsys.readouterr().out
+    # beside pass@k, every program is analysed: all six are valid and clean
+    assert summary["semantic_clean"]["python"] == {"rate": 100.0, "clean": 6, "examples": 6}
+    assert summary["security_clean"]["python"]["high"] == 100.0
+
+
+def test_pass_at_k_reports_semantic_and_security_findings(tmp_path: Path) -> None:
+    samples = [{"task_id": "demo/0", "completion": "    return eval(a) + b\n"},   # code execution from a parameter
+               {"task_id": "demo/1", "completion": "    return -b\n"}]              # an undefined name
+    problems, path = _jsonl(tmp_path / "p.jsonl", PROBLEMS), _jsonl(tmp_path / "s.jsonl", samples)
+    out = tmp_path / "out"
+    assert main(["evaluate", "--data", str(problems), "--predictions", str(path), "--allow-exec", "--k", "1",
+                 "--timeout", "3", "--memory", "256", "--out", str(out), "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["semantic_clean"]["python"] == {"rate": 50.0, "clean": 1, "examples": 2}
+    assert summary["security_clean"]["python"]["high"] == 50.0
+    rows = [json.loads(line) for line in (out / "examples.jsonl").read_text().splitlines()]
+    assert rows[0]["security_findings"][0]["code"] == "py-code-exec" and rows[0]["security_findings"][0]["confidence"] == "high"
+    assert rows[1]["semantic_errors"][0]["code"] == "undefined-name"
 
 
 @pytest.mark.parametrize(
