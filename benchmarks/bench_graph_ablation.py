@@ -16,7 +16,7 @@ GPU that one arm leaves mostly idle); each arm's folder is
 It resumes: an arm with a result is skipped, and an arm whose ``fit`` stopped resumes from its last
 checkpoint (``--ckpt_path=last``). Prints a table and writes ``<out>/ablation.json`` and ``<out>/ablation.md``,
 with a paired bootstrap 95% interval of the BLEU difference between each arm and ``nograph`` of the same
-seed, on the same examples.
+seed, on the same examples, and, with several seeds, pooled over them.
 """
 
 from __future__ import annotations
@@ -116,16 +116,27 @@ def _examples(out: Path, result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {row["id"]: row for row in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
 
 
-def compare(out: Path, base: dict[str, Any], other: dict[str, Any], resamples: int) -> dict[str, Any]:
-    """The paired bootstrap interval of BLEU(other) - BLEU(base) on the examples both decoded."""
+def compare(out: Path, pairs: list[tuple[dict[str, Any], dict[str, Any]]], resamples: int) -> dict[str, Any]:
+    """The paired bootstrap interval of BLEU(other) - BLEU(base) on the examples both decoded, for ``(base,
+    other)`` pairs of one arm against ``nograph``: one seed, or several pooled (each example of each seed is one
+    pair, and the corpus BLEU is over all of them)."""
     from graphcode.evaluate.bootstrap import paired_bootstrap_bleu
 
-    a, b = _examples(out, base), _examples(out, other)
-    ids = [key for key in a if key in b]
-    result = paired_bootstrap_bleu([a[k]["reference"] for k in ids], [a[k]["prediction"] for k in ids],
-                                   [b[k]["prediction"] for k in ids], resamples=resamples)
-    return {"arm": other["arm"], "seed": other["seed"], "against": base["arm"], "difference": result.difference,
-            "low": result.low, "high": result.high, "wins": result.wins, "examples": result.examples}
+    refs: list[str] = []
+    base_out: list[str] = []
+    other_out: list[str] = []
+    for base, other in pairs:
+        a, b = _examples(out, base), _examples(out, other)
+        for key in a:
+            if key in b:
+                refs.append(a[key]["reference"])
+                base_out.append(a[key]["prediction"])
+                other_out.append(b[key]["prediction"])
+    result = paired_bootstrap_bleu(refs, base_out, other_out, resamples=resamples)
+    seeds = [other["seed"] for _, other in pairs]
+    return {"arm": pairs[0][1]["arm"], "seed": seeds[0] if len(seeds) == 1 else "pooled", "seeds": seeds,
+            "against": pairs[0][0]["arm"], "difference": result.difference, "low": result.low, "high": result.high,
+            "wins": result.wins, "examples": result.examples}
 
 
 def table(results: list[dict[str, Any]], comparisons: list[dict[str, Any]]) -> str:
@@ -141,6 +152,10 @@ def table(results: list[dict[str, Any]], comparisons: list[dict[str, Any]]) -> s
         lines.append(f"| {r['arm']} | {r['seed']} | {r['parameters'] / 1e6:.2f} M | {r['steps']} | "
                      f"{r['fit_wall_s'] / 60:.1f} | {r['fit_peak_rss_mib'] / 1024:.2f} | {num(r['bleu'])} | "
                      f"{num(r['exact_match'])} | {num(r['codebleu'])} | {num(r['syntax_valid'], 1)} | {delta} |")
+    for c in comparisons:
+        if c["seed"] == "pooled":
+            lines.append(f"| {c['arm']} | seeds {', '.join(map(str, c['seeds']))} pooled | | | | | | | | | "
+                         f"{c['difference']:+.2f} [{c['low']:+.2f}, {c['high']:+.2f}] |")
     return "\n".join(lines)
 
 
@@ -176,8 +191,12 @@ def main(argv: list[str] | None = None) -> int:
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:  # each arm is a child process: threads only wait
             results.extend(pool.map(one, order))
     base = {r["seed"]: r for r in results if r["arm"] == "nograph"}
-    comparisons = [compare(out, base[r["seed"]], r, args.resamples) for r in results
+    comparisons = [compare(out, [(base[r["seed"]], r)], args.resamples) for r in results
                    if r["arm"] != "nograph" and r["seed"] in base]
+    for arm in dict.fromkeys(r["arm"] for r in results if r["arm"] != "nograph"):  # several seeds: pooled too
+        pairs = [(base[r["seed"]], r) for r in results if r["arm"] == arm and r["seed"] in base]
+        if len(pairs) > 1:
+            comparisons.append(compare(out, pairs, args.resamples))
     text = table(results, comparisons)
     print(text)
     (out / "ablation.json").write_text(json.dumps({"config": args.config, "extra": extra, "results": results,

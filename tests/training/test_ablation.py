@@ -39,6 +39,16 @@ def test_a_tiny_pair_of_arms_trains_scores_compares_and_resumes(records_file, tm
     assert ablation.main(argv) == 0
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*.ckpt")} == stamps
     assert capsys.readouterr().out == printed
+    # a second seed: each seed compared on its own, and both pooled (every example of each seed is one pair)
+    two = [*argv[:argv.index("--seeds") + 1], "0,1", *argv[argv.index("--seeds") + 2:]]
+    assert ablation.main(two) == 0
+    pooled = [c for c in json.loads((out / "ablation.json").read_text(encoding="utf-8"))["comparisons"]
+              if c["seed"] == "pooled"]
+    assert len(pooled) == 1 and pooled[0]["seeds"] == [0, 1] and pooled[0]["examples"] == 12
+    assert pooled[0]["low"] <= pooled[0]["difference"] <= pooled[0]["high"]
+    assert "| graph | seeds 0, 1 pooled |" in capsys.readouterr().out
+    assert ablation.main(argv) == 0  # back to seed 0 alone
+    printed = capsys.readouterr().out
     # results name their reports relative to the output folder: a moved folder still compares
     moved = tmp_path / "moved"
     out.rename(moved)
