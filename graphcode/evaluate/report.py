@@ -162,16 +162,8 @@ def score_text(
 
             semantic = {lang: ix for lang, ix in sorted(by_lang.items()) if semantic_rules(lang) is not None}
             security = {lang: ix for lang, ix in sorted(by_lang.items()) if security_rules(lang) is not None}
-            summary["semantic_clean"] = {
-                lang: {"rate": 100.0 * sum(examples[i]["semantic_clean"] for i in indices) / len(indices),
-                       "clean": sum(examples[i]["semantic_clean"] for i in indices), "examples": len(indices)}
-                for lang, indices in semantic.items()
-            } or None
-            summary["security_clean"] = {
-                lang: {**{level: 100.0 * sum(_security_clean(examples[i], level) for i in indices) / len(indices)
-                          for level in ("high", "medium", "low")}, "examples": len(indices)}
-                for lang, indices in security.items()
-            } or None
+            summary["semantic_clean"], _ = _clean_shares(examples, semantic)
+            _, summary["security_clean"] = _clean_shares(examples, security)
             notes.extend(f"{lang}: no {what} rules, so no {what} figures" for what, have in
                          (("semantic", semantic), ("security", security)) for lang in sorted(set(by_lang) - set(have)))
     else:
@@ -205,6 +197,28 @@ def _analyse(row: dict[str, Any], code: str, lang: str, fragment: str) -> None:
 
 def _security_clean(row: dict[str, Any], level: str) -> bool:
     return not any(f["severity"] in _LEVEL_FLOOR[level] for f in row.get("security_findings", ()))
+
+
+def _clean_shares(examples: list[dict[str, Any]], by_lang: dict[str, list[int]]
+                  ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Per language: the share of analysed examples that are valid without a semantic error, and the share
+    without a security finding of each severity or worse; ``None`` for no language."""
+    semantic = {lang: {"rate": 100.0 * sum(examples[i]["semantic_clean"] for i in ix) / len(ix),
+                       "clean": sum(examples[i]["semantic_clean"] for i in ix), "examples": len(ix)}
+                for lang, ix in by_lang.items() if ix}
+    security = {lang: {**{level: 100.0 * sum(_security_clean(examples[i], level) for i in ix) / len(ix)
+                          for level in ("high", "medium", "low")}, "examples": len(ix)}
+                for lang, ix in by_lang.items() if ix}
+    return semantic or None, security or None
+
+
+def _clean_rows(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """The table rows of the analysis shares."""
+    rows = [(f"valid, no semantic error [{lang}] %", f"{c['rate']:.2f}  ({c['clean']} of {c['examples']})")
+            for lang, c in (summary.get("semantic_clean") or {}).items()]
+    rows += [(f"no security finding [{lang}] %", f"high {c['high']:.2f} · medium+ {c['medium']:.2f} · any {c['low']:.2f}")
+             for lang, c in (summary.get("security_clean") or {}).items()]
+    return rows
 
 
 def _codebleu_by_lang(
@@ -315,12 +329,9 @@ def score_execution(
         "isolation": isolation,
         "limits": asdict(sandbox.limits),
     }
-    n = len(examples)
-    if n:
-        summary["semantic_clean"] = {"python": {"rate": 100.0 * sum(r["semantic_clean"] for r in examples) / n,
-                                                "clean": sum(r["semantic_clean"] for r in examples), "examples": n}}
-        summary["security_clean"] = {"python": {**{level: 100.0 * sum(_security_clean(r, level) for r in examples) / n
-                                                   for level in ("high", "medium", "low")}, "examples": n}}
+    if examples:
+        summary["semantic_clean"], summary["security_clean"] = _clean_shares(examples,
+                                                                             {"python": list(range(len(examples)))})
     return Report(summary, examples, notes)
 
 
@@ -382,24 +393,14 @@ def format_table(report: Report) -> str:
             rows.append((f"CodeBLEU [{lang}]", f"{score['codebleu']:.2f}  ({parts})"))
         for lang, valid in (s["syntax_valid"] or {}).items():
             rows.append((f"syntax valid [{lang}] %", f"{valid['rate']:.2f}  ({valid['valid']} of {valid['examples']})"))
-        for lang, clean in (s.get("semantic_clean") or {}).items():
-            rows.append((f"valid, no semantic error [{lang}] %",
-                         f"{clean['rate']:.2f}  ({clean['clean']} of {clean['examples']})"))
-        for lang, clean in (s.get("security_clean") or {}).items():
-            rows.append((f"no security finding [{lang}] %",
-                         f"high {clean['high']:.2f} · medium+ {clean['medium']:.2f} · any {clean['low']:.2f}"))
+        rows += _clean_rows(s)
     else:
         rows.append(("problems", str(s["problems"])))
         rows.append(("samples", str(s["samples"])))
         for name, value in s["pass_at_k"].items():
             rows.append((f"{name} %", f"{value:.2f}"))
         rows.append(("statuses", ", ".join(f"{k} {v}" for k, v in s["statuses"].items())))
-        for lang, clean in (s.get("semantic_clean") or {}).items():
-            rows.append((f"valid, no semantic error [{lang}] %",
-                         f"{clean['rate']:.2f}  ({clean['clean']} of {clean['examples']})"))
-        for lang, clean in (s.get("security_clean") or {}).items():
-            rows.append((f"no security finding [{lang}] %",
-                         f"high {clean['high']:.2f} · medium+ {clean['medium']:.2f} · any {clean['low']:.2f}"))
+        rows += _clean_rows(s)
         rows.append(("sandbox", " ".join(s["isolation"]) or "-"))
     width = max(len(name) for name, _ in rows)
     lines = [f"{'metric':<{width}}  value", f"{'-' * width}  -----"]
