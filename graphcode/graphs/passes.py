@@ -735,7 +735,8 @@ def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_sco
         own = close_key(sb, 0, 0, 1) if (sb, eb) in functions else open_key(sb, eb, 7, 0)
         key = own * scale
         j = bisect.bisect_right(part_starts, sb) - 1
-        while j >= 0 and j >= len(part_starts) - 64:
+        lowest = j - 64  # loop parts nest: the enclosing one is among the last few that start before
+        while j >= 0 and j > lowest:
             if loop_parts[j][0] <= sb and eb <= loop_parts[j][1]:
                 key = loop_parts[j][2] * scale + own
                 break

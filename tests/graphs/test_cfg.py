@@ -119,3 +119,27 @@ def test_the_picture_of_one_function_reads_top_to_bottom() -> None:
     assert backs and all("constraint=false" in line for line in backs)  # back edges do not rank the nodes
     forward = [line for line in drawn if "constraint=false" not in line]
     assert forward and len(forward) == sum(len(graph.edges[k]) for k in ("cfg_entry", "cfg_next", "cfg_true", "cfg_false"))
+
+
+def test_a_loop_header_statement_moves_with_its_loop_however_many_loops_the_file_has() -> None:
+    # `for (int i = 0;` — the declaration runs once, before the loop's test; the lookup that finds the
+    # loop part around a statement must work for the first of many loops as for the last
+    function = "int f{k}(int n) {{\n    int s = 0;\n    for (int i = 0; i < n; i++) {{\n        s += i;\n    }}\n    return s;\n}}\n"
+    code = "".join(function.format(k=k) for k in range(70))
+    graph = graphcode.parse(code, "c", options=GraphOptions.from_kinds("cfg"))
+
+    def shape(k: int) -> set[tuple[object, str, object, str, str]]:
+        def at(n: int) -> object:
+            return "root" if n == 0 else graph.point(graph.start_byte[n]).row - 7 * k
+
+        return {
+            (at(a), graph.types[a], at(b), graph.types[b], kind)
+            for kind in CFG_KINDS
+            for a, b in graph.edges.get(kind, [])
+            if any(n and 0 <= graph.point(graph.start_byte[n]).row - 7 * k < 7 for n in (a, b))
+        }
+
+    first = shape(0)
+    assert (1, "declaration", 2, "declaration", "cfg_next") in first  # int s = 0; then int i = 0;
+    assert (2, "declaration", 2, "for_statement", "cfg_next") in first  # then the loop's test
+    assert first == shape(69)
