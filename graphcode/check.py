@@ -65,7 +65,8 @@ class SyntaxReport:
         return "\n".join(e.format(path) for e in self.errors)
 
 
-def _char_column(source: bytes, line_start: int, byte: int) -> int:
+def char_column(source: bytes, line_start: int, byte: int) -> int:
+    """The 1-based column, in characters, of ``byte`` on the line that starts at byte ``line_start``."""
     return len(source[line_start:byte].decode("utf-8", errors="replace")) + 1
 
 
@@ -82,7 +83,7 @@ class _Positions:
         import bisect
 
         row = bisect.bisect_right(self.starts, byte) - 1
-        return row + 1, _char_column(self.source, self.starts[row], byte)
+        return row + 1, char_column(self.source, self.starts[row], byte)
 
 
 def _snippet(text: bytes, limit: int = 20) -> str:

@@ -24,14 +24,16 @@ from functools import cache
 import tree_sitter as ts
 
 from graphcode.analysis.findings import Finding
+from graphcode.check import char_column
 from graphcode.errors import ConfigError
 from graphcode.graphs.codegraph import CodeGraph
 from graphcode.graphs.languages import get_spec, ts_language
+from graphcode.graphs.passes import DEF_KINDS
 
 SEVERITY_OF = {"high": "error", "medium": "warning", "low": "note"}
 CONFIDENCES: tuple[str, ...] = ("low", "medium", "high")
 _REQUIRED = ("rule", "cwe", "severity", "message")
-_PARAMETER = 1  # graphcode.graphs.passes.DEF_KINDS.index("parameter")
+_PARAMETER = DEF_KINDS.index("parameter")
 
 
 @dataclass(frozen=True)
@@ -165,12 +167,11 @@ def security_findings(graph: CodeGraph, tree: ts.Tree, facts: dict[str, list[tup
             if sink >= 0:
                 confidence, why = _provenance(graph, sink, facts)
         start, end = at.start_point, at.end_point
-        line_bytes = graph.source[at.start_byte - start.column:at.start_byte]
-        end_bytes = graph.source[at.end_byte - end.column:at.end_byte]
         found.append(Finding(
-            rule.rule, SEVERITY_OF[rule.severity], start.row + 1, len(line_bytes.decode("utf-8", "replace")) + 1,
+            rule.rule, SEVERITY_OF[rule.severity], start.row + 1,
+            char_column(graph.source, at.start_byte - start.column, at.start_byte),
             f"{rule.message} ({rule.cwe}; confidence {confidence}{': ' + why if why else ''})",
-            end.row + 1, len(end_bytes.decode("utf-8", "replace")) + 1,
+            end.row + 1, char_column(graph.source, at.end_byte - end.column, at.end_byte),
             graph.source[at.start_byte:at.end_byte].decode("utf-8", "replace").split("\n", 1)[0][:80],
             cwe=rule.cwe, confidence=confidence))
     return found

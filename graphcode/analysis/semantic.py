@@ -31,9 +31,11 @@ from functools import cache
 from pathlib import Path
 
 from graphcode.analysis.findings import Finding
+from graphcode.check import char_column
 from graphcode.errors import ConfigError
 from graphcode.graphs.codegraph import CodeGraph
 from graphcode.graphs.languages import get_spec
+from graphcode.graphs.passes import DEF_KINDS, DEF_LOCAL
 
 RULES: dict[str, str] = {
     "undefined-name": "a name no definition in the file reaches, not a builtin",
@@ -42,8 +44,7 @@ RULES: dict[str, str] = {
     "unused-variable": "a function's variable assigned a value that no path reads",
 }
 
-_VAR, _PARAMETER, _IMPORT, _FUNCTION, _TYPE, _OTHER = range(6)  # graphcode.graphs.passes.DEF_KINDS
-_LOCAL = 8  # graphcode.graphs.passes.DEF_LOCAL
+_VAR = DEF_KINDS.index("var")
 
 
 @dataclass(frozen=True)
@@ -98,11 +99,10 @@ def semantic_findings(graph: CodeGraph, facts: dict[str, list[tuple[int, int]]])
     found: list[Finding] = []
 
     def add(code: str, severity: str, node: int, message: str) -> None:
-        start, end = graph.point(graph.start_byte[node]), graph.point(graph.end_byte[node])
-        line_start = graph.start_byte[node] - start.column
-        end_start = graph.end_byte[node] - end.column
-        column = len(graph.source[line_start:graph.start_byte[node]].decode("utf-8", "replace")) + 1
-        end_column = len(graph.source[end_start:graph.end_byte[node]].decode("utf-8", "replace")) + 1
+        first, last = graph.start_byte[node], graph.end_byte[node]
+        start, end = graph.point(first), graph.point(last)
+        column = char_column(graph.source, first - start.column, first)
+        end_column = char_column(graph.source, last - end.column, last)
         found.append(Finding(code, severity, start.row + 1, column, message, end.row + 1, end_column,
                              graph.text(node)))
 
@@ -110,7 +110,7 @@ def semantic_findings(graph: CodeGraph, facts: dict[str, list[tuple[int, int]]])
     undefined = dict(facts["undefined"])
     read_var = dict(facts["read"])
     vars_defined = {var for _, var in facts["def_var"]}
-    local_vars = {var for (_, kind), (_, var) in zip(facts["def"], facts["def_var"], strict=True) if kind & _LOCAL}
+    local_vars = {var for (_, kind), (_, var) in zip(facts["def"], facts["def_var"], strict=True) if kind & DEF_LOCAL}
     hoisted_vars: set[int] = set()
     if rules.hoisted:
         for node, var in facts["def_var"]:
@@ -140,7 +140,7 @@ def semantic_findings(graph: CodeGraph, facts: dict[str, list[tuple[int, int]]])
         add("undefined-name", "error", node, f"undefined name '{name}'")
     read_defs = {target for _, target in facts["last_write"]}
     for node, kind in facts["def"]:
-        if kind & _LOCAL and kind & 7 == _VAR and node not in read_defs and node not in read_var:
+        if kind & DEF_LOCAL and kind & 7 == _VAR and node not in read_defs and node not in read_var:
             name = graph.text(node)
             if not name.startswith("_"):
                 add("unused-variable", "warning", node, f"'{name}' is assigned a value that is never read")
