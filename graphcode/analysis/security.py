@@ -102,23 +102,38 @@ def _graph_id(graph: CodeGraph, node: ts.Node) -> int:
     return -1
 
 
-def _provenance(graph: CodeGraph, sink: int, facts: dict[str, list[tuple[int, int]]]) -> tuple[str, str]:
+@dataclass(frozen=True)
+class _Flow:
+    """A file's data flow as the provenance walk reads it, built once per file."""
+
+    reads: list[int]  # read nodes, in the facts' order
+    read_nodes: frozenset[int]
+    writes: dict[int, list[int]]  # read -> the definitions that may reach it (``last_write``)
+    sources: dict[int, list[int]]  # target -> the values it is computed from (``computed_from``)
+    kind_of: dict[int, int]  # definition -> its ``DEF_KINDS`` index
+
+    @classmethod
+    def of(cls, graph: CodeGraph, facts: dict[str, list[tuple[int, int]]]) -> _Flow:
+        writes: dict[int, list[int]] = {}
+        for use, definition in graph.edges.get("last_write", []):
+            writes.setdefault(use, []).append(definition)
+        sources: dict[int, list[int]] = {}
+        for target, value in graph.edges.get("computed_from", []):
+            sources.setdefault(target, []).append(value)
+        reads = [n for n, _ in facts["read"]]
+        return cls(reads, frozenset(reads), writes, sources, {n: kind & 7 for n, kind in facts["def"]})
+
+
+def _provenance(graph: CodeGraph, sink: int, flow: _Flow) -> tuple[str, str]:
     """(confidence, why) of a sink, from the data flow that reaches it: ``high`` when a function parameter
     reaches it through ``last_write`` and ``computed_from`` chains, ``low`` when every chain ends in a constant
     (a definition that reads no variable), ``medium`` when some chain ends elsewhere (a name defined outside
     the file, an import, a call's result that reads no variable of the file)."""
     lo, hi = graph.start_byte[sink], graph.end_byte[sink]
-    reads = [n for n, _ in facts["read"] if lo <= graph.start_byte[n] and graph.end_byte[n] <= hi]
+    reads = [n for n in flow.reads if lo <= graph.start_byte[n] and graph.end_byte[n] <= hi]
     if not reads:
         return "low", "only constants reach it"
-    writes: dict[int, list[int]] = {}
-    for use, definition in graph.edges.get("last_write", []):
-        writes.setdefault(use, []).append(definition)
-    sources: dict[int, list[int]] = {}
-    for target, value in graph.edges.get("computed_from", []):
-        sources.setdefault(target, []).append(value)
-    kind_of = {n: kind & 7 for n, kind in facts["def"]}
-    read_nodes = {n for n, _ in facts["read"]}
+    writes, sources, kind_of, read_nodes = flow.writes, flow.sources, flow.kind_of, flow.read_nodes
     open_end = False
     seen: set[int] = set()
     todo = list(reads)
@@ -150,6 +165,7 @@ def security_findings(graph: CodeGraph, tree: ts.Tree, facts: dict[str, list[tup
     """The security findings of a file: every match of its language's rules, with data-flow confidence."""
     found: list[Finding] = []
     seen: set[tuple[str, int]] = set()
+    flow: _Flow | None = None
     for index, captures in ts.QueryCursor(rules.query).matches(tree.root_node):
         rule = rules.rules[index]
         named = {k: v for k, v in captures.items() if not k.startswith("_")}
@@ -165,7 +181,8 @@ def security_findings(graph: CodeGraph, tree: ts.Tree, facts: dict[str, list[tup
         if sink_nodes and facts:
             sink = _graph_id(graph, sink_nodes[0])
             if sink >= 0:
-                confidence, why = _provenance(graph, sink, facts)
+                flow = flow or _Flow.of(graph, facts)
+                confidence, why = _provenance(graph, sink, flow)
         start, end = at.start_point, at.end_point
         found.append(Finding(
             rule.rule, SEVERITY_OF[rule.severity], start.row + 1,
