@@ -223,8 +223,9 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
         if cat <= C_IGNORE:
             _mark(flags, def_settings, _FLAG[cat], ids, pset)
             if facts and cat == C_DEF:
-                kind = DEF_KINDS.index(cname.split(".")[2].split("__")[0]) if cname.count(".") >= 2 and \
-                    cname.split(".")[2].split("__")[0] in DEF_KINDS else len(DEF_KINDS) - 1
+                segments = cname.split(".")
+                named = segments[2].split("__")[0] if len(segments) >= 3 else ""  # @local.definition.<kind>[__...]
+                kind = DEF_KINDS.index(named) if named in DEF_KINDS else len(DEF_KINDS) - 1
                 for n in ids:
                     def_kind[n] = kind
             continue
