@@ -51,7 +51,7 @@ def analyze(code: str | bytes, lang: str, *, semantic: bool = True, security: bo
         if semantic and sem is not None:
             findings.extend(semantic_findings(graph, facts))
             checks.append("semantic")
-        if sec is not None:
+        if sec is not None:  # the rules query a py-tree-sitter tree; the graph's own parse may be native
             findings.extend(security_findings(graph, parse_tree(source, lang), facts, sec))
             checks.append("security")
     findings.sort(key=lambda f: (f.line, f.column, f.code))
