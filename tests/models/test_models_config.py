@@ -83,3 +83,12 @@ def test_config_imports_without_torch():
 
     code = "import sys, graphcode.models.config; assert 'torch' not in sys.modules, 'torch was imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_models_edge_kinds_are_the_graphs_edge_kinds_in_id_order():
+    # models/ does not import graphs/: its copy of the data contract must not drift from the graph's ids
+    from graphcode.graphs import EDGE_KINDS as GRAPH_EDGE_KINDS
+    from graphcode.models.config import EDGE_KINDS
+
+    assert EDGE_KINDS == GRAPH_EDGE_KINDS
+    assert GNNConfig().num_edge_types == len(GRAPH_EDGE_KINDS)
