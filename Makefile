@@ -55,11 +55,11 @@ test: $(VENV)/.dev $(VENV)/.native
 	$(BIN)/ruff check .
 	$(BIN)/graphcode native status || true
 	GRAPHCODE_EXPECT_NATIVE=$(EXPECT_NATIVE) $(BIN)/pytest
-	.ci/wheel-check $(BIN)/python
+	GRAPHCODE_EXPECT_NATIVE=$(EXPECT_NATIVE) .ci/wheel-check $(BIN)/python
 
 # The wheel a user installs: built, installed without extras into a fresh venv, graphs and checks used there.
 wheel-check: $(VENV)/.dev
-	.ci/wheel-check $(BIN)/python
+	GRAPHCODE_EXPECT_NATIVE=$(EXPECT_NATIVE) .ci/wheel-check $(BIN)/python
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

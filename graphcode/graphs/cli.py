@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from graphcode.errors import GraphcodeError, InputError, OutputError
+from graphcode.graphs import native
 from graphcode.graphs.build import GraphOptions, parse_file
 from graphcode.graphs.codegraph import CFG_EDGE_KINDS, DATAFLOW_EDGE_KINDS, EDGE_KINDS
 from graphcode.graphs.export import MAX_PICTURE_NODES, iter_dot, iter_graphml, iter_json, render, to_dot
@@ -264,6 +265,8 @@ def run(args: argparse.Namespace) -> int:
     if args.function and not single:
         raise InputError(f"--function {args.function}: expected one input file, found {len(args.paths)} paths "
                          "(or a directory)")
+    if not args.quiet:
+        native.notice_fallback()
     in_process = not (args.workers > 1 and len(sources) > 1)
     job = {"function": args.function, "in_process": in_process, "lang": lang, "options": options, "format": fmt, "summary_only": args.summary_only, "out_root": str(out_root) if out_root else None,
            "relative": RelativeTo.of(Path(p) for p in args.paths)}

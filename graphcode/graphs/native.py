@@ -10,45 +10,38 @@ compiled passes are that source and an edited source is never paired with a stal
 
 The C module is compiled against the C runtime of the installed py-tree-sitter release (its source
 distribution, from the package index, checked against a pinned SHA-256), because py-tree-sitter's binary does
-not export that API. The compiler and Python's headers are checked before anything is fetched. Both modules go
-next to this file when the package folder is writable (a source checkout), else into the user's cache
-(``$GRAPHCODE_NATIVE_DIR``, default ``~/.cache/graphcode/native``), where graphcode looks for them too::
+not export that API. The compiler and Python's headers are checked before anything is fetched. The steps are in
+:mod:`graphcode.graphs._compile`, which the package build (``setup.py``'s ``build_ext``) runs too: a wheel built
+where a compiler is carries both modules. After an editable install, or to rebuild, both go next to this file
+when the package folder is writable (a source checkout), else into the user's cache (``$GRAPHCODE_NATIVE_DIR``,
+default ``~/.cache/graphcode/native``), where graphcode looks for them too::
 
     graphcode native build    # fetch the runtime source once, compile both, check
     graphcode native status   # which path is in use, and if not, why
 
-``make`` runs the build. Without a C compiler (or without mypy, for the passes) graphcode runs the
-pure-Python path, slower but the same program. ``GRAPHCODE_NATIVE=0`` turns both off.
+Without a C compiler (or without mypy, for the passes) graphcode runs the pure-Python path, slower but the same
+program, and the commands that build graphs say so once on stderr. ``GRAPHCODE_NATIVE=0`` turns both off.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
 import os
-import shutil
 import subprocess
 import sys
-import sysconfig
-import tarfile
-import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from graphcode.graphs import _compile
+from graphcode.graphs._compile import ABI, PASSES_MODULE
 from graphcode.graphs.languages import get_spec, kind_table, language_capsule
 
-ABI = 10
-"""Bumped whenever ``_native.c``'s interface changes; a module built for another ABI is not used."""
-RUNTIME_SDIST_SHA256: dict[str, str] = {
-    "0.25.2": "fe43c158555da46723b28b52e058ad444195afd1db3ca7720c59a254544e9c20",
-}
-"""SHA-256 of py-tree-sitter's source distribution by version: the fetched runtime source must match."""
 _HERE = Path(__file__).resolve().parent
 _SOURCE = _HERE / "_native.c"
 
@@ -70,8 +63,7 @@ def _turned_off() -> bool:
 
 
 def _ext_suffix() -> str:
-    """The file suffix of this Python's extension modules (``.cpython-311-x86_64-linux-gnu.so``)."""
-    return sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+    return _compile.ext_suffix()
 
 
 def _load_extension(name: str, path: Path) -> ModuleType:
@@ -141,16 +133,27 @@ def available() -> bool:
     return status()[0]
 
 
-PASSES_MODULE = "_graphcode_passes"
-"""The name the data-flow passes are compiled under by mypyc (a top-level name, so one file holds them)."""
+def notice_fallback() -> bool:
+    """Say once on stderr when graphs are built by the pure-Python path though the compiled one was not turned off
+    (``GRAPHCODE_NATIVE=0``); True when it said so. Commands that build graphs call it unless ``--quiet``."""
+    if _turned_off() or available() or _NOTICED:
+        return False
+    _NOTICED.append(True)
+    print(f"graphcode: graphs are built by the pure-Python path (the same graphs, slower): {status()[1]}",
+          file=sys.stderr)
+    return True
+
+
+_NOTICED: list[bool] = []
+
+
 _PASSES_SOURCE = _HERE / "passes.py"
 
 
 def _passes_file() -> str:
     """The compiled passes' file name: it carries a digest of ``passes.py``, so an edited source is never
     paired with a stale build."""
-    digest = hashlib.sha256(_PASSES_SOURCE.read_bytes()).hexdigest()[:16]
-    return f"{PASSES_MODULE}-{digest}{_ext_suffix()}"
+    return _compile.passes_file(_PASSES_SOURCE)
 
 
 @cache
@@ -215,75 +218,17 @@ def _tree_sitter_version() -> str:
     return importlib.metadata.version("tree-sitter")
 
 
-def _runtime_source(cache_dir: Path, version: str) -> Path:
-    """tree-sitter's C runtime (``lib/``) of ``version``, from py-tree-sitter's source distribution."""
-    lib = cache_dir / f"tree-sitter-{version}" / "lib"
-    if (lib / "src" / "lib.c").is_file() and (lib / "include" / "tree_sitter" / "api.h").is_file():
-        return lib
-    digest = RUNTIME_SDIST_SHA256.get(version)
-    if digest is None:
-        raise RuntimeError(f"tree-sitter {version}: expected a pinned SHA-256 of its source distribution in "
-                           "graphcode.graphs.native.RUNTIME_SDIST_SHA256, found none (add it after checking the file)")
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=cache_dir) as tmp:
-        print(f"graphcode: fetching the tree-sitter {version} source distribution for its C runtime", file=sys.stderr)
-        pinned = Path(tmp) / "requirements.txt"
-        pinned.write_text(f"tree-sitter=={version} --hash=sha256:{digest}\n", encoding="utf-8")
-        # --require-hashes: pip refuses a file whose SHA-256 is not the pinned one
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps",
-                        "--require-hashes", "--no-binary", ":all:", "-r", str(pinned), "-d", tmp], check=True)
-        archives = list(Path(tmp).glob("tree*sitter-*.tar.gz"))
-        if not archives:
-            raise RuntimeError(f"tree-sitter=={version}: expected a source distribution (.tar.gz), found none")
-        staged = Path(tmp) / "lib"
-        with tarfile.open(archives[0]) as tar:
-            members = [m for m in tar.getmembers() if "/tree_sitter/core/lib/" in m.name and m.isfile()]
-            if not members:
-                raise RuntimeError(f"{archives[0].name}: expected tree_sitter/core/lib/ inside, found no such folder")
-            for m in members:
-                rel = m.name.split("/tree_sitter/core/lib/", 1)[1]
-                target = staged / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                src = tar.extractfile(m)
-                assert src is not None
-                with src, open(target, "wb") as out:
-                    shutil.copyfileobj(src, out)
-        lib.parent.mkdir(parents=True, exist_ok=True)
-        if lib.exists():
-            shutil.rmtree(lib)
-        os.replace(staged, lib)  # whole, or not there at all
-    return lib
-
-
 def build_walk(source_cache: Path | None = None, quiet: bool = False) -> Path:
     """Compile ``_native`` (atomically) next to this file, or into :func:`cache_dir` when the package folder is not
     writable, and return its path. The compiler and Python's headers are checked before anything is fetched."""
     version = _tree_sitter_version()
-    suffix = _ext_suffix()
-    cc = os.environ.get("CC") or (sysconfig.get_config_var("CC") or "cc").split()[0]
-    if shutil.which(cc) is None:
-        raise RuntimeError(f"C compiler: expected {cc!r} on PATH (set CC to choose one), found none")
-    include = sysconfig.get_paths()["include"]
-    if not (Path(include) / "Python.h").is_file():
-        raise RuntimeError(f"Python headers: expected {include}/Python.h, found none (install python3-dev)")
+    cc = _compile.compiler()
     folder = _HERE if os.access(_HERE, os.W_OK) else cache_dir() / f"tree-sitter-{version}"
-    folder.mkdir(parents=True, exist_ok=True)
-    lib = _runtime_source(source_cache or (Path(sys.prefix) / "src" if os.access(sys.prefix, os.W_OK)
-                                           else cache_dir() / "src"), version)
-    target = folder / f"_native{suffix}"
+    lib = _compile.runtime_source(source_cache or (Path(sys.prefix) / "src" if os.access(sys.prefix, os.W_OK)
+                                                   else cache_dir() / "src"), version)
     if not quiet:
         print("graphcode: compiling graphcode/graphs/_native.c with the tree-sitter runtime", file=sys.stderr)
-    common = [cc, "-O3", "-DNDEBUG", "-std=c11", "-fPIC", "-fvisibility=hidden"]
-    with tempfile.TemporaryDirectory(dir=folder, prefix="._native-build") as tmp:
-        runtime, ours, linked = (str(Path(tmp) / name) for name in ("lib.o", "native.o", f"_native{suffix}"))
-        # tree-sitter's runtime as its own build compiles it, then ours against Python's headers
-        subprocess.run([*common, "-Wno-cast-function-type", "-D_POSIX_C_SOURCE=200112L", "-D_DEFAULT_SOURCE",
-                        "-DTREE_SITTER_HIDE_SYMBOLS", f"-I{lib / 'include'}", f"-I{lib / 'src'}",
-                        "-c", str(lib / "src" / "lib.c"), "-o", runtime], check=True)
-        subprocess.run([*common, f"-DGRAPHCODE_NATIVE_ABI={ABI}", f'-DGRAPHCODE_TREE_SITTER_VERSION="{version}"',
-                        f"-I{lib / 'include'}", f"-I{include}", "-c", str(_SOURCE), "-o", ours], check=True)
-        subprocess.run([cc, "-shared", ours, runtime, "-o", linked], check=True)
-        os.replace(linked, target)  # atomic: an interrupted build leaves the old module or none
+    target = _compile.compile_walk(_SOURCE, lib, folder, version, cc)
     # check it in a fresh interpreter: it must import and match this install
     check = subprocess.run([sys.executable, "-c", "from graphcode.graphs import native; import sys; "
                             "sys.exit(native._module()[0] is None)"], capture_output=True, text=True)
@@ -300,29 +245,10 @@ def build(source_cache: Path | None = None, quiet: bool = False) -> list[Path]:
 def build_passes(quiet: bool = False) -> Path:
     """Compile ``passes.py`` with mypyc (atomically) next to this file, or into :func:`cache_dir` when the package
     folder is not writable, and return its path. Older builds of other sources are removed."""
-    if importlib.util.find_spec("mypyc") is None:
-        raise RuntimeError("mypyc: expected mypy installed to compile the data-flow passes "
-                           "(pip install 'graphcode[native]'), found none")
     folder = _HERE if os.access(_HERE, os.W_OK) else cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    name = _passes_file()
-    suffix = _ext_suffix()
     if not quiet:
         print("graphcode: compiling graphcode/graphs/passes.py with mypyc", file=sys.stderr)
-    with tempfile.TemporaryDirectory(dir=folder, prefix="._passes-build") as tmp:
-        shutil.copyfile(_PASSES_SOURCE, Path(tmp) / f"{PASSES_MODULE}.py")
-        done = subprocess.run([sys.executable, "-m", "mypyc", f"{PASSES_MODULE}.py"], cwd=tmp,
-                              capture_output=True, text=True)
-        built = Path(tmp) / f"{PASSES_MODULE}{suffix}"
-        if done.returncode != 0 or not built.is_file():
-            raise RuntimeError(f"mypyc {_PASSES_SOURCE}: expected a compiled module, found exit status "
-                               f"{done.returncode}: {(done.stdout + done.stderr).strip()[-2000:]}")
-        target = folder / name
-        os.replace(built, target)  # atomic: an interrupted build leaves the old module or none
-    for old in folder.glob(f"{PASSES_MODULE}-*"):
-        if old.name != name:
-            old.unlink(missing_ok=True)
-    return target
+    return _compile.compile_passes(_PASSES_SOURCE, folder)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graphcode.graphs import build, dataflow, native
+from graphcode.graphs import _compile, build, dataflow, native
 from graphcode.graphs import passes as pure_passes
 from graphcode.graphs.languages import kind_table, language_capsule
 from tests.graphs.conftest import SAMPLE_FILES, SAMPLES
@@ -53,27 +53,45 @@ def test_compiled_passes_are_built_from_this_source_only(monkeypatch: pytest.Mon
     assert mod is None and "not compiled for this passes.py" in why and "graphcode native build" in why
 
 
-def test_passes_build_needs_mypyc_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_passes_build_needs_mypyc_and_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import importlib.util
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "mypyc" else real(name, *a))
     with pytest.raises(RuntimeError, match=r"mypyc: expected mypy installed .*graphcode\[native\]"):
         native.build_passes(quiet=True)
+    with pytest.raises(RuntimeError, match=r"mypyc: expected mypy installed"):  # setup.py's build calls this
+        _compile.compile_passes(native._PASSES_SOURCE, tmp_path)
+    assert not list(tmp_path.iterdir()), "nothing is written when the compiler is missing"
 
 
 def test_the_build_checks_the_compiler_first_and_pins_the_runtime_source(tmp_path, monkeypatch):
     fetched = []
-    monkeypatch.setattr(native, "_runtime_source", lambda *a: fetched.append(a) or tmp_path)
+    monkeypatch.setattr(_compile, "runtime_source", lambda *a: fetched.append(a) or tmp_path)
     monkeypatch.setenv("CC", "no-such-compiler-graphcode")
     with pytest.raises(RuntimeError, match="C compiler: expected 'no-such-compiler-graphcode' on PATH"):
         native.build(tmp_path)
     assert fetched == [], "nothing is fetched without a compiler"
     monkeypatch.undo()
-    monkeypatch.setattr(native, "RUNTIME_SDIST_SHA256", {})
+    monkeypatch.setattr(_compile, "RUNTIME_SDIST_SHA256", {})
     with pytest.raises(RuntimeError, match="expected a pinned SHA-256 of its source distribution"):
-        native._runtime_source(tmp_path / "src", "0.25.2")
+        _compile.runtime_source(tmp_path / "src", "0.25.2")
     assert not list((tmp_path / "src").glob("*.tar.gz"))
+
+
+def test_the_pure_python_path_is_announced_once_unless_turned_off(monkeypatch, capsys):
+    monkeypatch.setattr(native, "_NOTICED", [])
+    monkeypatch.setattr(native, "available", lambda: False)
+    monkeypatch.setattr(native, "status", lambda: (False, "tree walk and query: not built"))
+    assert native.notice_fallback() is True
+    assert native.notice_fallback() is False  # once per process
+    err = capsys.readouterr().err
+    assert err.count("pure-Python path") == 1 and "not built" in err
+    monkeypatch.setattr(native, "_NOTICED", [])
+    monkeypatch.setenv("GRAPHCODE_NATIVE", "0")  # the user chose it: nothing to say
+    assert native.notice_fallback() is False and capsys.readouterr().err == ""
+
+
 FIELDS = ("types", "named", "start_byte", "end_byte", "parent", "leaves", "errors", "missing", "edges")
 
 
