@@ -94,9 +94,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(name: str, rest: list[str]) -> int:
     if name in LIGHTNING_COMMANDS:
-        from graphcode.training.cli import run_lightning_cli
+        from graphcode.training import help_cache
 
-        return run_lightning_cli(name, rest)
+        def lightning() -> int:
+            from graphcode.training.cli import run_lightning_cli
+
+            return run_lightning_cli(name, rest)
+
+        if not help_cache.describes(rest):
+            return lightning()
+        default = help_cache.default_config()
+        argv = [name, *rest] if help_cache.has_config(rest) or default is None else [name, "-c", str(default), *rest]
+        return help_cache.run_cached(argv, lightning)  # --help, --print_config: printed once, then from the cache
     if name not in COMMANDS:
         print(f"graphcode: unknown command {name!r}; expected one of: "
               f"{', '.join([*COMMANDS, *LIGHTNING_COMMANDS])}", file=sys.stderr)

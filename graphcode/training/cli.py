@@ -36,6 +36,7 @@ from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
 from graphcode.errors import CheckpointError, ConfigError, GraphcodeError
 from graphcode.training import runs
 from graphcode.training.datamodule import GraphCodeDataModule, node_type_count
+from graphcode.training.help_cache import default_config, has_config
 from graphcode.training.module import DATA_SETTINGS_KEY, TASK_METRICS, GraphCodeModule
 
 SPECIAL_CKPT_PATHS = frozenset({"last", "best", "hpc", "registry"})
@@ -45,12 +46,6 @@ CHECKED_HPARAMS: tuple[str, ...] = ("backbone", "graph", "gnn", "fusion", "token
 what the token ids mean."""
 RUN_LOGGERS: tuple[str, ...] = ("CSVLogger", "TensorBoardLogger")
 """Loggers whose folder is ``<save_dir>/<name>`` in a run, with no version folder of their own."""
-
-
-def default_config() -> Path | None:
-    """``configs/tiny.yaml`` of the source checkout, or ``None`` in an installed package."""
-    path = Path(__file__).resolve().parents[2] / "configs" / "tiny.yaml"
-    return path if path.is_file() else None
 
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
@@ -272,15 +267,11 @@ class GraphCodeCLI(LightningCLI):
         self._check_ckpt_path()
 
 
-def _has_config(args: Sequence[str]) -> bool:
-    return any(a in ("-c", "--config") or a.startswith("--config=") for a in args)
-
-
 def run_lightning_cli(subcommand: str, args: Sequence[str]) -> int:
     """Run ``graphcode SUBCOMMAND ARGS...``; returns the exit code (see :mod:`graphcode.cli`)."""
     argv = [subcommand, *args]
     default = default_config()
-    if not _has_config(args) and default is not None:
+    if not has_config(args) and default is not None:
         argv = [subcommand, "--config", str(default), *args]
     import warnings
 
