@@ -344,7 +344,9 @@ def second_opinion(source: bytes, lang: str, settings: dict, filename: str) -> t
     (``command`` with ``{file}`` and ``{dir}``, the file's ``suffix``, the ``inconclusive`` pattern of its output,
     and its ``error`` pattern with ``line``, ``column`` and ``message`` groups). Returns ``(name, None)`` when it
     accepts the code, ``(name, first error)`` when it rejects it, and ``None`` when there is no verdict: the tool
-    is not installed, it timed out, or it stopped on something this machine lacks (an include file)."""
+    is not installed, it timed out, or it stopped on something this machine lacks (an include file). Only errors
+    in the checked file (the ``error`` pattern's ``file`` group) that do not match ``not_syntax`` (semantic errors:
+    an undeclared name, a type mismatch) count: a compiler that reports none of those accepts the syntax."""
     import os
     import shutil
     import subprocess
@@ -381,10 +383,15 @@ def second_opinion(source: bytes, lang: str, settings: dict, filename: str) -> t
         return name, None
     if settings.get("inconclusive") and re.search(str(settings["inconclusive"]), output, flags=re.MULTILINE):
         return None
-    match = re.search(str(settings.get("error", r"(?P<message>.+)")), output, flags=re.MULTILINE)
-    if match is None:
-        return None
-    groups = match.groupdict()
+    # Errors that are the checked file's syntax: not in another file (a header's), and not what the language
+    # declares semantic (name lookup, types, constant evaluation: -fsyntax-only runs them, a syntax check does not)
+    not_syntax = str(settings.get("not_syntax") or "(?!)")
+    errors = [m for m in re.finditer(str(settings.get("error", r"(?P<message>.+)")), output, flags=re.MULTILINE)
+              if os.path.basename(m.groupdict().get("file") or path) == os.path.basename(path)
+              and not re.search(not_syntax, m.groupdict().get("message") or m.group(0))]
+    if not errors:
+        return (name, None) if "file" in re.compile(str(settings.get("error", ""))).groupindex else None
+    groups = errors[0].groupdict()
     line = int(groups.get("line") or 1)
     column = int(groups.get("column") or 1)
     return name, SyntaxIssue(line, column, f"{name}: {groups.get('message', '').strip()}", checker=name)

@@ -158,3 +158,33 @@ def test_a_compiler_second_opinion_where_the_grammar_cannot_read_macros(tmp_path
     wrong = check_syntax(code.replace("a + b;", "a + b"), "c", filename=str(src / "m.c"))
     assert not wrong.valid and wrong.checks == ("tree-sitter", "gcc")  # both say so
     assert not check_syntax("int f( { return 1; }", "c").valid
+
+
+# Real syntax errors the compiler's second opinion must still reject: its semantic errors are set aside, these are not
+SYNTAX_ERRORS = {
+    "c": ["int f(void) { return 1 }\n", "int f( { return 1; }\n", "int x = ;\n", "int f(void) { if (1 { } }\n",
+          "int f(void) { for (int i = 0; i < 3) {} }\n", "int f(void) { return 1; \n", "int f(void) { int x = 1 +; return x; }\n",
+          "int f(void) { int a[3 = {1}; }\n"],
+    "cpp": ["int f() { return 1 }\n", "class A { int x; \n", "int f() { auto l = [&]( { return 1; }; }\n",
+            "template <typename T int f();\n", "int f() { std::vector<int> v{1, 2; }\n", "namespace { int x = ; }\n",
+            "int f() { if (1) else {} }\n", "struct S { S() : x(1 {} int x; };\n"],
+}
+
+
+@pytest.mark.parametrize("lang", sorted(SYNTAX_ERRORS))
+def test_the_compiler_still_rejects_syntax_errors_while_setting_its_semantic_errors_aside(lang, tmp_path):
+    import shutil
+
+    settings = get_spec(lang).extra["second_opinion"]
+    if shutil.which(settings["command"][0]) is None:
+        pytest.skip(f"{settings['command'][0]} is not installed: the second opinion is skipped")
+    for code in SYNTAX_ERRORS[lang]:
+        report = check_syntax(code, lang, filename=str(tmp_path / f"x{settings['suffix']}"))
+        assert not report.valid, f"{lang}: a syntax error passed: {code!r} ({report.checks})"
+    # valid syntax the grammar cannot read (a macro from a header) whose only compiler errors are semantic: an
+    # undeclared name, a type mismatch. The check is of syntax: it passes, and the compiler is named as the check
+    (tmp_path / "decl.h").write_text("#define LIST(X) X(a) X(b)\n#define DECL(n) int n;\n")
+    code = '#include "decl.h"\nLIST(DECL)\nint g(void) { return a + b + undeclared; }\nstruct T {} t;\nint h(void) { return t; }\n'
+    assert not check_syntax(code, lang, compiler=False).valid
+    report = check_syntax(code, lang, filename=str(tmp_path / f"m{settings['suffix']}"))
+    assert report.valid and report.checks[-1] == settings["command"][0], report
