@@ -289,7 +289,8 @@ def check_syntax(code: str | bytes, lang: str, *, compiler: bool = True, filenam
             issues = sorted(found.values(), key=lambda i: (i.line, i.column))[:max_errors]
             count = len(found)
     if issues and compiler and isinstance(spec.extra.get("second_opinion"), dict):
-        verdict = second_opinion(source, spec.name, spec.extra["second_opinion"], filename)
+        verdict = second_opinion(source, spec.name, spec.extra["second_opinion"], filename,
+                                 frozenset(line for issue in issues for line in range(issue.line, (issue.end_line or issue.line) + 1)))
         if verdict is not None:
             name, error = verdict
             checks.append(name)
@@ -339,14 +340,16 @@ def _include_folder(header: str, root: str) -> str | None:
     return None
 
 
-def second_opinion(source: bytes, lang: str, settings: dict, filename: str) -> tuple[str, SyntaxIssue | None] | None:
+def second_opinion(source: bytes, lang: str, settings: dict, filename: str,
+                   suspect_lines: frozenset[int] = frozenset()) -> tuple[str, SyntaxIssue | None] | None:
     """Ask the language's compiler, as ``grammars/<lang>/language.toml``'s ``[second_opinion]`` declares it
     (``command`` with ``{file}`` and ``{dir}``, the file's ``suffix``, the ``inconclusive`` pattern of its output,
     and its ``error`` pattern with ``line``, ``column`` and ``message`` groups). Returns ``(name, None)`` when it
     accepts the code, ``(name, first error)`` when it rejects it, and ``None`` when there is no verdict: the tool
     is not installed, it timed out, or it stopped on something this machine lacks (an include file). Only errors
     in the checked file (the ``error`` pattern's ``file`` group) that do not match ``not_syntax`` (semantic errors:
-    an undeclared name, a type mismatch) count: a compiler that reports none of those accepts the syntax."""
+    an undeclared name, a type mismatch) count, but a semantic error on one of ``suspect_lines`` (where tree-sitter
+    found errors) counts too: a compiler that reports no error that counts accepts the syntax."""
     import os
     import shutil
     import subprocess
@@ -386,9 +389,12 @@ def second_opinion(source: bytes, lang: str, settings: dict, filename: str) -> t
     # Errors that are the checked file's syntax: not in another file (a header's), and not what the language
     # declares semantic (name lookup, types, constant evaluation: -fsyntax-only runs them, a syntax check does not)
     not_syntax = str(settings.get("not_syntax") or "(?!)")
+    # A semantic error on a line where tree-sitter found one may hide a syntax error there (``A`` alone: g++ stops at
+    # "does not name a type" before the missing ``;``), so only those elsewhere are set aside
     errors = [m for m in re.finditer(str(settings.get("error", r"(?P<message>.+)")), output, flags=re.MULTILINE)
               if os.path.basename(m.groupdict().get("file") or path) == os.path.basename(path)
-              and not re.search(not_syntax, m.groupdict().get("message") or m.group(0))]
+              and not (re.search(not_syntax, m.groupdict().get("message") or m.group(0))
+                       and int(m.groupdict().get("line") or 0) not in suspect_lines)]
     if not errors:
         return (name, None) if "file" in re.compile(str(settings.get("error", ""))).groupindex else None
     groups = errors[0].groupdict()
