@@ -14,8 +14,13 @@
 ; `x++`, `--x` (tree-sitter keeps at most three captures on one node of a pattern: hence two patterns)
 (update_expression argument: (identifier) @flow.read @flow.write)
 (update_expression argument: (identifier) @flow.target @flow.value)
-; A declaration's initialiser is evaluated before the variable exists.
+; Its write happens at its own end: an enclosing assignment or initialiser does not move it out of a
+; conditional arm (`x = c ? i++ : 0;` may leave i as it was).
+(update_expression argument: (identifier)) @flow.assign
+; A declaration's initialiser is evaluated before the variable is written (flow.assign): the name is in scope
+; there, so `int x = x + 1;` reads the new, unwritten x (no edge, and none to an outer x).
 (init_declarator declarator: (_) @flow.target value: (_) @flow.value)
+(init_declarator declarator: (_) value: (_) @_value) @flow.assign
 
 ; ---------------------------------------------------------------- branches
 (if_statement consequence: (_) @flow.arm) @flow.branch
@@ -28,6 +33,23 @@
   (#set! flow.fallthrough "true"))
 ((case_statement value: (_)) @flow.arm)
 ((case_statement . "default") @flow.default)
+
+; ---------------------------------------------------------------- preprocessor conditionals
+; `#if`/`#ifdef` ... `#elif` ... `#else` ... `#endif`: one branch is compiled, so they are alternatives. Their
+; bodies are no nodes of their own: `flow.leading` makes a branch's code before its first arm (the directive's
+; condition and body) an arm of its own; the alternative (`#else`, or an `#elif` chain) is its default arm.
+((preproc_if) @flow.branch
+  (#set! flow.leading "true"))
+((preproc_elif) @flow.branch
+  (#set! flow.leading "true"))
+((preproc_ifdef) @flow.branch
+  (#set! flow.leading "true"))
+((preproc_elifdef) @flow.branch
+  (#set! flow.leading "true"))
+(preproc_if alternative: (_) @flow.default)
+(preproc_elif alternative: (_) @flow.default)
+(preproc_ifdef alternative: (_) @flow.default)
+(preproc_elifdef alternative: (_) @flow.default)
 
 ; ---------------------------------------------------------------- loops
 (while_statement) @flow.loop

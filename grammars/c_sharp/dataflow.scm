@@ -40,6 +40,17 @@
   (#set! flow.cases "true"))
 (switch_expression_arm) @flow.arm
 
+; ---------------------------------------------------------------- preprocessor conditionals
+; `#if`/`#ifdef` ... `#elif` ... `#else` ... `#endif`: one branch is compiled, so they are alternatives. Their
+; bodies are no nodes of their own: `flow.leading` makes a branch's code before its first arm (the directive's
+; condition and body) an arm of its own; the alternative (`#else`, or an `#elif` chain) is its default arm.
+((preproc_if) @flow.branch
+  (#set! flow.leading "true"))
+((preproc_elif) @flow.branch
+  (#set! flow.leading "true"))
+(preproc_if alternative: (_) @flow.default)
+(preproc_elif alternative: (_) @flow.default)
+
 ; ---------------------------------------------------------------- loops
 (while_statement) @flow.loop
 ((do_statement) @flow.loop

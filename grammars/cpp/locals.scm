@@ -31,3 +31,9 @@
 (for_range_loop declarator: (structured_binding_declarator (identifier) @local.definition.var))
 ; A lambda's captures are read where it is made, not when it runs.
 (lambda_capture_specifier) @local.outer
+
+; ---------------------------------------------------------------- not variables
+; A qualified name (`std::error_code`, `ns::y`, `a::b::c`, `::g`) names a namespace's or class's member, never a
+; local or a parameter (nested qualifiers are qualified_identifiers; the last one holds the name).
+(qualified_identifier name: (identifier) @local.ignore)
+(qualified_identifier name: (template_function name: (identifier) @local.ignore))

@@ -53,7 +53,10 @@
 (function_definition) @flow.deferred
 (method_declaration) @flow.deferred
 (anonymous_function) @flow.deferred
-(arrow_function) @flow.deferred
+; An arrow function captures the variables it uses by value when it is made: its reads of them see what
+; reaches that point (flow.capture "value"), not every definition.
+((arrow_function) @flow.deferred
+  (#set! flow.capture "value"))
 (return_statement) @flow.return
 (throw_expression) @flow.return
 (break_statement) @flow.break

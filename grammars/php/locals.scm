@@ -1,7 +1,8 @@
 ; PHP scopes, definitions and references, in tree-sitter's locals conventions.
 ; Read by graphcode's data-flow engine; see grammars/README.md for every capture and setting.
 ; A variable belongs to its function (or the file), wherever in it it is assigned; a function sees no variable
-; around it (but `global $x`), while an arrow function (`fn($z) => $z + $x`) sees them.
+; around it (but `global $x`), while an arrow function (`fn($z) => $z + $x`) sees them, captured by value when it is
+; made (dataflow.scm: `flow.capture "value"`).
 ; Out of scope: variables made or read by name at run time (`compact`, `extract`, `$$name`).
 
 ; ---------------------------------------------------------------- scopes
@@ -16,7 +17,7 @@
 ((anonymous_function) @local.scope
   (#set! local.scope.kind "function")
   (#set! local.scope.opaque "true"))
-; an arrow function captures the variables around it: its scope is a block of the enclosing one
+; an arrow function captures the variables around it (by value): its scope is a block of the enclosing one
 (arrow_function) @local.scope
 
 ; ---------------------------------------------------------------- definitions

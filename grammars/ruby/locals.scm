@@ -1,27 +1,36 @@
 ; Ruby scopes, definitions and references, in tree-sitter's locals conventions.
 ; Read by graphcode's data-flow engine; see grammars/README.md for every capture and setting.
 ; A name is a local variable once it is assigned (before that, a bare name is a method call); a `def` cannot
-; see the locals around it, while a block can.
+; see the locals around it, while a block can. Every scope binds `strict`ly: a name is a variable from its first
+; assignment (or parameter) on, textually, and a name read where none is declared yet is no variable at all.
 
 ; ---------------------------------------------------------------- scopes
 ((program) @local.scope
+  (#set! local.scope.binding "strict")
   (#set! local.scope.opaque "true"))
 ((method) @local.scope
   (#set! local.scope.kind "function")
+  (#set! local.scope.binding "strict")
   (#set! local.scope.opaque "true"))
 ((singleton_method) @local.scope
   (#set! local.scope.kind "function")
+  (#set! local.scope.binding "strict")
   (#set! local.scope.opaque "true"))
 ((class) @local.scope
   (#set! local.scope.kind "class")
+  (#set! local.scope.binding "strict")
   (#set! local.scope.opaque "true"))
 ((module) @local.scope
   (#set! local.scope.kind "class")
+  (#set! local.scope.binding "strict")
   (#set! local.scope.opaque "true"))
 ; Blocks and lambdas see the locals around them; their parameters are their own.
-(block) @local.scope
-(do_block) @local.scope
-(lambda) @local.scope
+((block) @local.scope
+  (#set! local.scope.binding "strict"))
+((do_block) @local.scope
+  (#set! local.scope.binding "strict"))
+((lambda) @local.scope
+  (#set! local.scope.binding "strict"))
 
 ; ---------------------------------------------------------------- definitions
 ; Parameters of methods, blocks and lambdas (destructured ones too)

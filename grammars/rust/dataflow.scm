@@ -17,6 +17,9 @@
 (let_condition pattern: (_) value: (_) @_value) @flow.assign
 (for_expression pattern: (_) @flow.target value: (_) @flow.value)
 
+; quote!'s `#x` interpolates the variable x: a read, also where locals.scm takes it for a path segment (`#ty::#name`).
+(token_tree "#" @_interpolation . (identifier) @flow.read)
+
 ; ---------------------------------------------------------------- branches
 (if_expression consequence: (_) @flow.arm) @flow.branch
 (if_expression alternative: (else_clause (_) @flow.default))

@@ -43,12 +43,35 @@
   (#match? @local.definition.var "^[a-z_]"))
 
 ; ---------------------------------------------------------------- not variables
-; Labels, macro names, the path segments of `a::b`, a tuple-struct pattern's type, an upper-case bare
+; Labels, lifetimes, macro names, the path segments of `a::b`, a tuple-struct pattern's type, an upper-case bare
 ; name in a pattern (a constant or variant).
 (label (identifier) @local.ignore)
+(lifetime (identifier) @local.ignore)
 (macro_invocation macro: (identifier) @local.ignore)
 (scoped_identifier name: (identifier) @local.ignore)
 (scoped_identifier path: (identifier) @local.ignore)
+; A module or type path segment is never a variable: `fmt::Result` (in a type, a generic's arguments, a trait
+; bound; deeper paths are scoped_identifiers), `use` paths and their aliases, attributes (`#[test]`), modules,
+; crates, and a trait method's declared name.
+(scoped_type_identifier path: (identifier) @local.ignore)
+(use_declaration argument: (identifier) @local.ignore)
+(scoped_use_list path: (identifier) @local.ignore)
+(use_list (identifier) @local.ignore)
+(use_as_clause path: (identifier) @local.ignore)
+(use_as_clause alias: (identifier) @local.ignore)
+(use_wildcard (identifier) @local.ignore)
+(attribute (identifier) @local.ignore)
+(mod_item name: (identifier) @local.ignore)
+(extern_crate_declaration name: (identifier) @local.ignore)
+(extern_crate_declaration alias: (identifier) @local.ignore)
+(function_signature_item name: (identifier) @local.ignore)
+; A macro's tokens are a flat list: an identifier next to `::` is a path segment (`X::span`, `fmt::Result`), one
+; after `.` a field or method name. (The separator is captured: tree-sitter finds only the first match in a token
+; tree of a pattern whose anonymous node is not. An anchor skips anonymous tokens, so `#x` after `::` matches too:
+; dataflow.scm reads quote!'s `#x` interpolation again.)
+(token_tree "::" @_separator . (identifier) @local.ignore)
+(token_tree (identifier) @local.ignore . "::" @_separator)
+(token_tree "." @_separator . (identifier) @local.ignore)
 (tuple_struct_pattern type: (identifier) @local.ignore)
 ((match_pattern (identifier) @local.ignore)
   (#match? @local.ignore "^[A-Z]"))

@@ -20,13 +20,15 @@ regions rather than to nodes:
 1. *Names.* Every identifier capture becomes an event (read, write or definition). A sweep over
    scopes by position gives each event its innermost scope; names then resolve to variables by the
    language's binding rule (``scope``: bound anywhere in a scope, as in Python; ``declaration``:
-   visible from the declaration on, as in Java or Go), with global/nonlocal redirection and scopes
-   hidden from nested functions (Python classes).
+   visible from the declaration on, as in Java or Go; ``strict``, a scope's setting: as ``declaration``,
+   and a name read where none is declared yet is no variable, as Ruby's method calls), with global/nonlocal
+   redirection and scopes hidden from nested functions (Python classes).
 2. *Control flow.* One sweep over events and region boundaries, ordered by when they execute (a
    write happens after its assignment's value, a for-loop's iterable before the loop, its update
    after the body), builds a small control-flow graph per flow: the file, and each deferred body
    (function, lambda), which starts from its parameters and sees outer variables as written by any
-   of their definitions (it may be called at any time).
+   of their definitions (it may be called at any time), or, where it captures by value
+   (``flow.capture "value"``), by those that reach where it is made.
 3. *May-reach.* Classic bit-vector reaching analysis: every event is one bit of a Python int, each
    block has gen/kill masks, and a worklist over each flow's blocks reaches the fixed point; replaying
    the events from each block's entry state then emits the edges.

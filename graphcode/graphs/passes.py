@@ -342,6 +342,16 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
     ev_var, var_home, moved, hoisted = _resolve(ev_node, ev_kind, ev_name, ev_start, ev_scope, def_settings, scopes)
     for e in lifted:
         moved[e] = True
+    if -1 in ev_var:  # reads of no variable (a `strict` scope's name declared nowhere before them) are no events
+        kept = [e for e, v in enumerate(ev_var) if v >= 0]
+        ev_node = [ev_node[e] for e in kept]
+        ev_kind = [ev_kind[e] for e in kept]
+        ev_start = [ev_start[e] for e in kept]
+        ev_end = [ev_end[e] for e in kept]
+        ev_scope = [ev_scope[e] for e in kept]
+        ev_var = [ev_var[e] for e in kept]
+        moved = [moved[e] for e in kept]
+        hoisted = [hoisted[e] for e in kept]
 
     if labels:
         regions, jumps_named = _labelled(regions, labels, jumps, jump_labels, source)
@@ -585,13 +595,18 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
                 if at <= pos:
                     found = s
                     break
-                if fallback < 0:
+                if fallback < 0 and binding[s] != "strict":
                     fallback = s
             first = False
             if kinds[s] == "function" and boundary < 0:
                 boundary = s
             crossed = crossed or kinds[s] == "function"
             s = parent[s]
+        if found < 0 and fallback < 0 and binding[scope] == "strict":
+            v = -1  # no variable of that name is declared yet: the name is not a variable (Ruby's method call)
+            if not depends:
+                memo[key] = v
+            return v
         if found < 0:
             found = fallback if fallback >= 0 else boundary if walled and boundary >= 0 else 0
         v = var(found, name)
@@ -600,13 +615,17 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
         return v
 
     for e in pending:
-        ev_var[e] = lookup(ev_name[e], ev_scope[e], ev_start[e])
+        v = lookup(ev_name[e], ev_scope[e], ev_start[e])
+        ev_var[e] = v if v >= 0 else var(ev_scope[e], ev_name[e])
     hit = memo.get
     for e, v in enumerate(ev_var):
         if v < 0:
             name, sc = ev_name[e], ev_scope[e]
             v = hit((sc, name))
-            ev_var[e] = v if v is not None else lookup(name, sc, ev_start[e])
+            v = v if v is not None else lookup(name, sc, ev_start[e])
+            if v < 0 and ev_kind[e] != READ:  # only a read can be of no variable: a write makes one here
+                v = var(sc, name)
+            ev_var[e] = v
     return ev_var, var_home, moved, hoisted
 
 
@@ -766,6 +785,9 @@ class _CFG:
     quiet: set[int]  # statements that raise nothing themselves (a try's own statement)
     tests: dict[int, list[int]]  # handler entry block -> its handlers' own statements (their tests), in order
     span: list[Span]  # per flow: its function's span; (-1, -1) for the file
+    made: dict[int, tuple[int, int, int, list[int]]]
+    """A ``flow.capture "value"`` flow -> where its body is made: (enclosing flow, the block open there or -1,
+    the number of that block's events then, the predecessors of that point when no block is open)."""
 
 
 class _Frame:
@@ -794,6 +816,7 @@ class _Frame:
         self.continues: list[int] = []  # a loop: where its continues leave, until its last part or its end
         self.fallthrough = False  # a switch whose cases run on into the next unless they break
         self.carry: list[int] = []  # a switch: the end of the case before, running on into the next
+        self.leading: list[int] | None = None  # a `flow.leading` branch before its first arm: where it started
 
 
 def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], moved: list[bool],
@@ -836,6 +859,7 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
     frames: list[_Frame] = [_Frame(-1, -1, 0)]
     deferred: list[int] = [0]  # open flows, innermost last
     catch: dict[int, range] = {}
+    made: dict[int, tuple[int, int, int, list[int]]] = {}
 
     def goto(flow: int, preds: list[int]) -> None:
         # without duplicates: nested branches whose arms make no block (`a && b && c` in a `#if`) would
@@ -916,6 +940,10 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
             flow = top.flow
             if cat == C_DEFERRED:
                 f = len(entry)
+                if pset and pset.get("flow.capture") == "value":
+                    maker = deferred[-1]
+                    at = open_b[maker]
+                    made[f] = (maker, at, len(b_events[at]) if at >= 0 else 0, [] if at >= 0 else list(point[maker]))
                 owner.append(scopes.of_span(sb, eb))
                 span.append((sb, eb))
                 b = new_block(f, [])
@@ -943,6 +971,12 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                 fr.fallthrough = "flow.fallthrough" in pset
             if cat == C_BRANCH:
                 fr.spine = point[flow]
+                if pset is not None and "flow.leading" in pset:
+                    # its code before the first arm is an alternative of the arms: each starts from an empty entry
+                    # block (which takes the labels of the edges into the branch), the leading code in a block after it
+                    goto(flow, list(point[flow]))
+                    fr.leading = [at_point(flow)]
+                    goto(flow, list(fr.leading))
                 fr.breakable = pset is not None and "flow.breakable" in pset
                 fr.labeled = (sb, eb) in stmt_spans and not fr.breakable and not (pset and "flow.cases" in pset)
             elif cat == C_LOOP:
@@ -956,6 +990,10 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                 fr.first_block = len(b_preds)
                 goto(flow, list(point[flow]))  # the try body starts a block of its own
             elif (cat in (C_ARM, C_DEFAULT)) and top.kind == C_BRANCH:
+                if top.leading is not None:  # the leading arm ends: this arm starts where the branch did
+                    top.exits.extend(point[flow])
+                    goto(flow, list(top.leading))
+                    top.leading = None
                 top.spine = point[flow]
                 top.exhaustive = top.exhaustive or cat == C_DEFAULT
                 goto(flow, [*point[flow], *top.carry])
@@ -1014,6 +1052,9 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                 deferred.pop()
             elif cat == C_BRANCH:
                 spine = point[flow]
+                if fr.leading is not None:  # no arm but the leading one: it may be skipped
+                    fr.exits.extend(spine)
+                    spine = fr.leading
                 goto(flow, fr.exits + fr.carry + ([] if fr.exhaustive else spine))
                 if fr.labeled and not fr.exhaustive:
                     mark(flow, spine, L_FALSE)
@@ -1088,7 +1129,7 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
     ends.update(point[0])
     return _CFG(b_events, b_preds, b_flow, entry, owner, catch, b_stmts, labels, jump_from, finally_copies,
                 returns_from, ends, quiet,
-                tests, span)
+                tests, span, made)
 
 
 def _copy_finally(top: _Frame, flow: int, b_events: list[list[int]], b_stmts: list[list[int]],
@@ -1152,6 +1193,15 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
     for h, body in cfg.catch.items():
         catch_of[h] = [e for b in body if cfg.flow[b] == cfg.flow[h] for e in cfg.events[b]]
 
+    # a flow that captures by value sees an outer variable as its maker's state where the flow is made says
+    wants: dict[int, list[tuple[int, int]]] = {}  # block -> (its event index, the flow made there)
+    for c, (_maker, at, index, _preds) in cfg.made.items():
+        if at >= 0:
+            wants.setdefault(at, []).append((index, c))
+    made_state: dict[int, int] = {}  # a by-value flow -> its maker's state (bits) where it is made
+    layouts: list[tuple[dict[int, int], dict[int, int], list[int]]] = []  # per flow: (w_off, n_w, node_of)
+    held: list[dict[int, list[int] | None]] = []  # per flow: outside variable -> what it holds (None: any definition)
+
     last_write: list[tuple[int, int]] = []
     last_read: list[tuple[int, int]] = []
     local = [-1] * len(ev_node)  # event -> its bit in its flow
@@ -1177,6 +1227,11 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
         outside: list[int] = [v for v in n_w if f and v in defs_of and not scopes.within(var_home[v], own)]
         for v in outside:
             n_w[v] += 1
+        over: dict[int, list[int] | None] = {}
+        if f in cfg.made:
+            for v in outside:
+                over[v] = _held(f, v, cfg.made, made_state, layouts, held)
+        held.append(over)
         unset: list[int] = []  # variables of the flow's own that start undefined (with ``undefined``)
         if undefined is not None:
             away = set(outside)
@@ -1214,6 +1269,7 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
                 w_next[v] = bit + 1
             local[e] = bit
             node_of[bit] = _UNSET if ev_kind[e] == UNBIND else ev_node[e]
+        layouts.append((w_off, n_w, node_of))
         gen: dict[int, int] = {}
         keep: dict[int, int] = {}
         for b in blocks:
@@ -1252,9 +1308,20 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
                 if out.get(b) != o:
                     out[b] = o
                     changed = True
+        for c, (maker, at, _index, made_preds) in cfg.made.items():
+            if maker == f and at < 0:  # made where no block is open: the state its predecessors leave
+                st = 0
+                for p in made_preds:
+                    st |= out.get(p, 0)
+                made_state[c] = st
         for b in blocks:
             st = in_state[b]
-            for e in cfg.events[b]:
+            marks = wants.get(b)
+            for i, e in enumerate(cfg.events[b]):
+                if marks is not None:
+                    for index, c in marks:
+                        if index == i:
+                            made_state[c] = st
                 v = ev_var[e]
                 bit = local[e]
                 if ev_kind[e] == READ:
@@ -1272,8 +1339,17 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
                         elif target == _UNSET:
                             unset_too = True
                         else:
-                            last_write.extend((node, d) for d in defs_of[-1 - target])
-                            defined = True
+                            sub = over.get(-1 - target) if over else None
+                            if sub is None:
+                                last_write.extend((node, d) for d in defs_of[-1 - target])
+                                defined = True
+                            else:  # captured by value: what reached where the flow was made
+                                for d in sub:
+                                    if d == _UNSET:
+                                        unset_too = True
+                                    else:
+                                        last_write.append((node, d))
+                                        defined = True
                         x ^= low
                     if unset_too and undefined is not None:
                         undefined.append((node, 0 if defined else 1))
@@ -1291,7 +1367,43 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
                     off = w_off[v]
                     x = (st >> off) & ((1 << n_w[v]) - 1)
                     st = (st ^ (x << off)) | (1 << bit)
+            if marks is not None:
+                for index, c in marks:
+                    if index >= len(cfg.events[b]):
+                        made_state[c] = st
     return sorted(set(last_write)), sorted(set(last_read))
+
+
+def _held(c: int, v: int, made: dict[int, tuple[int, int, int, list[int]]], made_state: dict[int, int],
+          layouts: list[tuple[dict[int, int], dict[int, int], list[int]]],
+          held: list[dict[int, list[int] | None]]) -> list[int] | None:
+    """What variable ``v`` holds where the by-value flow ``c`` is made: the definitions (or ``_UNSET``) that reach
+    that point of the flow that makes it, or None for any of its definitions. A maker that does not touch ``v``
+    holds what it held where it was made itself (a by-value maker) or anything (one that runs at any time)."""
+    while True:
+        where = made.get(c)
+        if where is None:
+            return None
+        maker = where[0]
+        w_off, n_w, node_of = layouts[maker]
+        off = w_off.get(v)
+        if off is None:
+            c = maker
+            continue
+        x = (made_state.get(c, 0) >> off) & ((1 << n_w[v]) - 1)
+        out: list[int] = []
+        while x:
+            low = x & -x
+            target = node_of[off + low.bit_length() - 1]
+            if target >= 0 or target == _UNSET:
+                out.append(target)
+            else:  # the maker's own "outside" bit
+                sub = held[maker].get(v)
+                if sub is None:
+                    return None
+                out.extend(sub)
+            x ^= low
+        return out
 
 
 def _computed_from(ev_node: list[int], ev_kind: list[int], ev_start: list[int], ev_end: list[int],

@@ -57,4 +57,42 @@ CASES: list[CfgCase] = [
             9>10 next
         """,
     ),
+    # preprocessor conditionals are alternatives (one is compiled); one without `#else` may be skipped
+    CfgCase(
+        name='preproc_conditionals_are_alternatives',
+        code="""
+            int f(int n) {
+              int x = 0;
+            #ifdef A
+              x = 1;
+            #elif defined(B)
+              x = 2;
+              if (n) return x;
+            #else
+              x = 3;
+            #endif
+            #if C
+              x += n;
+            #endif
+              return x;
+            }
+        """,
+        edges="""
+            1>2 entry
+            12>14 next
+            14>1 exit
+            2>4 next
+            2>6 next
+            2>9 next
+            4>12 next
+            4>14 next
+            6>7 next
+            7>12 false
+            7>14 false
+            7>7#2 true
+            7#2>1 exit
+            9>12 next
+            9>14 next
+        """,
+    ),
 ]

@@ -451,4 +451,108 @@ CASES: list[Case] = [
         not_last_write=[("err@8", "err@2")],
         exact_last_write=True,
     ),
+    Case(
+        name="initialiser_reading_its_own_declaration",
+        code="""
+            int f(int x) {
+                int y = y + 1;
+                {
+                    int x = x + 1;
+                    return x + y;
+                }
+            }
+        """,
+        last_write=[("x@5", "x@4#1"), ("y@5", "y@2#1")],
+        not_last_write=[("y@2#2", "y@2#1"), ("x@4#2", "x@4#1"), ("x@4#2", "x@1")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="conditional_increment_in_an_assigned_value",
+        code="""
+            int f(int c, int n) {
+                int i = 0, j = 0;
+                int x = c ? i++ : n;
+                x = c ? j++ : x;
+                return i + j + x;
+            }
+        """,
+        last_write=[("i@5", "i@2"), ("i@5", "i@3"), ("j@5", "j@2"), ("j@5", "j@4"), ("x@5", "x@4#1")],
+        exact_last_write=True,
+    ),
+    # ------------------------------------------------------------ preprocessor conditionals: one branch is compiled
+    Case(
+        name="preproc_if_else_bodies_are_alternatives",
+        code="""
+            int g() {
+            #if A
+              int f = 1;
+              use(f);
+            #else
+              int f = 2;
+              use(f);
+            #endif
+              return f;
+            }
+        """,
+        last_write=[("f@4", "f@3"), ("f@7", "f@6"), ("f@9", "f@3"), ("f@9", "f@6")],
+        not_last_write=[("f@7", "f@3")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="preproc_else_sees_what_came_before_the_if",
+        code="""
+            int g(int x) {
+              x = 0;
+            #ifdef A
+              x = 1;
+            #else
+              use(x);
+            #endif
+              return x;
+            }
+        """,
+        last_write=[("x@6", "x@2"), ("x@8", "x@2"), ("x@8", "x@4")],
+        not_last_write=[("x@6", "x@4")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="preproc_ifdef_without_else_may_be_skipped",
+        code="""
+            int g(int x) {
+              x = 0;
+            #ifndef A
+              x = 1;
+            #endif
+              return x;
+            }
+        """,
+        last_write=[("x@6", "x@2"), ("x@6", "x@4")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="preproc_elif_chain",
+        code="""
+            int g(int x) {
+              x = 0;
+            #if A
+              x = 1;
+            #elif B
+              x = 2;
+            #else
+              x = 3;
+            #endif
+              use(x);
+            #if C
+              x = 4;
+            #elif D
+              x = 5;
+            #endif
+              return x;
+            }
+        """,
+        last_write=[("x@10", "x@4"), ("x@10", "x@6"), ("x@10", "x@8"), ("x@16", "x@4"), ("x@16", "x@6"),
+                    ("x@16", "x@8"), ("x@16", "x@12"), ("x@16", "x@14")],
+        not_last_write=[("x@10", "x@2")],
+        exact_last_write=True,
+    ),
 ]

@@ -211,4 +211,18 @@ CASES: list[Case] = [
         last_write=[("xs@3", "xs@2"), ("w@3#2", "w@3#1"), ("w@3#3", "w@3#1"), ("a@3", "a@2"), ("ys@4", "ys@3")],
         exact_last_write=True,
     ),
+    # ------------------------------------------------------------ preprocessor conditionals: one branch is compiled
+    Case(
+        name="preproc_if_elif_else_bodies_are_alternatives",
+        code=_method("int x = 0;\n#if A\nx = 1;\nUse(x);\n#elif B\nx = 2;\n#else\nUse(x);\n#endif\nreturn x;"),
+        last_write=[("x@6", "x@5"), ("x@10", "x@3"), ("x@12", "x@3"), ("x@12", "x@5"), ("x@12", "x@8")],
+        not_last_write=[("x@10", "x@5"), ("x@10", "x@8")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="preproc_if_without_else_may_be_skipped",
+        code=_method("int x = 0;\n#if DEBUG\nx = 1;\n#endif\nreturn x;"),
+        last_write=[("x@7", "x@3"), ("x@7", "x@5")],
+        exact_last_write=True,
+    ),
 ]

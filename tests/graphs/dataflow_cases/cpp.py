@@ -145,4 +145,21 @@ CASES: list[Case] = [
         last_write=[("a@2", "a@1"), ("b@2", "b@1")],
         exact_last_write=True,
     ),
+    Case(
+        name="qualified_names_are_not_variables",
+        code="""
+            void f(int error_code, int g, int get) {
+                auto ec = std::error_code(error_code, 1);
+                auto tm = std::tm();
+                int y = ns::y;
+                auto p = a::b::g(ec) + ::g() + std::get<0>(tm);
+                use(y, p);
+            }
+        """,
+        last_write=[("error_code@2#2", "error_code@1"), ("ec@5", "ec@2"), ("tm@5", "tm@3#1"), ("y@6", "y@4#1"),
+                    ("p@6", "p@5#1")],
+        not_last_write=[("error_code@2#1", "error_code@1"), ("tm@3#2", "tm@3#1"), ("y@4#2", "y@4#1"),
+                        ("g@5#1", "g@1"), ("g@5#2", "g@1"), ("get@5", "get@1")],
+        exact_last_write=True,
+    ),
 ]

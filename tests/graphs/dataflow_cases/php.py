@@ -1,7 +1,8 @@
 """PHP data-flow conformance table (grammars/php/*.scm).
 
 The rules: a variable belongs to its function (or the file), wherever in it it is assigned; a function sees no
-variable around it but through `global $x`; an arrow function sees them; a closure's `use ($x)` and
+variable around it but through `global $x`; an arrow function captures them by value when it is made (it sees
+the definitions that reach that point); a closure's `use ($x)` and
 `use (&$x)` variables are its own (the edge from the outer variable is not drawn); a member or an element
 (`$this->p = v`, `$a[] = v`) writes no variable. `compact`, `extract` and `$$name` are out of scope.
 """
@@ -211,6 +212,42 @@ CASES: list[Case] = [
         code=_php("$x = 1;\nif ($c) { $x = 2; throw new E($x); }\nreturn $x;", "$c"),
         last_write=[("$x@4#2", "$x@4#1"), ("$x@5", "$x@3")],
         not_last_write=[("$x@5", "$x@4#1")],
+        exact_last_write=True,
+    ),
+    # ------------------------------------------------------------ arrow functions capture by value
+    Case(
+        name="arrow_function_captures_what_reaches_where_it_is_made",
+        code=_php("$x = 1;\nreturn fn() => $x;", "$x"),
+        last_write=[("$x@4", "$x@3")],
+        not_last_write=[("$x@4", "$x@2")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="arrow_function_does_not_see_later_writes",
+        code=_php("$x = 1;\n$f = fn() => $x;\n$x = 2;\nreturn $f;"),
+        last_write=[("$x@4", "$x@3"), ("$f@6", "$f@4")],
+        not_last_write=[("$x@4", "$x@5")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="nested_arrow_functions_capture_where_the_outer_one_is_made",
+        code=_php("$x = 1;\n$f = fn($y) => fn() => $x + $y;\n$x = 2;\nreturn $f;"),
+        last_write=[("$x@4", "$x@3"), ("$y@4#2", "$y@4#1"), ("$f@6", "$f@4")],
+        not_last_write=[("$x@4", "$x@5")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="arrow_function_in_a_loop_sees_each_iteration",
+        code=_php("for ($i = 0; $i < $n; $i++) {\n    $fs[] = fn() => $i;\n}\n$i = 9;\nreturn $fs;", "$n"),
+        last_write=[("$i@4", "$i@3#1"), ("$i@4", "$i@3#3")],
+        not_last_write=[("$i@4", "$i@6")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="arrow_function_at_file_level",
+        code="<?php\n$top = 1;\n$t = fn() => $top;\n$top = 2;\n",
+        last_write=[("$top@3", "$top@2")],
+        not_last_write=[("$top@3", "$top@4")],
         exact_last_write=True,
     ),
 ]

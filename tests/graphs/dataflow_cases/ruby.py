@@ -1,6 +1,7 @@
 """Ruby data-flow conformance table (grammars/ruby/*.scm).
 
-The rules: a name is a local once assigned (before that a bare name is a method call and gets no edge); an
+The rules: a name is a local once assigned, textually (before that, and where it is never assigned, a bare
+name is a method call and gets no edge); an
 assignment in a block writes the enclosing local of that name when there is one, else binds in the block;
 a `def` sees none of the locals around it; `x ||= v` reads `x`, then writes it; a modifier (`x = 1 if c`)
 is a branch whose arm is its body; a call of a block that writes an outer local is not followed.
@@ -417,6 +418,64 @@ CASES: list[Case] = [
             end
         """,
         last_write=[("v@2", "v@1"), ("v@5", "v@4")],
+        exact_last_write=True,
+    ),
+    # ------------------------------------------------------------ a name never assigned is a method call
+    Case(
+        name="a_name_never_assigned_is_a_call_and_no_read",
+        code="""
+            def f
+              a = foo.x
+              foo.y
+              a
+            end
+        """,
+        last_write=[("a@4", "a@2")],
+        not_last_read=[("foo@3", "foo@2")],
+        not_computed_from=[("a@2", "foo@2")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="a_call_before_the_assignment_is_no_earlier_read",
+        code="""
+            def f
+              foo
+              b = foo
+              foo = 1
+              foo
+            end
+        """,
+        last_write=[("foo@5", "foo@4")],
+        not_last_read=[("foo@5", "foo@2"), ("foo@5", "foo@3"), ("foo@3", "foo@2")],
+        not_computed_from=[("b@3", "foo@3")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="a_call_in_a_loop_before_the_assignment_reads_no_variable",
+        code="""
+            def f(n)
+              i = 0
+              while i < n
+                puts v if i > 0
+                v = i
+                i += 1
+              end
+            end
+        """,
+        last_write=[("i@5", "i@2"), ("i@5", "i@6")],
+        not_last_write=[("v@4", "v@5")],
+    ),
+    Case(
+        name="a_block_calls_a_name_its_method_assigns_only_later",
+        code="""
+            def f(xs)
+              xs.each { |i| x }
+              x = 1
+              x
+            end
+        """,
+        last_write=[("x@4", "x@3")],
+        not_last_write=[("x@2", "x@3")],
         exact_last_write=True,
     ),
 ]

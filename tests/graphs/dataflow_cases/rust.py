@@ -426,4 +426,60 @@ CASES: list[Case] = [
         last_write=[("v@3", "v@1"), ("n@3", "n@2")],
         exact_last_write=True,
     ),
+    # ------------------------------------------------------------ paths, macros and other names that are no variables
+    Case(
+        name="type_path_segments_are_not_variables",
+        code="""
+            fn f(fmt: u8, io: u8) -> fmt::Result {
+                let x: fmt::Result = Ok(());
+                let v: Vec<io::Error> = Vec::new();
+                let b: Box<dyn io::Read> = make(fmt, io);
+                let w = <io::Cursor as fmt::Debug>::fmt;
+                x
+            }
+        """,
+        last_write=[("fmt@4", "fmt@1#1"), ("io@4#2", "io@1"), ("x@6", "x@2")],
+        not_last_write=[("fmt@1#2", "fmt@1#1"), ("fmt@2", "fmt@1#1"), ("io@3", "io@1"), ("io@4#1", "io@1"),
+                        ("io@5", "io@1"), ("fmt@5#1", "fmt@1#1")],
+    ),
+    Case(
+        name="use_paths_and_aliases_are_not_variables",
+        code="""
+            fn f(a: u8, b: u8, c: u8, d: u8) {
+                use a;
+                use b::{c, d as e};
+                use c as g;
+                use d::*;
+            }
+        """,
+        not_last_write=[("a@2", "a@1"), ("b@3", "b@1"), ("c@3", "c@1"), ("d@3", "d@1"), ("c@4", "c@1"),
+                        ("d@5", "d@1")],
+    ),
+    Case(
+        name="attributes_lifetimes_and_signatures_are_not_variables",
+        code="""
+            fn test<'a>(a: &'a str) -> &'a str {
+                #[test]
+                fn inner() {}
+                trait T { fn a(&self); }
+                a
+            }
+        """,
+        last_write=[("a@5", "a@1#2")],
+        exact_last_write=True,
+        not_last_write=[("test@2", "test@1"), ("a@1#3", "a@1#2"), ("a@4", "a@1#2")],
+    ),
+    Case(
+        name="macro_path_segments_and_fields_are_not_variables",
+        code="""
+            fn f(span: u8, fmt: u8, len: u8, s: S, ty: T, name: N) {
+                let u = quote!(X::span);
+                let r = m!(fmt::Result, s.len, len);
+                let q = quote!(#ty::#name(#span));
+            }
+        """,
+        last_write=[("s@3", "s@1"), ("len@3#2", "len@1"), ("ty@4", "ty@1"), ("name@4", "name@1"),
+                    ("span@4", "span@1")],
+        not_last_write=[("span@2", "span@1"), ("fmt@3", "fmt@1"), ("len@3#1", "len@1")],
+    ),
 ]
