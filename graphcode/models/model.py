@@ -147,6 +147,13 @@ class GraphCodeModel(nn.Module):
         """Whether the backbone is an encoder-decoder (T5, BART) rather than decoder-only (GPT-2, Llama)."""
         return bool(self.backbone.config.is_encoder_decoder)
 
+    def gradient_checkpointing_enable(self) -> None:
+        """Recompute each backbone layer's activations in the backward pass instead of keeping them (Hugging Face's
+        gradient checkpointing, non-reentrant): activation memory of one layer instead of all, for about one more
+        forward pass of time. The graph encoder is small and keeps its activations."""
+        self.backbone.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        self.backbone.config.use_cache = False  # a decoding cache is of no use in training and warns with it
+
     # ------------------------------------------------------------------ forward
 
     def forward(self, batch: GraphCodeBatch, **backbone_kwargs: Any) -> GraphCodeOutput:

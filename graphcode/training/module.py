@@ -205,6 +205,9 @@ class GraphCodeModule(pl.LightningModule):
         export_dir: When set, ``fit`` ends by writing the best model here (``save_pretrained`` format).
         tokenizer: The data's tokenizer settings (linked from ``data.tokenizer``); used when no datamodule
             provides a tokenizer.
+        gradient_checkpointing: Recompute the backbone's layer activations in the backward pass instead of
+            keeping them (:meth:`GraphCodeModel.gradient_checkpointing_enable`): less memory for more time. The
+            same gradients; a training setting, not saved with the exported model.
     """
 
     def __init__(
@@ -219,6 +222,7 @@ class GraphCodeModule(pl.LightningModule):
         task_metrics: TaskMetricsConfig = TaskMetricsConfig(),  # noqa: B008
         export_dir: str | None = None,
         tokenizer: TokenizerConfig | None = None,
+        gradient_checkpointing: bool = False,
     ) -> None:
         super().__init__()
         # load_from_checkpoint passes the saved hyper-parameters back as plain dicts
@@ -234,10 +238,12 @@ class GraphCodeModule(pl.LightningModule):
         self.task_metrics = task_metrics
         self.export_dir = export_dir
         self.tokenizer_config = tokenizer
+        self.gradient_checkpointing = gradient_checkpointing
         self.save_hyperparameters({
             "backbone": _plain(backbone), "graph": graph, "gnn": _plain(gnn), "fusion": _plain(fusion),
             "optimizer": _plain(optimizer), "scheduler": _plain(scheduler), "generation": _plain(generation),
             "task_metrics": _plain(task_metrics), "export_dir": export_dir, "tokenizer": _plain(tokenizer),
+            "gradient_checkpointing": gradient_checkpointing,
         })
         self.model: Any = None  # a GraphCodeModel, built in configure_model
         self._pending_rng: dict[str, Any] | None = None
@@ -287,6 +293,8 @@ class GraphCodeModule(pl.LightningModule):
             model.backbone.config.pad_token_id = tokenizer.pad_token_id
         if not model.is_encoder_decoder:
             tokenizer.padding_side = "left"  # what generation with the exported tokenizer needs
+        if self.gradient_checkpointing:
+            model.gradient_checkpointing_enable()
         self.model = model.train()  # from_pretrained gives eval mode; Lightning switches modes itself
 
     # ------------------------------------------------------------------ steps

@@ -226,3 +226,23 @@ def test_half_precision_backbone_with_a_float32_graph(backbone, mode, make_model
     model.backbone.to(torch.bfloat16)
     out = model(make_batch(examples, decoder_only=_decoder_only(backbone)))
     assert out.logits.dtype == torch.bfloat16 and torch.isfinite(out.loss)
+
+
+@pytest.mark.parametrize("backbone", ["t5", "gpt2"])
+def test_gradient_checkpointing_gives_the_same_loss_and_gradients(backbone, make_model, make_batch, examples):
+    decoder_only = _decoder_only(backbone)
+    results = []
+    for checkpointing in (False, True):
+        model = make_model(backbone, "prefix+add" if decoder_only else "add+memory").train()
+        if checkpointing:
+            model.gradient_checkpointing_enable()
+            assert model.backbone.is_gradient_checkpointing
+        torch.manual_seed(1)  # dropout draws the same masks; checkpointing replays them in the backward pass
+        loss = model(make_batch(examples, decoder_only=decoder_only)).loss
+        loss.backward()
+        results.append((loss.detach(), {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}))
+    (plain_loss, plain), (ckpt_loss, ckpt) = results
+    assert_close(ckpt_loss, plain_loss)
+    assert plain.keys() == ckpt.keys() and len(plain) > 10
+    for name in plain:
+        assert_close(ckpt[name], plain[name], rtol=1e-4, atol=1e-6, msg=name)

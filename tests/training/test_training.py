@@ -28,7 +28,8 @@ from graphcode.training.module import (
 from tests.training.conftest import REPO, TINY_GNN, TINY_GPT2, TINY_T5, fast_overrides
 
 
-def make(records: Path, tmp: Path, backbone: dict, graph: bool = True, export: bool = False, **data):
+def make(records: Path, tmp: Path, backbone: dict, graph: bool = True, export: bool = False,
+         gradient_checkpointing: bool = False, **data):
     datamodule = GraphCodeDataModule(
         path=str(records), tokenizer=TokenizerConfig(vocab_size=400), cache_dir=str(tmp / "cache"),
         max_source_length=48, max_target_length=32, batch_size=data.pop("batch_size", 4),
@@ -37,7 +38,7 @@ def make(records: Path, tmp: Path, backbone: dict, graph: bool = True, export: b
     module = GraphCodeModule(
         backbone=backbone, graph=graph, gnn=GNNConfig(**TINY_GNN, num_node_types=300),
         optimizer=OptimizerConfig(lr=3e-3), scheduler=SchedulerConfig(kind="cosine", warmup_steps=1),
-        export_dir=str(tmp / "export") if export else None,
+        export_dir=str(tmp / "export") if export else None, gradient_checkpointing=gradient_checkpointing,
     )
     return module, datamodule
 
@@ -159,6 +160,13 @@ def test_fit_exports_the_best_model_and_it_round_trips(records_file, tmp_path):
     for name, value in loaded.state_dict().items():
         assert_close(value, best[f"model.{name}"], rtol=0, atol=0)
     assert loaded.tokenizer is not None and len(loaded.tokenizer) == len(module.model.tokenizer)
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_gradient_checkpointing_is_a_training_setting_that_reaches_the_backbone(records_file, tmp_path, on):
+    module, dm = make(records_file, tmp_path, TINY_T5, gradient_checkpointing=on)
+    trainer(tmp_path, max_steps=2).fit(module, dm)
+    assert module.model.backbone.is_gradient_checkpointing is on and module.hparams["gradient_checkpointing"] is on
 
 
 def trainer_best(tmp: Path) -> Path:
