@@ -58,6 +58,22 @@ def build(config: dict, graph: bool, tokenizer) -> GraphCodeModule:
     return module
 
 
+def typed_data(config: dict) -> dict:
+    """The config's ``data`` section with its nested settings as the data module's dataclasses."""
+    from graphcode.data.dataset import ParallelFiles, SplitNames
+    from graphcode.data.features import GraphSettings
+    from graphcode.data.mine import MineConfig
+    from graphcode.data.tokenizer import TokenizerConfig
+
+    data = _section(config, "data")
+    typed = {"mine": MineConfig, "tokenizer": TokenizerConfig, "graph_options": GraphSettings,
+             "parallel": ParallelFiles, "splits": SplitNames}
+    for key, cls in typed.items():
+        if isinstance(data.get(key), dict):
+            data[key] = cls(**data[key])
+    return data
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-c", "--config", default=str(REPO / "configs" / "tiny.yaml"))
@@ -70,17 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     config = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
     if args.fusion:
         config.setdefault("model", {}).setdefault("fusion", {})["mode"] = args.fusion
-    data = _section(config, "data")
-    from graphcode.data.dataset import ParallelFiles, SplitNames
-    from graphcode.data.features import GraphSettings
-    from graphcode.data.mine import MineConfig
-    from graphcode.data.tokenizer import TokenizerConfig
-
-    typed = {"mine": MineConfig, "tokenizer": TokenizerConfig, "graph_options": GraphSettings,
-             "parallel": ParallelFiles, "splits": SplitNames}
-    for key, cls in typed.items():
-        if isinstance(data.get(key), dict):
-            data[key] = cls(**data[key])
+    data = typed_data(config)
     precision = str(_section(config, "trainer").get("precision", "32"))
     torch.manual_seed(0)
 
