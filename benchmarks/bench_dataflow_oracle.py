@@ -50,6 +50,9 @@ CATEGORIES: dict[str, tuple[bool, str]] = {
                                      "every definition of an outer name; beniget keeps only those live at the end"),
     "function-runs-again": (True, "a function that writes a global or nonlocal name may run again and read its "
                                   "own previous write; beniget links only the writes before the read"),
+    "written-by-closure": (True, "a function that writes a global or nonlocal name may be called at any time "
+                                 "after it is made, so a read after its definition may see its writes; beniget "
+                                 "links no write inside the function to the read"),
     "star-import-placeholder": (True, "a name only a `from m import *` may bind: beniget makes a definition at the "
                                       "use itself; there is no definition in the file"),
     "walrus-in-comprehension": (True, "`(d := e) * d` in a comprehension: beniget links no definition to `d`"),
@@ -135,6 +138,8 @@ def _classify(use: int, only_beniget: set[int], only_graphcode: set[int], tree: 
     if only_beniget == {use} and not only_graphcode:
         return "star-import-placeholder"
     if only_graphcode and not only_beniget:
+        if all(_written_by_closure(tree, lines, d, use, source) for d in only_graphcode):
+            return "written-by-closure"
         scope = _innermost_function(tree, lines, use)
         if scope is not None and all(scope[0] <= d < scope[1] for d in only_graphcode) \
                 and _declared_outer(tree, lines, scope, source[use:use + 200]):
@@ -155,6 +160,14 @@ def _classify(use: int, only_beniget: set[int], only_graphcode: set[int], tree: 
         if all(_rebound_between(text, d, use) for d in only_beniget):
             return "killed-by-reassignment"
     return "other"
+
+
+def _written_by_closure(tree: ast.Module, lines: list[int], definition: int, use: int, source: bytes) -> bool:
+    """Is ``definition`` a write in a function, made before ``use`` and not holding it, that declares the name
+    global or nonlocal?"""
+    scope = _innermost_function(tree, lines, definition)
+    return scope is not None and scope[0] < use and not scope[0] <= use < scope[1] \
+        and _declared_outer(tree, lines, scope, source[definition:definition + 200])
 
 
 def _declared_outer(tree: ast.Module, lines: list[int], scope: tuple[int, int], text: bytes) -> bool:

@@ -25,6 +25,9 @@
 ; Other declarations: the new names are computed from their initialisers.
 (var_spec name: (_) @flow.target value: (_) @flow.value)
 (const_spec name: (_) @flow.target value: (_) @flow.value)
+; ... and written after them (`var x = x + 1` in an inner block reads the outer x).
+(var_spec value: (_) @_value) @flow.assign
+(const_spec value: (_) @_value) @flow.assign
 ; Range variables are computed from what they range over; `for k, v = range m` writes existing ones.
 (range_clause left: (_) @flow.target right: (_) @flow.value)
 ((range_clause left: (expression_list (identifier) @flow.write) "=")

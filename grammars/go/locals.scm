@@ -1,6 +1,6 @@
 ; Go scopes, definitions and references, in tree-sitter's locals conventions.
 ; Read by graphcode's data-flow engine; see grammars/README.md for every capture and setting.
-; The language's rule is "declaration" (language.toml): a local is visible from its declaration on.
+; The language's rule is "declaration" (language.toml): a local is visible from the end of its declaration on.
 ; Package-level names are visible in the whole package, wherever declared.
 
 ; ---------------------------------------------------------------- scopes
@@ -37,17 +37,26 @@
 
 ; `var`, `const` and `:=`. Redeclaring a name in the same scope (`x, err := g()` after
 ; `err := f()`) reaches the same variable: it is a write; in an inner scope it shadows.
+; A local's scope begins at the end of its VarSpec, ConstSpec or short variable declaration (Go's spec): there
+; (`local.definition.visible "after"`: the end of its @flow.assign in dataflow.scm), so `x := x + 1` or
+; `var x = x + 1` in an inner block reads the outer x.
 ((var_spec name: (identifier) @local.definition.var)
-  (#not-eq? @local.definition.var "_"))
+  (#not-eq? @local.definition.var "_")
+  (#set! local.definition.visible "after"))
 ((const_spec name: (identifier) @local.definition.constant)
-  (#not-eq? @local.definition.constant "_"))
+  (#not-eq? @local.definition.constant "_")
+  (#set! local.definition.visible "after"))
 ((short_var_declaration left: (expression_list (identifier) @local.definition.var))
-  (#not-eq? @local.definition.var "_"))
+  (#not-eq? @local.definition.var "_")
+  (#set! local.definition.visible "after"))
 ((range_clause left: (expression_list (identifier) @local.definition.var) ":=")
   (#not-eq? @local.definition.var "_"))
 ((receive_statement left: (expression_list (identifier) @local.definition.var) ":=")
   (#not-eq? @local.definition.var "_"))
 (type_switch_statement alias: (expression_list (identifier) @local.definition.var))
+; What a `for ... := range x` ranges over is evaluated once, before its variables exist: `for _, v := range v`
+; ranges over the outer v.
+(range_clause right: (_) @local.outer)
 
 ; ---------------------------------------------------------------- not variables
 ; Field, method, type, package and label names are their own node types and are not captured.

@@ -3,14 +3,17 @@
 
 ; ---------------------------------------------------------------- scopes
 ; The module is the root scope. Functions and lambdas open function scopes; a class body is a scope
-; whose names nested functions cannot see; comprehensions have their own scope (Python 3).
+; whose names nested functions cannot see, and a read of one of its names that it has not bound yet reads the
+; module's (`codec = codec`: the global; also in a class inside a function, as CPython's LOAD_NAME does);
+; comprehensions have their own scope (Python 3).
 ((function_definition) @local.scope
   (#set! local.scope.kind "function"))
 ((lambda) @local.scope
   (#set! local.scope.kind "function"))
 ((class_definition) @local.scope
   (#set! local.scope.kind "class")
-  (#set! local.scope.hidden "true"))
+  (#set! local.scope.hidden "true")
+  (#set! local.scope.fallback "global"))
 (list_comprehension) @local.scope
 (set_comprehension) @local.scope
 (dictionary_comprehension) @local.scope

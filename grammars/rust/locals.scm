@@ -1,8 +1,9 @@
 ; Rust scopes, definitions and references, in tree-sitter's locals conventions.
 ; Read by graphcode's data-flow engine; see grammars/README.md for every capture and setting.
-; The language's rule is "declaration" (language.toml): a binding is visible from its `let` on. A `let` that
-; shadows a name of the same scope reaches the same variable here: its initialiser, evaluated first, still
-; reads the old value (dataflow.scm moves the new binding after it).
+; The language's rule is "declaration" (language.toml): a binding is visible from the end of its `let` on
+; (`local.definition.visible "after"`), so a `let` that shadows a name of an outer scope reads the outer one in its
+; own initialiser (`let a = a + 1`). A `let` that shadows a name of the same scope reaches the same variable here:
+; its initialiser, evaluated first, still reads the old value (dataflow.scm moves the new binding after it).
 
 ; ---------------------------------------------------------------- scopes
 ((function_item) @local.scope
@@ -27,20 +28,35 @@
 (closure_parameters (identifier) @local.definition.parameter)
 
 ; Bindings in patterns: `let`, `if let`, `while let`, `for`, `match` (a lower-case bare name binds; an
-; upper-case one is a constant or a variant)
-(let_declaration pattern: (identifier) @local.definition.var)
-(let_condition pattern: (identifier) @local.definition.var)
+; upper-case one is a constant or a variant). Those of a `let` (or `if let`, `while let`) are visible from its
+; end: `visible "after"` takes effect where a `@flow.assign` of the name's own scope is around it, which only a
+; `let` is (dataflow.scm), so nested patterns may carry it everywhere (a `match` or a parameter is unaffected).
+((let_declaration pattern: (identifier) @local.definition.var)
+  (#set! local.definition.visible "after"))
+((let_condition pattern: (identifier) @local.definition.var)
+  (#set! local.definition.visible "after"))
 (for_expression pattern: (identifier) @local.definition.var)
-(mut_pattern (identifier) @local.definition.var)
-(ref_pattern (identifier) @local.definition.var)
-(tuple_pattern (identifier) @local.definition.var)
-(slice_pattern (identifier) @local.definition.var)
-(tuple_struct_pattern type: (_) (identifier) @local.definition.var)
-(field_pattern name: (shorthand_field_identifier) @local.definition.var)
-(field_pattern pattern: (identifier) @local.definition.var)
-(captured_pattern (identifier) @local.definition.var)
+((mut_pattern (identifier) @local.definition.var)
+  (#set! local.definition.visible "after"))
+((ref_pattern (identifier) @local.definition.var)
+  (#set! local.definition.visible "after"))
+((tuple_pattern (identifier) @local.definition.var)
+  (#set! local.definition.visible "after"))
+((slice_pattern (identifier) @local.definition.var)
+  (#set! local.definition.visible "after"))
+((tuple_struct_pattern type: (_) (identifier) @local.definition.var)
+  (#set! local.definition.visible "after"))
+((field_pattern name: (shorthand_field_identifier) @local.definition.var)
+  (#set! local.definition.visible "after"))
+((field_pattern pattern: (identifier) @local.definition.var)
+  (#set! local.definition.visible "after"))
+((captured_pattern (identifier) @local.definition.var)
+  (#set! local.definition.visible "after"))
 ((match_pattern (identifier) @local.definition.var)
   (#match? @local.definition.var "^[a-z_]"))
+
+; What a `for` iterates over is evaluated once, before its pattern binds: `for v in v` iterates over the outer v.
+(for_expression value: (_) @local.outer)
 
 ; ---------------------------------------------------------------- not variables
 ; Labels, lifetimes, macro names, the path segments of `a::b`, a tuple-struct pattern's type, an upper-case bare

@@ -22,13 +22,16 @@ regions rather than to nodes:
    language's binding rule (``scope``: bound anywhere in a scope, as in Python; ``declaration``:
    visible from the declaration on, as in Java or Go; ``strict``, a scope's setting: as ``declaration``,
    and a name read where none is declared yet is no variable, as Ruby's method calls), with global/nonlocal
-   redirection and scopes hidden from nested functions (Python classes).
+   redirection, scopes hidden from nested functions (Python classes), definitions visible only from the end
+   of their assignment (``local.definition.visible "after"``: Rust's ``let``) and scopes whose names, not yet
+   bound, fall back to the binding around them (``local.scope.fallback``: Python classes).
 2. *Control flow.* One sweep over events and region boundaries, ordered by when they execute (a
    write happens after its assignment's value, a for-loop's iterable before the loop, its update
    after the body), builds a small control-flow graph per flow: the file, and each deferred body
    (function, lambda), which starts from its parameters and sees outer variables as written by any
    of their definitions (it may be called at any time), or, where it captures by value
-   (``flow.capture "value"``), by those that reach where it is made.
+   (``flow.capture "value"``), by those that reach where it is made. Where a body that writes outer
+   variables is made, the flow that makes it may see those writes from there on (it may be called then).
 3. *May-reach.* Classic bit-vector reaching analysis: every event is one bit of a Python int, each
    block has gen/kill masks, and a worklist over each flow's blocks reaches the fixed point; replaying
    the events from each block's entry state then emits the edges.
@@ -285,8 +288,12 @@ def captured_ids(tree: ts.Tree, lang: str, starts: list[int], ends: list[int],
     in the order of the query's capture ids (the C accelerator returns the same)."""
     fq = flow_query(lang)
     found: dict[str, list[int]] = {}
-    for cname, nodes in ts.QueryCursor(fq.query).captures(tree.root_node).items():
-        ids = {_node_id(node, starts, ends, kinds) for node in nodes}
+    # whole matches, as the C accelerator runs the query (captures in document order can differ on broken code)
+    by_name: dict[str, set[int]] = {}
+    for _pattern, caps in ts.QueryCursor(fq.query).matches(tree.root_node):
+        for cname, nodes in caps.items():
+            by_name.setdefault(cname, set()).update(_node_id(node, starts, ends, kinds) for node in nodes)
+    for cname, ids in by_name.items():
         ids.discard(-1)
         found[cname] = sorted(ids)
     index = fq.capture_index

@@ -81,6 +81,11 @@ K_EXIT: Final = 2
 K_JUMP: Final = 3
 K_STMT: Final = 4
 
+# local.scope.fallback: a read of the scope's own variable not yet bound reads the name around the scope, or the file's
+FB_ENCLOSING: Final = 1
+FB_GLOBAL: Final = 2
+_FALLBACK: Final = {"enclosing": FB_ENCLOSING, "global": FB_GLOBAL}
+
 # control-flow edge labels, by index into CFG_KINDS
 L_ENTRY: Final = 0
 L_NEXT: Final = 1
@@ -90,6 +95,7 @@ L_BACK: Final = 4
 L_RAISE: Final = 5
 L_EXIT: Final = 6
 _UNSET: Final = -(1 << 62)  # the "not yet defined" bit's node, in _reach
+_STICKY: Final = -(1 << 61)  # _STICKY - k: the bit of a closure's writes of a variable (``sticky[k]``), in _reach
 _BACK_BIT: Final = 1 << 4  # 1 << L_BACK
 _TEST_BITS: Final = (1 << 2) | (1 << 3)  # 1 << L_TRUE | 1 << L_FALSE
 DEF_KINDS: Final = ("var", "parameter", "import", "function", "type", "other")
@@ -339,7 +345,11 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
     for (_sb, _eb, name, dcat), sc in zip(decls, decl_scopes, strict=True):
         scopes.declare(sc, name, dcat == C_GLOBAL)
     lifted = _lift_outer(outer, ev_start, ev_end, ev_scope, scopes) if outer else []
-    ev_var, var_home, moved, hoisted = _resolve(ev_node, ev_kind, ev_name, ev_start, ev_scope, def_settings, scopes)
+    # assignments a definition may be visible after the end of (only where the language's query says so)
+    visible = any(cat in (C_DEF, C_DESTRUCTURE_DEF) and pset.get("local.definition.visible") == "after"
+                  for cat, pset, _group in info.values())
+    ev_var, var_home, moved, hoisted, ev_fallback = _resolve(ev_node, ev_kind, ev_name, ev_start, ev_end, ev_scope,
+                                                             def_settings, scopes, relocate if visible else [])
     for e in lifted:
         moved[e] = True
     if -1 in ev_var:  # reads of no variable (a `strict` scope's name declared nowhere before them) are no events
@@ -352,6 +362,8 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
         ev_var = [ev_var[e] for e in kept]
         moved = [moved[e] for e in kept]
         hoisted = [hoisted[e] for e in kept]
+        if ev_fallback:
+            ev_fallback = [ev_fallback[e] for e in kept]
 
     if labels:
         regions, jumps_named = _labelled(regions, labels, jumps, jump_labels, source)
@@ -364,14 +376,16 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
     stmt_spans = [(starts[n], ends[n]) for n in statements]
     order, payloads = _schedule(ev_kind, ev_start, ev_end, ev_scope, hoisted, regions, parts, jumps_named, assigns,
                                 scopes, len(source), statements, stmt_spans, functions, landings)
-    cfg = _build_cfg(order, payloads, ev_scope, moved, scopes, set(stmt_spans))
+    escapes, anchors = _closure_writes(regions, ev_node, ev_kind, ev_start, ev_end, ev_scope, ev_var, var_home, moved,
+                                       hoisted, scopes) if ev_node and regions else ({}, {})
+    cfg = _build_cfg(order, payloads, ev_scope, moved, scopes, set(stmt_spans), escapes, anchors)
     result = empty
     if ev_node:
         undefined: list[tuple[int, int]] | None = [] if facts else None
-        last_write, last_read = _reach(cfg, ev_node, ev_kind, ev_var, var_home, scopes, undefined)
+        last_write, last_read = _reach(cfg, ev_node, ev_kind, ev_var, var_home, scopes, ev_fallback, undefined)
         if facts and undefined is not None:
             result["read"] = [(n, v) for n, k, v in zip(ev_node, ev_kind, ev_var, strict=True) if k == READ]
-            result["def"] = [(n, def_kind.get(n, 0) | (DEF_LOCAL if scopes.function_of(var_home[v]) > 0 else 0))
+            result["def"] = [(n, def_kind.get(n, 0) | (DEF_LOCAL if scopes.in_function(var_home[v]) else 0))
                              for n, k, v in zip(ev_node, ev_kind, ev_var, strict=True) if k in (WRITE, DEF)]
             result["def_var"] = [(n, v) for n, k, v in zip(ev_node, ev_kind, ev_var, strict=True)
                                  if k in (WRITE, DEF)]
@@ -423,6 +437,8 @@ class _Scopes:
         self.kind = ["root"]
         self.hidden = [False]
         self.opaque = [False]  # names invisible from nested function scopes (Ruby's `def`, its file)
+        # a read of its own name not yet bound reads the binding around it (FB_ENCLOSING) or the file's (FB_GLOBAL)
+        self.fallback = [0]
         self.globals: dict[int, set[bytes]] = {}
         self.nonlocals: dict[int, set[bytes]] = {}
         stack = [0]
@@ -431,6 +447,7 @@ class _Scopes:
                 self.binding[0] = pset.get("local.scope.binding") or default_binding
                 self.hidden[0] = "local.scope.hidden" in pset
                 self.opaque[0] = "local.scope.opaque" in pset
+                self.fallback[0] = _FALLBACK.get(pset.get("local.scope.fallback") or "", 0)
                 continue
             while len(stack) > 1 and self.end[stack[-1]] <= sb:
                 stack.pop()
@@ -443,6 +460,7 @@ class _Scopes:
             self.kind.append(pset.get("local.scope.kind") or "block")
             self.hidden.append("local.scope.hidden" in pset)
             self.opaque.append("local.scope.opaque" in pset)
+            self.fallback.append(_FALLBACK.get(pset.get("local.scope.fallback") or "", 0))
             stack.append(len(self.start) - 1)
 
     def __len__(self) -> int:
@@ -469,6 +487,14 @@ class _Scopes:
             s = self.parent[s]
         return s
 
+    def in_function(self, s: int) -> bool:
+        """Does scope ``s`` belong to a function (not to the file, nor to a class body, also one in a function)?"""
+        while s > 0 and self.kind[s] != "function":
+            if self.kind[s] == "class":
+                return False
+            s = self.parent[s]
+        return s > 0
+
     def within(self, s: int, owner: int) -> bool:
         """Is scope ``s`` the scope ``owner`` or nested inside it?"""
         depth = self.depth[owner]
@@ -477,15 +503,23 @@ class _Scopes:
         return s == owner
 
 
-def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_start: list[int], ev_scope: list[int],
-             def_settings: dict[int, Settings], scopes: _Scopes) -> tuple[list[int], list[int], list[bool], list[bool]]:
+def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_start: list[int], ev_end: list[int],
+             ev_scope: list[int], def_settings: dict[int, Settings], scopes: _Scopes,
+             assign_spans: list[Span]) -> tuple[list[int], list[int], list[bool], list[bool], list[int]]:
     """Variable ids of events: (owning scope, name) under the language's binding rules.
 
-    Returns ``(ev_var, var_home, moved, hoisted)``: each event's variable, each variable's owning
-    scope, which events a ``local.definition.scope`` setting moved out of their innermost scope, and
-    which definitions are hoisted (they happen at the start of their scope).
+    Returns ``(ev_var, var_home, moved, hoisted, ev_fallback)``: each event's variable, each variable's owning
+    scope, which events a ``local.definition.scope`` setting moved out of their innermost scope, which
+    definitions are hoisted (they happen at the start of their scope), and, where some scope has
+    ``local.scope.fallback`` (else an empty list), for each read of such a scope's own variable the variable its
+    name means in the scopes around (-1 for none, and for every other event).
+
+    A definition with ``local.definition.visible "after"`` is visible from where it happens: the end of the
+    innermost ``@flow.assign`` (``assign_spans``) around it when that one is in the definition's own scope (a
+    shadowing ``let x = x + 1`` reads the outer ``x``), else from its identifier.
     """
     n_ev = len(ev_node)
+    visible_at = _visible_after(ev_node, ev_kind, ev_start, ev_end, def_settings, scopes, assign_spans)
     var_ids: dict[tuple[int, bytes], int] = {}
     var_home: list[int] = []
     decl_first: dict[tuple[int, bytes], int] = {}
@@ -544,6 +578,10 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
             continue
         key = (s, name)
         first = -1 if hoist else ev_start[e]
+        if visible_at and not hoist:
+            after = visible_at.get(e)
+            if after is not None and after[1] == s:
+                first = after[0]
         at = decl_first.get(key)
         if at is None or first < at:
             decl_first[key] = first
@@ -555,15 +593,16 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
 
     memo: dict[tuple[int, bytes], int] = {}
 
-    def lookup(name: bytes, scope: int, pos: int) -> int:
+    def lookup(name: bytes, scope: int, pos: int, first: bool = True) -> int:
         """The variable ``name`` means at ``pos`` in ``scope``. Memoised per (scope, name) unless a
-        declaration-bound scope made the answer depend on the position."""
+        declaration-bound scope made the answer depend on the position. With ``first`` false, the lookup comes
+        from a scope nested in ``scope``: a hidden ``scope`` is not seen (not memoised)."""
         key = (scope, name)
-        hit = memo.get(key)
+        hit = memo.get(key) if first else None
         if hit is not None:
             return hit
         s = scope
-        first = True
+        memoise = first
         fallback = -1
         found = -1
         depends = False
@@ -604,13 +643,13 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
             s = parent[s]
         if found < 0 and fallback < 0 and binding[scope] == "strict":
             v = -1  # no variable of that name is declared yet: the name is not a variable (Ruby's method call)
-            if not depends:
+            if not depends and memoise:
                 memo[key] = v
             return v
         if found < 0:
             found = fallback if fallback >= 0 else boundary if walled and boundary >= 0 else 0
         v = var(found, name)
-        if not depends:
+        if not depends and memoise:
             memo[key] = v
         return v
 
@@ -626,7 +665,95 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
             if v < 0 and ev_kind[e] != READ:  # only a read can be of no variable: a write makes one here
                 v = var(sc, name)
             ev_var[e] = v
-    return ev_var, var_home, moved, hoisted
+    ev_fallback: list[int] = []
+    if any(scopes.fallback):
+        # a read of a fallback scope's own variable may find it not yet bound: then it reads the enclosing binding
+        ev_fallback = [-1] * n_ev
+        fallback_scope = scopes.fallback
+        for e in range(n_ev):
+            v = ev_var[e]
+            if ev_kind[e] == READ and v >= 0:
+                home = var_home[v]
+                how = fallback_scope[home]
+                if how and home > 0:
+                    ev_fallback[e] = lookup(ev_name[e], 0 if how == FB_GLOBAL else parent[home], ev_start[e],
+                                            how == FB_GLOBAL)
+    return ev_var, var_home, moved, hoisted, ev_fallback
+
+
+def _closure_writes(regions: list[tuple[int, int, int, Settings]], ev_node: list[int], ev_kind: list[int],
+                    ev_start: list[int], ev_end: list[int], ev_scope: list[int], ev_var: list[int], var_home: list[int],
+                    moved: list[bool], hoisted: list[bool],
+                    scopes: _Scopes) -> tuple[dict[Span, dict[int, list[int]]], dict[int, Span]]:
+    """The writes each function (``@flow.deferred``) makes, itself or in functions nested in it, to variables of
+    the scopes around it: span -> variable -> write nodes (only functions that make some). A function that captures
+    by value (``flow.capture "value"``) writes its own copies: none escape it. Also the hoisted definitions of such
+    a function's own name (``local.definition.hoist "value"``): event -> the function's span, which exists from
+    there on."""
+    escapes: dict[Span, dict[int, list[int]]] = {}
+    anchors: dict[int, Span] = {}
+    # writes of a variable of a scope around their own (most write their own scope's: none of those escapes)
+    writes = [e for e in range(len(ev_node))
+              if ev_kind[e] != READ and ev_kind[e] != UNBIND and not moved[e] and var_home[ev_var[e]] != ev_scope[e]]
+    if not writes:
+        return escapes, anchors
+    spans = sorted({(sb, eb) for sb, eb, cat, _pset in regions if cat == C_DEFERRED},
+                   key=lambda span: (span[0], -span[1]))
+    if not spans:
+        return escapes, anchors
+    by_value = {(sb, eb) for sb, eb, cat, pset in regions
+                if cat == C_DEFERRED and pset and pset.get("flow.capture") == "value"}
+    d_start = [a for a, _ in spans]
+    d_end = [b for _, b in spans]
+    parent = [-1] * len(spans)
+    stack: list[int] = []
+    for k in range(len(spans)):
+        while stack and not (d_start[stack[-1]] <= d_start[k] and d_end[k] <= d_end[stack[-1]]):
+            stack.pop()
+        parent[k] = stack[-1] if stack else -1
+        stack.append(k)
+    owner_depth = [scopes.depth[scopes.of_span(a, b)] for a, b in spans]
+    inside = _innermost(d_start, d_end, [ev_start[e] for e in writes], [ev_end[e] for e in writes])
+    depth = scopes.depth
+    for e, k in zip(writes, inside, strict=True):
+        v = ev_var[e]
+        home = depth[var_home[v]]
+        while k >= 0 and home < owner_depth[k] and spans[k] not in by_value:
+            escapes.setdefault(spans[k], {}).setdefault(v, []).append(ev_node[e])
+            k = parent[k]
+    if escapes:
+        named = [e for e in range(len(ev_node)) if ev_kind[e] == DEF and moved[e] and hoisted[e]]
+        for e, k in zip(named, _innermost(d_start, d_end, [ev_start[e] for e in named], [ev_end[e] for e in named]),
+                        strict=True):
+            if k >= 0 and spans[k] in escapes:
+                anchors[e] = spans[k]
+    return escapes, anchors
+
+
+def _visible_after(ev_node: list[int], ev_kind: list[int], ev_start: list[int], ev_end: list[int],
+                   def_settings: dict[int, Settings], scopes: _Scopes,
+                   assign_spans: list[Span]) -> dict[int, tuple[int, int]]:
+    """Definition events with ``local.definition.visible "after"`` -> (the end of the innermost ``@flow.assign``
+    around them, that assignment's scope)."""
+    wanted: list[int] = []
+    if assign_spans and def_settings:
+        for e in range(len(ev_node)):
+            if ev_kind[e] == DEF:
+                pset = def_settings.get(ev_node[e])
+                if pset and pset.get("local.definition.visible") == "after":
+                    wanted.append(e)
+    out: dict[int, tuple[int, int]] = {}
+    if not wanted:
+        return out
+    spans = sorted(set(assign_spans), key=lambda span: (span[0], -span[1]))
+    a_start = [a for a, _ in spans]
+    a_end = [b for _, b in spans]
+    a_scope = scopes.innermost(a_start, a_end)
+    inside = _innermost(a_start, a_end, [ev_start[e] for e in wanted], [ev_end[e] for e in wanted])
+    for e, k in zip(wanted, inside, strict=True):
+        if k >= 0:
+            out[e] = (a_end[k], a_scope[k])
+    return out
 
 
 # ------------------------------------------------------------------ execution order
@@ -788,6 +915,9 @@ class _CFG:
     made: dict[int, tuple[int, int, int, list[int]]]
     """A ``flow.capture "value"`` flow -> where its body is made: (enclosing flow, the block open there or -1,
     the number of that block's events then, the predecessors of that point when no block is open)."""
+    born: list[tuple[int, int, int, dict[int, list[int]]]]
+    """Where each function that writes variables around it is made: (the flow that makes it, the block, the number
+    of that block's events then, variable -> its writes in the function and the functions nested in it)."""
 
 
 class _Frame:
@@ -820,7 +950,8 @@ class _Frame:
 
 
 def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], moved: list[bool],
-               scopes: _Scopes, stmt_spans: set[Span]) -> _CFG:
+               scopes: _Scopes, stmt_spans: set[Span], escapes: dict[Span, dict[int, list[int]]],
+               anchors: dict[int, Span]) -> _CFG:
     """One sweep over the schedule builds a CFG per flow. Blocks are made only when an event or a statement
     needs one or a loop needs a head; elsewhere the current point is just the list of its predecessors.
 
@@ -860,6 +991,8 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
     deferred: list[int] = [0]  # open flows, innermost last
     catch: dict[int, range] = {}
     made: dict[int, tuple[int, int, int, list[int]]] = {}
+    born: list[tuple[int, int, int, dict[int, list[int]]]] = []
+    born_at: set[Span] = set()  # functions whose making is placed (at a hoisted name: before they open)
 
     def goto(flow: int, preds: list[int]) -> None:
         # without duplicates: nested branches whose arms make no block (`a && b && c` in a `#if`) would
@@ -914,7 +1047,13 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                     if f == 0 or scopes.within(ev_scope[e], owner[f]):
                         flow = f
                         break
-            b_events[at_point(flow)].append(e)
+            b = at_point(flow)
+            b_events[b].append(e)
+            if anchors and e in anchors:  # a hoisted function's name: the function exists from here
+                made_span = anchors[e]
+                if made_span not in born_at:
+                    born_at.add(made_span)
+                    born.append((flow, b, len(b_events[b]), escapes[made_span]))
             continue
         if tag == K_STMT:
             _, n, sb, eb, _ = item
@@ -1050,6 +1189,13 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
             if cat == C_DEFERRED:
                 ends.update(point[flow])
                 deferred.pop()
+                made_span = span[flow]
+                if escapes and made_span in escapes and made_span not in born_at:
+                    # it writes variables around it, and exists from here (its captures, default values evaluated): a
+                    # call after this point may write them (a block marks the point)
+                    born_at.add(made_span)
+                    maker_b = at_point(deferred[-1])
+                    born.append((deferred[-1], maker_b, len(b_events[maker_b]), escapes[made_span]))
             elif cat == C_BRANCH:
                 spine = point[flow]
                 if fr.leading is not None:  # no arm but the leading one: it may be skipped
@@ -1129,7 +1275,7 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
     ends.update(point[0])
     return _CFG(b_events, b_preds, b_flow, entry, owner, catch, b_stmts, labels, jump_from, finally_copies,
                 returns_from, ends, quiet,
-                tests, span, made)
+                tests, span, made, born)
 
 
 def _copy_finally(top: _Frame, flow: int, b_events: list[list[int]], b_stmts: list[list[int]],
@@ -1161,7 +1307,7 @@ def _copy_finally(top: _Frame, flow: int, b_events: list[list[int]], b_stmts: li
 
 # ------------------------------------------------------------------ may-reach
 def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int], var_home: list[int],
-           scopes: _Scopes, undefined: list[tuple[int, int]] | None = None
+           scopes: _Scopes, ev_fallback: list[int], undefined: list[tuple[int, int]] | None = None
            ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Bit-vector reaching analysis per flow (a bit per event: it is a latest write, or the latest read, of its
     variable on some path), iterated to a fixed point; then each block is replayed to emit edges.
@@ -1178,6 +1324,15 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
     With ``undefined`` (a list to fill), a variable the flow owns and writes also gets a bit for "not yet
     defined", set at the flow's entry: each read it reaches is added as ``(read, 1)`` when no write reaches
     the read (used before any definition) or ``(read, 0)`` when some path leaves it undefined.
+
+    A variable of a ``local.scope.fallback`` scope always gets that bit: a read it reaches (the scope's own
+    variable may not be bound yet) also reads ``ev_fallback[read]``, the variable of that name around the scope,
+    as a read of it would there (its definitions that reach the point, or any of them where the flow does not
+    touch it); whether the read is undefined is then that variable's.
+
+    A function that writes variables around it may be called at any time after it is made: where the flow makes it
+    (``cfg.born``), each such variable the flow uses gets a bit for those writes, set from that point on and never
+    cleared (a later write in the flow does not stop a later call).
     """
     n_blocks = len(cfg.preds)
     blocks_of: list[list[int]] = [[] for _ in cfg.entry]
@@ -1200,6 +1355,10 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
             wants.setdefault(at, []).append((index, c))
     made_state: dict[int, int] = {}  # a by-value flow -> its maker's state (bits) where it is made
     layouts: list[tuple[dict[int, int], dict[int, int], list[int]]] = []  # per flow: (w_off, n_w, node_of)
+    births: dict[int, list[tuple[int, int, dict[int, list[int]]]]] = {}  # flow -> functions it makes that write
+    for maker, b_born, i_born, escaping in cfg.born:
+        births.setdefault(maker, []).append((b_born, i_born, escaping))
+    sticky: list[list[int]] = []  # _STICKY - k -> the write nodes its bit stands for
     held: list[dict[int, list[int] | None]] = []  # per flow: outside variable -> what it holds (None: any definition)
 
     last_write: list[tuple[int, int]] = []
@@ -1230,16 +1389,26 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
         over: dict[int, list[int] | None] = {}
         if f in cfg.made:
             for v in outside:
-                over[v] = _held(f, v, cfg.made, made_state, layouts, held)
+                over[v] = _held(f, v, cfg.made, made_state, layouts, held, sticky)
         held.append(over)
-        unset: list[int] = []  # variables of the flow's own that start undefined (with ``undefined``)
-        if undefined is not None:
+        unset: list[int] = []  # variables of the flow's own that start undefined (with ``undefined``, or fallback)
+        if undefined is not None or ev_fallback:
             away = set(outside)
-            # a class body's names fall back to the enclosing binding until assigned: they are never unset
-            unset = [v for v in n_w if n_w[v] and v not in away and (f == 0 or scopes.within(var_home[v], own))
-                     and scopes.kind[var_home[v]] != "class"]
+            fallback = scopes.fallback
+            unset = [v for v in n_w if (undefined is not None or fallback[var_home[v]]) and n_w[v] and v not in away
+                     and (f == 0 or scopes.within(var_home[v], own))]
             for v in unset:
                 n_w[v] += 1
+        made_here = births.get(f)
+        stuck: list[tuple[int, int, int]] = []  # (variable, block, event index) of each closure-writes bit
+        first_sticky = len(sticky)
+        if made_here:
+            for b_born, i_born, escaping in made_here:
+                for v, nodes in escaping.items():
+                    if v in n_w:  # the flow uses the variable
+                        stuck.append((v, b_born, i_born))
+                        n_w[v] += 1
+                        sticky.append(nodes)
         w_off: dict[int, int] = {}
         r_off: dict[int, int] = {}
         node_of: list[int] = []  # bit -> graph node (or -1 - var for an outside bit)
@@ -1258,6 +1427,18 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
             node_of[w_next[v]] = _UNSET
             init |= 1 << w_next[v]
             w_next[v] += 1
+        stuck_mask = 0  # the closure-writes bits: no write clears them
+        stuck_at: dict[int, list[tuple[int, int]]] = {}  # block -> (event index, the bits set before that event)
+        if stuck:
+            copies: dict[int, list[int]] = {}  # a finally's copies share their blocks' event lists
+            for b in blocks:
+                copies.setdefault(id(cfg.events[b]), []).append(b)
+            for k, (v, b_born, i_born) in enumerate(stuck):
+                node_of[w_next[v]] = _STICKY - (first_sticky + k)
+                stuck_mask |= 1 << w_next[v]
+                for b in copies[id(cfg.events[b_born])]:
+                    stuck_at.setdefault(b, []).append((i_born, 1 << w_next[v]))
+                w_next[v] += 1
         r_next = dict(r_off)
         for e in flow_events:
             v = ev_var[e]
@@ -1281,6 +1462,10 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
                 m = ((1 << count) - 1) << off
                 g = (g & ~m) | (1 << local[e])
                 kill |= m
+            if stuck_mask:
+                kill &= ~stuck_mask
+                for _i, bits in stuck_at.get(b, ()):
+                    g |= bits
             gen[b] = g
             keep[b] = ~kill
         extra: dict[int, int] = {}
@@ -1317,7 +1502,12 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
         for b in blocks:
             st = in_state[b]
             marks = wants.get(b)
+            made_bits = stuck_at.get(b) if stuck_mask else None
             for i, e in enumerate(cfg.events[b]):
+                if made_bits is not None:
+                    for index, bits in made_bits:
+                        if index == i:
+                            st |= bits
                 if marks is not None:
                     for index, c in marks:
                         if index == i:
@@ -1338,6 +1528,9 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
                             defined = True
                         elif target == _UNSET:
                             unset_too = True
+                        elif target <= _STICKY:  # a closure made earlier may have written it
+                            last_write.extend((node, d) for d in sticky[_STICKY - target])
+                            defined = True
                         else:
                             sub = over.get(-1 - target) if over else None
                             if sub is None:
@@ -1351,6 +1544,9 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
                                         last_write.append((node, d))
                                         defined = True
                         x ^= low
+                    if unset_too and ev_fallback and ev_fallback[e] >= 0:  # not bound yet: the binding around
+                        unset_too, defined = _fall_back(node, ev_fallback[e], st, w_off, n_w, node_of, over, defs_of,
+                                                        sticky, last_write, defined)
                     if unset_too and undefined is not None:
                         undefined.append((node, 0 if defined else 1))
                     off = r_off[v]
@@ -1366,6 +1562,8 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
                 else:
                     off = w_off[v]
                     x = (st >> off) & ((1 << n_w[v]) - 1)
+                    if stuck_mask:
+                        x &= ~(stuck_mask >> off)
                     st = (st ^ (x << off)) | (1 << bit)
             if marks is not None:
                 for index, c in marks:
@@ -1374,9 +1572,52 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
     return sorted(set(last_write)), sorted(set(last_read))
 
 
+def _fall_back(node: int, u: int, st: int, w_off: dict[int, int], n_w: dict[int, int], node_of: list[int],
+               over: dict[int, list[int] | None], defs_of: dict[int, list[int]], sticky: list[list[int]],
+               last_write: list[tuple[int, int]], defined: bool) -> tuple[bool, bool]:
+    """A read of a fallback scope's variable that may not be bound yet also reads variable ``u`` (the binding
+    around the scope) in state ``st``: adds its ``last_write`` edges; returns (whether ``u`` may be unset there,
+    whether the read reaches a definition). A flow that does not touch ``u`` sees any of its definitions; where
+    ``u`` has none in the file (a builtin), the read is not undefined either."""
+    off = w_off.get(u)
+    if off is None:
+        found = defs_of.get(u)
+        if found:
+            last_write.extend((node, d) for d in found)
+            return False, True
+        return False, defined
+    unset_too = False
+    x = (st >> off) & ((1 << n_w[u]) - 1)
+    while x:
+        low = x & -x
+        target = node_of[off + low.bit_length() - 1]
+        if target >= 0:
+            last_write.append((node, target))
+            defined = True
+        elif target == _UNSET:
+            unset_too = True
+        elif target <= _STICKY:
+            last_write.extend((node, d) for d in sticky[_STICKY - target])
+            defined = True
+        else:
+            sub = over.get(-1 - target) if over else None
+            if sub is None:
+                last_write.extend((node, d) for d in defs_of[-1 - target])
+                defined = True
+            else:
+                for d in sub:
+                    if d == _UNSET:
+                        unset_too = True
+                    else:
+                        last_write.append((node, d))
+                        defined = True
+        x ^= low
+    return unset_too, defined
+
+
 def _held(c: int, v: int, made: dict[int, tuple[int, int, int, list[int]]], made_state: dict[int, int],
           layouts: list[tuple[dict[int, int], dict[int, int], list[int]]],
-          held: list[dict[int, list[int] | None]]) -> list[int] | None:
+          held: list[dict[int, list[int] | None]], sticky: list[list[int]]) -> list[int] | None:
     """What variable ``v`` holds where the by-value flow ``c`` is made: the definitions (or ``_UNSET``) that reach
     that point of the flow that makes it, or None for any of its definitions. A maker that does not touch ``v``
     holds what it held where it was made itself (a by-value maker) or anything (one that runs at any time)."""
@@ -1397,6 +1638,8 @@ def _held(c: int, v: int, made: dict[int, tuple[int, int, int, list[int]]], made
             target = node_of[off + low.bit_length() - 1]
             if target >= 0 or target == _UNSET:
                 out.append(target)
+            elif target <= _STICKY:  # a closure the maker made earlier may have written it
+                out.extend(sticky[_STICKY - target])
             else:  # the maker's own "outside" bit
                 sub = held[maker].get(v)
                 if sub is None:

@@ -39,6 +39,23 @@ CASES = [
         """, {("possibly-undefined", 8, "x"), ("undefined-name", 8, "y"), ("unused-variable", 5, "z"),
               ("used-before-definition", 9, "early")}),
     ("python", """
+        class G:
+            y = later
+            later = 1
+        later = 3
+        x = 1
+        class H:
+            x = x
+            str = str
+        def f():
+            w = 1
+            class E:
+                w = w
+            return E
+        """, {("used-before-definition", 2, "later"), ("unused-variable", 10, "w")}),
+        # a class body's name not yet bound reads the module's: `later` is not defined yet when G runs; the
+        # function's `w` is never read (E's `w = w` reads the module's, none here: not reported)
+    ("python", """
         from os import *
         def f():
             return path_join_somewhere(1)

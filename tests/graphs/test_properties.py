@@ -32,7 +32,9 @@ def test_arbitrary_text(text: str, lang: str) -> None:
     text = text.replace("\x00", "")
     g = graphcode.parse(text, lang)
     assert_invariants(g)
-    assert graphcode.check_syntax(text, lang).valid == (not g.has_error) or lang == "python"
+    # tree-sitter's verdict alone: a compiler's second opinion may accept what the grammar cannot read (`#` alone is
+    # C's null directive) and Python's compile() may reject what it can
+    assert graphcode.check_syntax(text, lang, compiler=False).valid == (not g.has_error)
 
 
 @FAST

@@ -412,6 +412,48 @@ CASES: list[Case] = [
         exact_last_write=True,
     ),
     Case(
+        name="short_var_in_inner_block_reads_the_outer_in_its_value",
+        code="""
+            package p
+
+            func f(x int) int {
+                if true {
+                    x := x + 1
+                    return x
+                }
+                return x
+            }
+        """,
+        last_write=[("x@5#2", "x@3"), ("x@6", "x@5#1"), ("x@8", "x@3")],
+        not_last_write=[("x@5#2", "x@5#1")],
+        computed_from=[("x@5#1", "x@5#2")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="shadowing_var_if_header_and_range_read_the_outer",
+        code="""
+            package p
+
+            func f(x int, v []int) int {
+                if ok() {
+                    var x = x + 1
+                    use(x)
+                }
+                if x := x + 2; x > 0 {
+                    use(x)
+                }
+                for _, v := range v {
+                    use(v)
+                }
+                return x
+            }
+        """,
+        last_write=[("x@5#2", "x@3"), ("x@6", "x@5#1"), ("x@8#2", "x@3"), ("x@8#3", "x@8#1"),
+                    ("x@9", "x@8#1"), ("v@11#2", "v@3"), ("v@12", "v@11#1"), ("x@14", "x@3")],
+        not_last_write=[("x@5#2", "x@5#1"), ("x@8#2", "x@8#1"), ("v@11#2", "v@11#1")],
+        exact_last_write=True,
+    ),
+    Case(
         name="assignment_in_inner_block_writes_outer",
         code="""
             package p
@@ -475,6 +517,23 @@ CASES: list[Case] = [
             }
         """,
         last_write=[("n@6", "n@4"), ("n@6", "n@9"), ("n@6", "n@6"), ("n@7", "n@6"), ("inc@10", "inc@5")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="func_literal_writes_are_seen_after_it_is_made",
+        code="""
+            package p
+
+            func f() int {
+                x := 0
+                use(x)
+                g := func() { x = 1 }
+                g()
+                return x
+            }
+        """,
+        last_write=[("x@5", "x@4"), ("x@8", "x@4"), ("x@8", "x@6"), ("g@7", "g@6")],
+        not_last_write=[("x@5", "x@6")],
         exact_last_write=True,
     ),
     Case(

@@ -505,6 +505,23 @@ CASES: list[Case] = [
         exact_last_write=True,
     ),
     Case(
+        name="lambda_writing_a_field_is_seen_after_it_is_made",
+        code="""
+            class A {
+              int count;
+              void m(List<Integer> xs) {
+                count = 0;
+                use(count);
+                xs.forEach(x -> { count = x; });
+                use(count);
+              }
+            }
+        """,
+        last_write=[("count@5", "count@4"), ("count@7", "count@4"), ("count@7", "count@6")],
+        not_last_write=[("count@5", "count@6")],
+        exact_last_write=True,
+    ),
+    Case(
         name="lambda_parameter_shadows_field",
         code="""
             class A {

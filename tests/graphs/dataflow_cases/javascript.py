@@ -353,6 +353,48 @@ CASES: list[Case] = [
         exact_last_write=True,
     ),
     Case(
+        name="closure_writes_are_seen_after_it_is_made",
+        code="""
+            let x = 0;
+            use(x);
+            run(() => { x = 1; });
+            use(x);
+            x = 2;
+            use(x);
+        """,
+        # a call after the arrow function is made may write x, also after `x = 2`; a read before it exists may not
+        last_write=[("x@2", "x@1"), ("x@4", "x@1"), ("x@4", "x@3"), ("x@6", "x@5"), ("x@6", "x@3")],
+        not_last_write=[("x@2", "x@3"), ("x@6", "x@1")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="closure_writes_only_on_the_paths_it_is_made_on",
+        code="""
+            let x = 0;
+            if (c) { run(() => { x = 1; }); } else { use(x); }
+            use(x);
+        """,
+        last_write=[("x@2#2", "x@1"), ("x@3", "x@1"), ("x@3", "x@2#1")],
+        not_last_write=[("x@2#2", "x@2#1")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="hoisted_function_writes_are_seen_from_the_start",
+        code="""
+            function f() {
+              let n = 0;
+              bump();
+              use(n);
+              const later = () => { n = 7; };
+              function bump() { n += 1; }
+            }
+        """,
+        # a function declaration exists from the start of its scope; the arrow function only from line 5
+        last_write=[("n@4", "n@2"), ("n@4", "n@6")],
+        not_last_write=[("n@4", "n@5")],
+        exact_last_write=True,
+    ),
+    Case(
         name="arrow_callback_reads_outer",
         code="""
             const base = 10;

@@ -332,6 +332,37 @@ CASES: list[Case] = [
         last_write=[("n@5", "n@2"), ("n@7", "n@2")],
     ),
     Case(
+        name="nonlocal_writes_are_seen_after_the_function_is_defined",
+        code="""
+            def outer():
+                n = 0
+                print(n)
+                def inc():
+                    nonlocal n
+                    n += 1
+                inc()
+                return n
+        """,
+        last_write=[("n@3", "n@2"), ("n@8", "n@2"), ("n@8", "n@6")],
+        not_last_write=[("n@3", "n@6")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="global_writes_are_seen_after_the_function_is_defined",
+        code="""
+            count = 0
+            print(count)
+            def bump():
+                global count
+                count = count + 1
+            bump()
+            print(count)
+        """,
+        last_write=[("count@2", "count@1"), ("count@7", "count@1"), ("count@7", "count@5#1")],
+        not_last_write=[("count@2", "count@5#1")],
+        exact_last_write=True,
+    ),
+    Case(
         name="class_body_hidden_from_methods",
         code="""
             v = 0
@@ -343,6 +374,54 @@ CASES: list[Case] = [
         """,
         last_write=[("v@4", "v@3"), ("v@6", "v@1")],
         not_last_write=[("v@6", "v@3")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="class_body_falls_back_to_the_global_until_bound",
+        code="""
+            codec = 1
+            class C:
+                codec = codec
+                use(codec)
+        """,
+        last_write=[("codec@3#2", "codec@1"), ("codec@4", "codec@3#1")],
+        not_last_write=[("codec@3#2", "codec@3#1"), ("codec@4", "codec@1")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="class_body_read_before_and_after_its_assignment",
+        code="""
+            x = 1
+            class C:
+                y = x
+                x = 2
+                z = x
+                if cond:
+                    x = 3
+                w = x
+                del x
+                v = x
+        """,
+        # `w = x`: the class's x on every path (line 4's or 7's); `v = x` after `del x`: the global again
+        last_write=[("x@3", "x@1"), ("x@5", "x@4"), ("x@8", "x@4"), ("x@8", "x@7"), ("x@10", "x@1")],
+        not_last_write=[("x@5", "x@1"), ("x@8", "x@1"), ("x@3", "x@4")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="class_body_in_a_function_falls_back_to_the_global",
+        code="""
+            w = 0
+            def f():
+                w = 1
+                class E:
+                    w = w
+                    class F:
+                        w = w
+                return E
+        """,
+        # a class body's own name not yet bound is looked up in the module (CPython's LOAD_NAME), not in f
+        last_write=[("w@5#2", "w@1"), ("w@7#2", "w@1")],
+        not_last_write=[("w@5#2", "w@3"), ("w@7#2", "w@5#1"), ("w@7#2", "w@3")],
         exact_last_write=True,
     ),
     Case(

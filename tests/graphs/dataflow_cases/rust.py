@@ -1,6 +1,7 @@
 """Rust data-flow conformance table (grammars/rust/*.scm).
 
-The rules: a `let` binds after its initialiser is evaluated, so a shadowing `let x = x + 1` reads the old `x`;
+The rules: a `let` binds after its initialiser is evaluated, so a shadowing `let x = x + 1` reads the old `x` (also
+of an outer scope: the new name is visible from the end of the `let`; `for v in v` iterates over the outer `v`);
 a `let` that shadows a name of the same scope reaches the same variable (a closure may see either); assigning
 through a field, an index or a dereference writes no variable; `&mut x` reads `x` (writes through the borrow
 are not seen on `x`); `e?` may return early; `loop` is left only by `break` or `return`.
@@ -52,6 +53,56 @@ CASES: list[Case] = [
         """,
         last_write=[("x@5", "x@4"), ("x@7", "x@2")],
         not_last_write=[("x@7", "x@4")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="shadowing_let_of_a_parameter_reads_the_parameter",
+        code="""
+            fn h(a: u32) -> u32 {
+                let a = a + 1;
+                a
+            }
+        """,
+        last_write=[("a@2#2", "a@1"), ("a@3", "a@2#1")],
+        not_last_write=[("a@2#2", "a@2#1"), ("a@3", "a@1")],
+        computed_from=[("a@2#1", "a@2#2")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="shadowing_let_in_an_inner_block_reads_the_outer_one",
+        code="""
+            fn n() -> i32 {
+                let d = 1;
+                let mut y = 2;
+                {
+                    let d = d + 1;
+                    let mut y = y + d;
+                    let (p, q) = (y, p0);
+                    use_it(d, y, p, q);
+                }
+                d + y
+            }
+        """,
+        last_write=[("d@5#2", "d@2"), ("y@6#2", "y@3"), ("d@6", "d@5#1"), ("y@7", "y@6#1"),
+                    ("d@8", "d@5#1"), ("y@8", "y@6#1"), ("p@8", "p@7"), ("q@8", "q@7"),
+                    ("d@10", "d@2"), ("y@10", "y@3")],
+        not_last_write=[("d@5#2", "d@5#1"), ("y@6#2", "y@6#1")],
+        exact_last_write=True,
+    ),
+    Case(
+        name="if_let_while_let_and_for_shadowing_read_the_outer_value",
+        code="""
+            fn f(x: Option<u32>, it: I, v: Vec<u32>, o: Option<u32>) -> u32 {
+                if let Some(x) = x { use_it(x); }
+                while let Some(it) = it.next() { use_it(it); }
+                for v in v { use_it(v); }
+                let r = match o { Some(x) => x, None => x };
+                r
+            }
+        """,
+        last_write=[("x@2#2", "x@1"), ("x@2#3", "x@2#1"), ("it@3#2", "it@1"), ("it@3#3", "it@3#1"),
+                    ("v@4#2", "v@1"), ("v@4#3", "v@4#1"), ("x@5#2", "x@5#1"), ("x@5#3", "x@1")],
+        not_last_write=[("x@2#2", "x@2#1"), ("it@3#2", "it@3#1"), ("v@4#2", "v@4#1"), ("x@5#2", "x@1")],
         exact_last_write=True,
     ),
     Case(
@@ -402,6 +453,21 @@ CASES: list[Case] = [
             }
         """,
         last_write=[("count@3", "count@2"), ("count@5", "count@2"), ("inc@4", "inc@3")],
+    ),
+    Case(
+        name="closure_writes_are_seen_after_it_is_made",
+        code="""
+            fn f() -> i32 {
+                let mut count = 0;
+                use_it(count);
+                let mut inc = || count += 1;
+                inc();
+                count
+            }
+        """,
+        last_write=[("count@3", "count@2"), ("count@6", "count@2"), ("count@6", "count@4")],
+        not_last_write=[("count@3", "count@4")],
+        exact_last_write=True,
     ),
     Case(
         name="function_items_and_constants",
