@@ -76,7 +76,8 @@ def layout(g: CodeGraph, fn: int, path: str) -> str:
     for kind in ("last_write", "last_read", "computed_from"):
         for src, dst in g.edges.get(kind, []):
             in_flow.update((src, dst))
-    reads = {src for src, _ in g.edges.get("last_read", [])} | {dst for _, dst in g.edges.get("computed_from", [])}
+    reads = {node for pair in g.edges.get("last_read", []) for node in pair}  # a first read is only a target
+    reads |= {dst for _, dst in g.edges.get("computed_from", [])}
     rows = []
     for src in writes:
         targets = ", ".join(sorted({_where(g, d) for d in writes[src]}, key=_order))
