@@ -211,6 +211,14 @@ CASES: list[Case] = [
         last_write=[("xs@3", "xs@2"), ("w@3#2", "w@3#1"), ("w@3#3", "w@3#1"), ("a@3", "a@2"), ("ys@4", "ys@3")],
         exact_last_write=True,
     ),
+    Case(
+        name="type_names_in_type_positions_are_not_variables",
+        code=_method("var c = v as Foo;\nvar d = (Foo)v;\nforeach (Foo q in list) {}\nvar t = typeof(Foo);\n"
+                     "Foo[] a = null; Foo? n = default(Foo);\nreturn c;", "object v, object[] list"),
+        computed_from=[("c@3", "v@3"), ("d@4", "v@4")],
+        not_computed_from=[("c@3", "Foo@3"), ("d@4", "Foo@4"), ("t@6", "Foo@6"), ("n@7", "Foo@7#3")],
+        not_last_read=[("Foo@4", "Foo@3"), ("Foo@5", "Foo@4"), ("Foo@6", "Foo@5"), ("Foo@7#1", "Foo@6")],
+    ),
     # ------------------------------------------------------------ preprocessor conditionals: one branch is compiled
     Case(
         name="preproc_if_elif_else_bodies_are_alternatives",
