@@ -1517,33 +1517,8 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
                 if ev_kind[e] == READ:
                     node = ev_node[e]
                     off = w_off[v]
-                    x = (st >> off) & ((1 << n_w[v]) - 1)
-                    unset_too = False
-                    defined = False
-                    while x:
-                        low = x & -x
-                        target = node_of[off + low.bit_length() - 1]
-                        if target >= 0:
-                            last_write.append((node, target))
-                            defined = True
-                        elif target == _UNSET:
-                            unset_too = True
-                        elif target <= _STICKY:  # a closure made earlier may have written it
-                            last_write.extend((node, d) for d in sticky[_STICKY - target])
-                            defined = True
-                        else:
-                            sub = over.get(-1 - target) if over else None
-                            if sub is None:
-                                last_write.extend((node, d) for d in defs_of[-1 - target])
-                                defined = True
-                            else:  # captured by value: what reached where the flow was made
-                                for d in sub:
-                                    if d == _UNSET:
-                                        unset_too = True
-                                    else:
-                                        last_write.append((node, d))
-                                        defined = True
-                        x ^= low
+                    unset_too, defined = _reaching(node, (st >> off) & ((1 << n_w[v]) - 1), off, node_of, over,
+                                                   defs_of, sticky, last_write)
                     if unset_too and ev_fallback and ev_fallback[e] >= 0:  # not bound yet: the binding around
                         unset_too, defined = _fall_back(node, ev_fallback[e], st, w_off, n_w, node_of, over, defs_of,
                                                         sticky, last_write, defined)
@@ -1586,8 +1561,20 @@ def _fall_back(node: int, u: int, st: int, w_off: dict[int, int], n_w: dict[int,
             last_write.extend((node, d) for d in found)
             return False, True
         return False, defined
+    unset_too, reached = _reaching(node, (st >> off) & ((1 << n_w[u]) - 1), off, node_of, over, defs_of, sticky,
+                                   last_write)
+    return unset_too, defined or reached
+
+
+def _reaching(node: int, x: int, off: int, node_of: list[int], over: dict[int, list[int] | None],
+              defs_of: dict[int, list[int]], sticky: list[list[int]],
+              last_write: list[tuple[int, int]]) -> tuple[bool, bool]:
+    """Add a read's ``last_write`` edges from ``x``, the bits of one variable's definitions that reach it (bit ``k``
+    at ``off + k`` of the flow's layout); returns (whether it may be unset there, whether a definition reaches it).
+    A bit stands for a definition, the unset mark, the writes of a closure made earlier, or (an outside variable)
+    any of its definitions, or those that reached where a by-value flow was made (``over``)."""
     unset_too = False
-    x = (st >> off) & ((1 << n_w[u]) - 1)
+    defined = False
     while x:
         low = x & -x
         target = node_of[off + low.bit_length() - 1]
@@ -1596,7 +1583,7 @@ def _fall_back(node: int, u: int, st: int, w_off: dict[int, int], n_w: dict[int,
             defined = True
         elif target == _UNSET:
             unset_too = True
-        elif target <= _STICKY:
+        elif target <= _STICKY:  # a closure made earlier may have written it
             last_write.extend((node, d) for d in sticky[_STICKY - target])
             defined = True
         else:
@@ -1604,7 +1591,7 @@ def _fall_back(node: int, u: int, st: int, w_off: dict[int, int], n_w: dict[int,
             if sub is None:
                 last_write.extend((node, d) for d in defs_of[-1 - target])
                 defined = True
-            else:
+            else:  # captured by value: what reached where the flow was made
                 for d in sub:
                     if d == _UNSET:
                         unset_too = True
