@@ -1,7 +1,10 @@
-"""Callbacks: writing what ``predict`` generates, and progress as plain lines when output is not a terminal."""
+"""Callbacks: writing what ``predict`` generates, progress as plain lines when output is not a terminal, and
+handing freed memory back to the system on CPUs."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import sys
 import time
@@ -113,3 +116,54 @@ class LineProgress(ProgressBar):
         values = {k: v for k, v in trainer.callback_metrics.items() if k.startswith("test_")}
         if values:
             self._print("test: " + "  ".join(f"{k} {float(v):.4f}" for k, v in sorted(values.items())))
+
+
+class ReleaseFreedMemory(pl.Callback):
+    """Hand memory freed by a step back to the system (glibc's ``malloc_trim``), every ``every_n_steps`` training
+    steps and validation batches.
+
+    On a CPU, activations are allocated by the C library's ``malloc``. Batches of varying lengths leave its heap
+    fragmented: what a long batch freed is kept, and the next shapes ask for more, so the resident memory of a run
+    grows step after step (1.6 GiB after the first step, 3.6 GiB after 120, 6.2 GiB after 400 on the CPU config
+    with gradient checkpointing). Trimming after each step keeps it at what one step needs (1.3 GiB between steps,
+    3.4 GiB at the longest batches; ``benchmarks/bench_train_memory.py``). The model and its numbers are
+    untouched. Where the C library is not glibc (macOS, musl) it does nothing and says so once.
+
+    Args:
+        every_n_steps: Trim after every this many batches. (default: ``1``)
+    """
+
+    def __init__(self, every_n_steps: int = 1) -> None:
+        if isinstance(every_n_steps, bool) or not isinstance(every_n_steps, int) or every_n_steps < 1:
+            raise ValueError(f"every_n_steps: expected a whole number >= 1, found {every_n_steps!r}")
+        self.every_n_steps = every_n_steps
+        self._trim = _malloc_trim()
+        self._batches = 0
+        if self._trim is None:
+            rank_zero_info("ReleaseFreedMemory: the C library has no malloc_trim (not glibc): nothing to do")
+
+    def _after_batch(self) -> None:
+        self._batches += 1
+        if self._trim is not None and self._batches % self.every_n_steps == 0:
+            self._trim(0)
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,
+                           batch_idx: int) -> None:
+        self._after_batch()
+
+    def on_validation_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,
+                                batch_idx: int, dataloader_idx: int = 0) -> None:
+        self._after_batch()
+
+
+def _malloc_trim() -> Any:
+    """glibc's ``malloc_trim(size_t pad) -> int``, or None where the C library has none."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError, TypeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return trim
