@@ -25,7 +25,7 @@ $(VENV)/.base: pyproject.toml constraints.txt
 # The compiled path of graph building: the tree walk and query (graphcode/graphs/_native.c, compiled against the C
 # runtime of the pinned py-tree-sitter release) and the data-flow passes (graphcode/graphs/passes.py, compiled by
 # mypyc). Optional: without a compiler graphs are built in pure Python, the same graphs.
-$(VENV)/.native: $(VENV)/.base graphcode/graphs/_native.c graphcode/graphs/native.py graphcode/graphs/passes.py constraints.txt
+$(VENV)/.native: $(VENV)/.base graphcode/graphs/_native.c graphcode/graphs/native.py graphcode/graphs/_compile.py graphcode/graphs/passes.py constraints.txt
 	$(BIN)/graphcode native build --optional
 	@touch $@
 
