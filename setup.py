@@ -97,8 +97,9 @@ class BuildNative(build_ext):
         out = Path(self.build_lib) / "graphcode" / "graphs"
         try:
             cc = compile_.compiler()
-            lib = compile_.runtime_source(Path(self.build_temp) / "tree-sitter-src", _pinned_tree_sitter())
-            built = [compile_.compile_walk(GRAPHS / "_native.c", lib, out, _pinned_tree_sitter(), cc),
+            version = _pinned_tree_sitter()
+            lib = compile_.runtime_source(Path(self.build_temp) / "tree-sitter-src", version)
+            built = [compile_.compile_walk(GRAPHS / "_native.c", lib, out, version, cc),
                      compile_.compile_passes(GRAPHS / "passes.py", out)]
         except (OSError, RuntimeError, subprocess.CalledProcessError) as err:
             if MODE == "1":

@@ -391,12 +391,13 @@ def second_opinion(source: bytes, lang: str, settings: dict, filename: str,
     not_syntax = str(settings.get("not_syntax") or "(?!)")
     # A semantic error on a line where tree-sitter found one may hide a syntax error there (``A`` alone: g++ stops at
     # "does not name a type" before the missing ``;``), so only those elsewhere are set aside
-    errors = [m for m in re.finditer(str(settings.get("error", r"(?P<message>.+)")), output, flags=re.MULTILINE)
+    error = re.compile(str(settings.get("error", r"(?P<message>.+)")), flags=re.MULTILINE)
+    errors = [m for m in error.finditer(output)
               if os.path.basename(m.groupdict().get("file") or path) == os.path.basename(path)
               and not (re.search(not_syntax, m.groupdict().get("message") or m.group(0))
                        and int(m.groupdict().get("line") or 0) not in suspect_lines)]
-    if not errors:
-        return (name, None) if "file" in re.compile(str(settings.get("error", ""))).groupindex else None
+    if not errors:  # with a file group, no error of the file's own syntax is an acceptance; without, no verdict
+        return (name, None) if "file" in error.groupindex else None
     groups = errors[0].groupdict()
     line = int(groups.get("line") or 1)
     column = int(groups.get("column") or 1)

@@ -62,10 +62,6 @@ def _turned_off() -> bool:
     return os.environ.get("GRAPHCODE_NATIVE", "1") == "0"
 
 
-def _ext_suffix() -> str:
-    return _compile.ext_suffix()
-
-
 def _load_extension(name: str, path: Path) -> ModuleType:
     """Load the extension module at ``path`` as ``name`` and register it in ``sys.modules`` (dataclasses look their
     module up there while it initialises); ImportError if it does not load."""
@@ -111,7 +107,7 @@ def cache_dir() -> Path:
 
 def _from_cache() -> Any | None:
     """The module built into :func:`cache_dir` for this Python and tree-sitter, or None."""
-    path = cache_dir() / f"tree-sitter-{_tree_sitter_version()}" / f"_native{_ext_suffix()}"
+    path = cache_dir() / f"tree-sitter-{_tree_sitter_version()}" / f"_native{_compile.ext_suffix()}"
     if not path.is_file():
         return None
     try:
