@@ -24,12 +24,13 @@ makes syntax errors for guidance to prevent.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -202,19 +203,51 @@ def beam_vs_greedy(args: argparse.Namespace) -> int:
     batches = [(p, encode(model, tokenizer, p, settings, max_source_length))
                for p in batches_of(prompts, args.batch_size)]
     run_generation(model, tokenizer, batches[:1], DecodingConfig(max_new_tokens=4), args.seed)  # warm-up
-    times = {}
-    for name, config in (("greedy", DecodingConfig(max_new_tokens=max_new)),
-                         ("beam 5", DecodingConfig(strategy="beam", num_beams=5, max_new_tokens=max_new))):
+    greedy = DecodingConfig(max_new_tokens=max_new)
+    beam = DecodingConfig(strategy="beam", num_beams=5, max_new_tokens=max_new)
+    arms = [("greedy", greedy, False), ("beam 5", beam, False)]
+    if args.reorder_baseline:
+        arms.append(("beam 5, memory reordered", beam, True))
+    times, texts = {}, {}
+    for name, config, reorder in arms:
         start = time.perf_counter()
-        run_generation(model, tokenizer, batches, config, args.seed)
+        with _memory_reordered(model, reorder):
+            out, _ = run_generation(model, tokenizer, batches, config, args.seed)
         times[name] = time.perf_counter() - start
+        texts[name] = [c[0].text for c in out]
     print(f"model: {args.model} (graph {'on' if model.config.graph else 'off'}); {len(prompts)} lines of "
           f"{args.beam_vs_greedy}, batch size {args.batch_size}, max_new_tokens {max_new}, "
           f"torch threads {torch.get_num_threads()}")
     for name, seconds in times.items():
         print(f"{name:<8} {seconds:8.1f} s  {len(prompts) / seconds:6.2f} lines/s  "
               f"{seconds / times['greedy']:5.2f}x greedy")
+    if args.reorder_baseline:
+        same = texts["beam 5"] == texts["beam 5, memory reordered"]
+        print(f"beam 5 outputs {'identical' if same else 'DIFFERENT'} with and without reordering the memory")
+        return 0 if same else 1
     return 0
+
+
+@contextlib.contextmanager
+def _memory_reordered(model: Any, reorder: bool) -> Iterator[None]:
+    """With ``reorder``: beam search with Hugging Face's own encoder-decoder cache, which copies the
+    cross-attention states of the encoder memory at every step (the baseline of :mod:`graphcode.models.cache`)."""
+    if not reorder:
+        yield
+        return
+    from transformers import DynamicCache, EncoderDecoderCache
+
+    generate = model.backbone.generate
+
+    def with_hf_cache(*args: Any, **kwargs: Any) -> Any:
+        kwargs["past_key_values"] = EncoderDecoderCache(DynamicCache(), DynamicCache())
+        return generate(*args, **kwargs)
+
+    model.backbone.generate = with_hf_cache
+    try:
+        yield
+    finally:
+        del model.backbone.generate
 
 
 def main() -> int:
@@ -233,6 +266,9 @@ def main() -> int:
                     help="instead: decode these source lines (one per line, e.g. CodeXGLUE's valid.java-cs.txt.java) "
                          "with --model greedy and with beam 5, one output each, and print both times")
     ap.add_argument("--lines", type=int, default=0, help="--beam-vs-greedy: the first this many lines (0: all)")
+    ap.add_argument("--reorder-baseline", action="store_true",
+                    help="--beam-vs-greedy: also beam 5 with Hugging Face's own cache, which reorders the encoder "
+                         "memory's attention states every step, and check that the outputs are the same")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -263,7 +263,9 @@ class GraphCodeModel(nn.Module):
         """Generate with the backbone's own ``generate``, fed the fused encoder memory or input embeddings.
 
         Any Hugging Face generation setting works (``num_beams``, ``do_sample``, ``num_return_sequences``,
-        ``logits_processor``, ``return_dict_in_generate``, ...): ``generate_kwargs`` are passed through.
+        ``logits_processor``, ``return_dict_in_generate``, ...): ``generate_kwargs`` are passed through. An
+        encoder-decoder's beam search gets a :class:`graphcode.models.cache.StaticMemoryCache` unless a cache is
+        given: the same tokens, without copying the encoder memory's attention states at every step.
 
         Args:
             batch: A :class:`GraphCodeBatch`, or the ``input_ids`` ``(B, T)`` with the other parts given as
@@ -293,6 +295,11 @@ class GraphCodeModel(nn.Module):
         batch.validate()
 
         if self.is_encoder_decoder:
+            from graphcode.models.cache import beam_search_cache
+
+            cache = beam_search_cache(self.backbone, generate_kwargs)
+            if cache is not None:
+                generate_kwargs = {**generate_kwargs, "past_key_values": cache}
             if not self.config.graph:
                 return self.backbone.generate(
                     input_ids=batch.input_ids, attention_mask=batch.attention_mask, **generate_kwargs

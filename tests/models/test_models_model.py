@@ -246,3 +246,56 @@ def test_gradient_checkpointing_gives_the_same_loss_and_gradients(backbone, make
     assert plain.keys() == ckpt.keys() and len(plain) > 10
     for name in plain:
         assert_close(ckpt[name], plain[name], rtol=1e-4, atol=1e-6, msg=name)
+
+
+@pytest.mark.parametrize("graph", [True, False])
+def test_beam_search_does_not_reorder_the_encoder_memory(graph, make_model, make_batch, examples, monkeypatch):
+    """Encoder-decoder beam search gets a StaticMemoryCache: the same sequences and scores as Hugging Face's
+    own cache, which copies the cross-attention states at every step, while only the self-attention part moves."""
+    from transformers import DynamicCache, EncoderDecoderCache
+
+    from graphcode.models.cache import StaticMemoryCache
+
+    model = make_model("t5", "add+memory", graph=graph)
+    prompt = make_batch(examples, decoder_only=False, graph=graph)
+    prompt.labels = None
+    settings = dict(max_new_tokens=6, num_beams=4, num_return_sequences=2, do_sample=False,
+                    return_dict_in_generate=True, output_scores=True)
+
+    cross_reorders: list[int] = []
+    reorder = EncoderDecoderCache.reorder_cache
+
+    def counting(self, beam_idx):
+        cross_reorders.append(len(beam_idx))
+        reorder(self, beam_idx)
+
+    monkeypatch.setattr(EncoderDecoderCache, "reorder_cache", counting)
+    hf_cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
+    reference = model.generate(prompt, past_key_values=hf_cache, **settings)
+    assert cross_reorders, "Hugging Face's cache should have been reordered at each step"
+
+    cross_reorders.clear()
+    seen: list[object] = []
+    static_reorder = StaticMemoryCache.reorder_cache
+
+    def spy(self, beam_idx):
+        seen.append(type(self))
+        static_reorder(self, beam_idx)
+
+    monkeypatch.setattr(StaticMemoryCache, "reorder_cache", spy)
+    fast = model.generate(prompt, **settings)
+    assert seen and set(seen) == {StaticMemoryCache}
+    assert not cross_reorders
+    assert torch.equal(fast.sequences, reference.sequences)
+    assert_close(fast.sequences_scores, reference.sequences_scores)
+
+
+def test_beam_search_cache_left_alone_where_it_does_not_apply(make_model):
+    from graphcode.models.cache import beam_search_cache
+
+    backbone = make_model("t5", "add+memory").backbone
+    assert beam_search_cache(backbone, {"num_beams": 1}) is None
+    assert beam_search_cache(backbone, {"num_beams": 3, "use_cache": False}) is None
+    assert beam_search_cache(backbone, {"num_beams": 3, "past_key_values": object()}) is None
+    assert beam_search_cache(backbone, {"num_beams": 3, "cache_implementation": "static"}) is None
+    assert beam_search_cache(backbone, {"num_beams": 3}) is not None
