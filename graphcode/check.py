@@ -20,10 +20,11 @@ import functools
 import re
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import tree_sitter as ts
 
-from graphcode.graphs.languages import get_spec, parser_for
+from graphcode.graphs.languages import LanguageSpec, get_spec, parser_for
 from graphcode.graphs.source import nul_safe
 
 MAX_ERRORS = 50
@@ -56,7 +57,8 @@ class SyntaxReport:
     num_errors: int = 0
     checks: tuple[str, ...] = ("tree-sitter",)
     """The checks that ran: ``tree-sitter``, ``branches`` (each configuration of preprocessor conditionals),
-    ``python`` (``compile()``), or a compiler's second opinion (``gcc``, ``g++``, ``node``)."""
+    ``python`` (``compile()``), a compiler's second opinion (``gcc``, ``g++``, ``node``), or ``grammar gaps``
+    (valid code the grammar is known to reject, rewritten where it erred, when no compiler gave a verdict)."""
 
     def __bool__(self) -> bool:
         return self.valid
@@ -254,6 +256,65 @@ def _unwrap(issue: SyntaxIssue, wrapper: Wrapper, lines: list[str]) -> SyntaxIss
     return SyntaxIssue(line, column, issue.message, end_line, end_column, issue.checker)
 
 
+def _lines_of(issues: list[SyntaxIssue]) -> frozenset[int]:
+    """The lines the issues cover (1-based)."""
+    return frozenset(line for issue in issues for line in range(issue.line, (issue.end_line or issue.line) + 1))
+
+
+def _tree_sitter_issues(source: bytes, spec: LanguageSpec, max_errors: int, checks: list[str]
+                        ) -> tuple[ts.Tree, list[SyntaxIssue], int]:
+    """tree-sitter's errors in ``source`` (the tree, up to ``max_errors`` issues, their count); for a language with C's
+    preprocessor, where the text has errors, those of each configuration of its conditionals (``branches`` is then
+    added to ``checks``)."""
+    tree = parser_for(spec.name).parse(nul_safe(source))
+    issues, count = tree_errors(tree, source, max_errors)
+    if issues and spec.extra.get("preprocessor") == "c":
+        # Conditionals the grammar cannot see past: check each configuration of the branches instead. Errors in
+        # either are real (in that configuration); errors of the mixed text alone are not.
+        variants = branch_configurations(source)
+        found: dict[tuple[int, int], SyntaxIssue] = {}
+        for variant in variants:
+            for issue in tree_errors(parser_for(spec.name).parse(nul_safe(variant)), variant, max_errors)[0]:
+                found.setdefault((issue.line, issue.column), issue)
+        if variants:
+            checks.append("branches")
+            issues = sorted(found.values(), key=lambda i: (i.line, i.column))[:max_errors]
+            count = len(found)
+    return tree, issues, count
+
+
+def rewrite_grammar_gaps(source: bytes, tree: ts.Tree, gaps: list[Any], lines: frozenset[int]) -> bytes:
+    """``source`` with each token of ``gaps`` (``grammars/<lang>/language.toml``'s ``[[grammar_gaps]]``: ``token``,
+    ``with``, the same length, and ``as``, the node types the grammar reads it as) that starts on one of ``lines``
+    (1-based) replaced. A token is a leaf of ``tree`` of one of those types whose text is ``token`` exactly, so
+    strings and comments are left alone."""
+    table: dict[tuple[str, bytes], bytes] = {}
+    for gap in gaps:
+        token, replacement = str(gap.get("token", "")).encode(), str(gap.get("with", "")).encode()
+        kinds = gap.get("as")
+        if not token or len(token) != len(replacement) or not isinstance(kinds, list) or not kinds:
+            from graphcode.errors import ConfigError
+
+            raise ConfigError("grammar_gaps: expected a token, a replacement of the same length and the node types "
+                              f"it is read as (`as`), found {gap!r}")
+        table.update({(str(kind), token): replacement for kind in kinds})
+    out = bytearray(source)
+    cursor = tree.walk()
+    while True:
+        node = cursor.node
+        if node is not None and node.child_count == 0 and node.start_point[0] + 1 in lines:
+            replacement = table.get((node.type, source[node.start_byte:node.end_byte]))
+            if replacement is not None:
+                out[node.start_byte:node.end_byte] = replacement
+        if cursor.goto_first_child() or cursor.goto_next_sibling():
+            continue
+        while cursor.goto_parent():
+            if cursor.goto_next_sibling():
+                break
+        else:
+            return bytes(out)
+
+
 def check_syntax(code: str | bytes, lang: str, *, compiler: bool = True, filename: str = "<code>",
                  fragment: str = "file", max_errors: int = MAX_ERRORS) -> SyntaxReport:
     """Check ``code`` for syntax errors in ``lang``.
@@ -273,24 +334,11 @@ def check_syntax(code: str | bytes, lang: str, *, compiler: bool = True, filenam
         return SyntaxReport(report.lang, report.valid, tuple(_unwrap(i, wrapper, lines) for i in report.errors),
                             report.num_errors, report.checks)
     source = code.encode("utf-8") if isinstance(code, str) else bytes(code)
-    tree = parser_for(spec.name).parse(nul_safe(source))
-    issues, count = tree_errors(tree, source, max_errors)
     checks = ["tree-sitter"]
-    if issues and spec.extra.get("preprocessor") == "c":
-        # Conditionals the grammar cannot see past: check each configuration of the branches instead. Errors in
-        # either are real (in that configuration); errors of the mixed text alone are not.
-        variants = branch_configurations(source)
-        found: dict[tuple[int, int], SyntaxIssue] = {}
-        for variant in variants:
-            for issue in tree_errors(parser_for(spec.name).parse(nul_safe(variant)), variant, max_errors)[0]:
-                found.setdefault((issue.line, issue.column), issue)
-        if variants:
-            checks.append("branches")
-            issues = sorted(found.values(), key=lambda i: (i.line, i.column))[:max_errors]
-            count = len(found)
+    tree, issues, count = _tree_sitter_issues(source, spec, max_errors, checks)
+    verdict = None
     if issues and compiler and isinstance(spec.extra.get("second_opinion"), dict):
-        verdict = second_opinion(source, spec.name, spec.extra["second_opinion"], filename,
-                                 frozenset(line for issue in issues for line in range(issue.line, (issue.end_line or issue.line) + 1)))
+        verdict = second_opinion(source, spec.name, spec.extra["second_opinion"], filename, _lines_of(issues))
         if verdict is not None:
             name, error = verdict
             checks.append(name)
@@ -298,6 +346,14 @@ def check_syntax(code: str | bytes, lang: str, *, compiler: bool = True, filenam
                 issues, count = [], 0
             elif not any(i.line == error.line for i in issues):
                 issues = sorted([*issues, error], key=lambda i: (i.line, i.column))
+    gaps = spec.extra.get("grammar_gaps")
+    if issues and verdict is None and isinstance(gaps, list):
+        # No compiler has spoken: valid code the grammar is known to reject is rewritten where it erred, and parsed
+        # again. The compiler, where it gives a verdict, is the better judge, so this comes after it.
+        rewritten = rewrite_grammar_gaps(source, tree, gaps, _lines_of(issues))
+        if rewritten != source:
+            checks.append("grammar gaps")
+            _, issues, count = _tree_sitter_issues(rewritten, spec, max_errors, [])
     if compiler and spec.compiler_check:
         check = _COMPILERS.get(spec.compiler_check)
         if check is not None:

@@ -192,3 +192,62 @@ def test_the_compiler_still_rejects_syntax_errors_while_setting_its_semantic_err
     # but not on a line tree-sitter finds wrong: there a semantic error may hide a syntax error (g++ on `A` alone
     # says only "does not name a type", not that the `;` is missing)
     assert not check_syntax("A", lang, filename=str(tmp_path / f"a{settings['suffix']}")).valid
+
+
+# C++ throw-expressions (valid C++) that tree-sitter-cpp rejects: `[[grammar_gaps]]` in grammars/cpp/language.toml
+THROW_EXPRESSIONS = [
+    "void f() { g(throw 1); }\n",
+    "int f(bool c) { return c ? 1 : throw 2; }\n",
+    'TEST(module_test, errors) {\n  EXPECT_THROW(throw fmt::format_error("oops"), std::exception);\n}\n',
+]
+
+
+@pytest.mark.parametrize("code", THROW_EXPRESSIONS)
+def test_a_grammar_gap_is_rewritten_where_no_compiler_gives_a_verdict(code):
+    from graphcode.check import rewrite_grammar_gaps
+    from graphcode.graphs.languages import parser_for
+
+    source = code.encode()
+    tree = parser_for("cpp").parse(source)
+    assert tree.root_node.has_error  # the grammar's gap
+    report = check_syntax(code, "cpp", compiler=False)
+    assert report.valid and report.checks == ("tree-sitter", "grammar gaps"), report
+    # the token is replaced only on the lines tree-sitter found wrong, and only as a token, never in a string
+    assert rewrite_grammar_gaps(source, tree, get_spec("cpp").extra["grammar_gaps"], frozenset()) == source
+    quoted = b'const char* s = "throw";\n' + source
+    rewritten = rewrite_grammar_gaps(quoted, parser_for("cpp").parse(quoted), get_spec("cpp").extra["grammar_gaps"],
+                                     frozenset(range(1, 10)))
+    assert rewritten.startswith(b'const char* s = "throw";\n') and b"throw" not in rewritten[26:]
+
+
+def test_a_grammar_gap_loses_no_syntax_error():
+    for code in [*SYNTAX_ERRORS["cpp"], "void f() { g(throw 1; }\n", "void f() { throw 1 }\n",
+                 "void f() { EXPECT_THROW(throw E(, T); }\n"]:
+        report = check_syntax(code, "cpp", compiler=False)
+        assert not report.valid, f"a syntax error passed: {code!r} ({report.checks})"
+    assert check_syntax("void f() { throw; }\n", "cpp", compiler=False).checks == ("tree-sitter",)  # no error: no rewrite
+
+
+def test_a_compiler_verdict_comes_before_a_grammar_gap(tmp_path):
+    """`a * throw b` is an error a unary minus hides; g++, where it runs, finds it. A module this machine has not built
+    gives g++ no verdict, and the rewrite then decides."""
+    import shutil
+
+    if shutil.which("g++") is None:
+        pytest.skip("g++ is not installed: the second opinion is skipped")
+    code = "void f(int a, int b) { int x = a * throw b; }\n"
+    assert check_syntax(code, "cpp", compiler=False).valid  # the documented hole without a compiler
+    report = check_syntax(code, "cpp", filename=str(tmp_path / "x.cc"))
+    assert not report.valid and report.checks == ("tree-sitter", "g++"), report
+    module = "import nosuchmodule;\nvoid f() { g(throw 1); }\n"
+    report = check_syntax(module, "cpp", filename=str(tmp_path / "m.cc"))
+    assert report.valid and report.checks == ("tree-sitter", "grammar gaps"), report
+
+
+def test_a_grammar_gap_needs_a_replacement_as_long_as_its_token():
+    from graphcode.check import rewrite_grammar_gaps
+    from graphcode.graphs.languages import parser_for
+
+    source = b"void f() { g(throw 1); }\n"
+    with pytest.raises(ConfigError, match="same length"):
+        rewrite_grammar_gaps(source, parser_for("cpp").parse(source), [{"token": "throw", "with": "-", "as": ["identifier"]}], frozenset({1}))
