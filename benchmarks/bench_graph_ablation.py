@@ -16,12 +16,16 @@ GPU that one arm leaves mostly idle); each arm's folder is
 It resumes: an arm with a result is skipped, and an arm whose ``fit`` stopped resumes from its last
 checkpoint (``--ckpt_path=last``). Prints a table and writes ``<out>/ablation.json`` and ``<out>/ablation.md``,
 with a paired bootstrap 95% interval of the BLEU difference between each arm and ``nograph`` of the same
-seed, on the same examples, and, with several seeds, pooled over them.
+seed, on the same examples, and, with several seeds, pooled over them. A second table compares each arm with
+``nograph`` at equal training time rather than equal steps: its validation loss at the step it reaches in the time
+``nograph`` takes for all of its (``--step-ratio``: its time per step over ``nograph``'s; by default from the arms'
+own fit times).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -139,6 +143,56 @@ def compare(out: Path, pairs: list[tuple[dict[str, Any], dict[str, Any]]], resam
             "wins": result.wins, "examples": result.examples}
 
 
+def validation_curve(root: Path) -> list[tuple[int, float]]:
+    """``(step, val_loss)`` of every validation of an arm's ``fit`` (its ``version_*/csv/metrics.csv``; a resumed
+    fit spans several), by step."""
+    import csv
+
+    points: dict[int, float] = {}
+    for path in sorted(root.glob("version_*/csv/metrics.csv")):
+        with path.open(encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                if row.get("val_loss"):
+                    points[int(row["step"]) + 1] = float(row["val_loss"])  # the logger's step is 0-based
+    return sorted(points.items())
+
+
+def loss_at(curve: list[tuple[int, float]], step: float) -> float | None:
+    """The validation loss at ``step``, linear between validations; ``None`` outside the curve."""
+    for (s0, v0), (s1, v1) in itertools.pairwise(curve):
+        if s0 <= step <= s1:
+            return v0 + (v1 - v0) * (step - s0) / (s1 - s0)
+    return curve[-1][1] if curve and step == curve[-1][0] else None
+
+
+def equal_wall_clock(out: Path, base: dict[str, Any], other: dict[str, Any], step_ratio: float | None
+                     ) -> dict[str, Any] | None:
+    """``other`` against ``base`` (``nograph``, the same seed) at equal training time: ``other``'s validation loss at
+    the step it reaches in the time ``base`` takes for all its steps, ``base.steps / step_ratio``. ``step_ratio`` is
+    ``other``'s time per step over ``base``'s; by default the ratio of the two arms' own fit times per step (which a
+    machine shared with other work distorts: give one measured apart, e.g. by ``bench_train_step.py``)."""
+    ratio = step_ratio or (other["fit_wall_s"] / other["steps"]) / (base["fit_wall_s"] / base["steps"])
+    base_curve = validation_curve(out / base["arm"] / f"seed{base['seed']}")
+    curve = validation_curve(out / other["arm"] / f"seed{other['seed']}")
+    if not base_curve or not curve:
+        return None
+    step = base["steps"] / ratio
+    loss = loss_at(curve, step)
+    return {"arm": other["arm"], "seed": other["seed"], "step_ratio": ratio, "ratio_from": "given" if step_ratio
+            else "fit times", "step": step, "val_loss": loss, "nograph_val_loss": base_curve[-1][1],
+            "same_steps_val_loss": curve[-1][1]}
+
+
+def wall_clock_table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| arm | seed | time per step vs nograph | step at nograph's time | val loss there | nograph's val loss | "
+             "val loss at equal steps |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        there = "-" if r["val_loss"] is None else f"{r['val_loss']:.3f}"
+        lines.append(f"| {r['arm']} | {r['seed']} | {r['step_ratio']:.2f}x ({r['ratio_from']}) | {r['step']:.0f} | "
+                     f"{there} | {r['nograph_val_loss']:.3f} | {r['same_steps_val_loss']:.3f} |")
+    return "\n".join(lines)
+
+
 def table(results: list[dict[str, Any]], comparisons: list[dict[str, Any]]) -> str:
     def num(value: Any, digits: int = 2) -> str:
         return "-" if value is None else f"{value:.{digits}f}"
@@ -170,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default: 1000)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="arms of a seed trained at once, in separate processes (default: 1)")
+    parser.add_argument("--step-ratio", type=float,
+                        help="a graph arm's time per training step over nograph's, for the equal-wall-clock table "
+                             "(default: from the arms' own fit times)")
     parser.add_argument("extra", nargs="*", help="further overrides for every arm, after '--'")
     args = parser.parse_args(argv)
     arms = list(ARMS) if args.arms == "all" else [a.strip() for a in args.arms.split(",") if a.strip()]
@@ -197,10 +254,17 @@ def main(argv: list[str] | None = None) -> int:
         pairs = [(base[r["seed"]], r) for r in results if r["arm"] == arm and r["seed"] in base]
         if len(pairs) > 1:
             comparisons.append(compare(out, pairs, args.resamples))
+    if args.step_ratio is not None and not args.step_ratio > 0:
+        parser.error(f"--step-ratio: expected a positive number, found {args.step_ratio}")
+    wall_clock = [row for r in results if r["arm"] != "nograph" and r["seed"] in base
+                  for row in [equal_wall_clock(out, base[r["seed"]], r, args.step_ratio)] if row is not None]
     text = table(results, comparisons)
+    if wall_clock:
+        text += "\n\nAt equal training time (validation loss; lower is better):\n\n" + wall_clock_table(wall_clock)
     print(text)
     (out / "ablation.json").write_text(json.dumps({"config": args.config, "extra": extra, "results": results,
-                                                   "comparisons": comparisons}, indent=2) + "\n", encoding="utf-8")
+                                                   "comparisons": comparisons, "equal_wall_clock": wall_clock},
+                                                  indent=2) + "\n", encoding="utf-8")
     (out / "ablation.md").write_text(text + "\n", encoding="utf-8")
     return 0
 

@@ -54,3 +54,33 @@ def test_a_tiny_pair_of_arms_trains_scores_compares_and_resumes(records_file, tm
     out.rename(moved)
     assert ablation.main([*argv[:argv.index("--out") + 1], str(moved), *argv[argv.index("--out") + 2:]]) == 0
     assert capsys.readouterr().out == printed
+
+
+def test_equal_wall_clock_reads_the_validation_curves_and_interpolates(tmp_path):
+    ablation = _ablation()
+
+    def arm(name: str, losses: dict[int, float], resumed_at: int | None = None) -> None:
+        # Lightning's CSV logger: 0-based steps; a resumed fit writes a second version folder
+        for version, part in enumerate([losses] if resumed_at is None else [
+                {s: v for s, v in losses.items() if s <= resumed_at}, {s: v for s, v in losses.items() if s > resumed_at}]):
+            folder = tmp_path / name / "seed0" / f"version_{version}" / "csv"
+            folder.mkdir(parents=True)
+            rows = ["epoch,step,train_loss,val_loss"]
+            for step, loss in part.items():
+                rows += [f"0,{step - 1},3.0,", f"0,{step - 1},,{loss}"]
+            (folder / "metrics.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    arm("nograph", {400: 4.0, 800: 3.0})
+    arm("graph", {400: 3.5, 800: 2.5}, resumed_at=400)
+    assert ablation.validation_curve(tmp_path / "graph" / "seed0") == [(400, 3.5), (800, 2.5)]
+    base = {"arm": "nograph", "seed": 0, "steps": 800, "fit_wall_s": 800.0}
+    graph = {"arm": "graph", "seed": 0, "steps": 800, "fit_wall_s": 1280.0}  # 1.6x the time per step
+    row = ablation.equal_wall_clock(tmp_path, base, graph, None)
+    assert row["step_ratio"] == 1.6 and row["ratio_from"] == "fit times" and row["step"] == 500
+    assert abs(row["val_loss"] - 3.25) < 1e-9 and row["nograph_val_loss"] == 3.0 and row["same_steps_val_loss"] == 2.5
+    given = ablation.equal_wall_clock(tmp_path, base, graph, 1.25)
+    assert given["step"] == 640 and given["ratio_from"] == "given" and abs(given["val_loss"] - 2.9) < 1e-9
+    assert ablation.equal_wall_clock(tmp_path, base, graph, 4.0)["val_loss"] is None  # before the first validation
+    text = ablation.wall_clock_table([row, given])
+    assert "| graph | 0 | 1.60x (fit times) | 500 | 3.250 | 3.000 | 2.500 |" in text
+    assert ablation.equal_wall_clock(tmp_path, base, {**graph, "arm": "gcn"}, None) is None  # no curve: no row
