@@ -14,8 +14,9 @@ backbone's input embedding of token :math:`t` (``node_feature="type+tokens"`` on
 picked by name from :data:`CONVS`; each sees the edge kinds as relation ids, with reversed edges as
 ``edge_type + num_edge_types`` when ``add_reverse_edges`` is set.
 
-The layers use PyTorch Geometric's pure-Python paths, so no compiled extension (pyg-lib,
-torch-scatter) is needed.
+The layers are PyTorch Geometric's, run on its pure-Python paths, so no compiled extension (pyg-lib,
+torch-scatter) is needed; RGCN keeps PyG's parameters and computes the same function by edge
+(:func:`rgcn_by_edge`), which is several times faster without pyg-lib.
 """
 
 from __future__ import annotations
@@ -44,7 +45,19 @@ class GCNLayer(nn.Module):
 
 
 class RGCNLayer(nn.Module):
-    """Relational graph convolution (Schlichtkrull et al.): one weight matrix per edge kind."""
+    r"""Relational graph convolution (Schlichtkrull et al.): one weight matrix per edge kind.
+
+    .. math::
+        \mathbf{h}'_i = \mathbf{W}_0 \mathbf{h}_i + \mathbf{b}
+            + \sum_{r} \frac{1}{|\mathcal{N}_r(i)|} \sum_{j \in \mathcal{N}_r(i)} \mathbf{W}_r \mathbf{h}_j
+
+    The parameters are PyG's :class:`~torch_geometric.nn.RGCNConv` (``weight`` ``(R, D, D)``, ``root``, ``bias``;
+    checkpoints are the same), and so is the function; the computation is :func:`rgcn_by_edge`. PyG's pure-Python
+    path computes, for every one of the ``R`` relations, the mean over that relation's edges for all ``N`` nodes and
+    multiplies it by ``W_r``: ``R * N`` rows of matrix products, most of them zeros (a batch of code graphs uses 5 of
+    24 relations; ``R * N`` is 6x the number of edges ``E``). This one multiplies each edge's source once, ``E``
+    rows, like pyg-lib's ``segment_matmul`` path, which needs a compiled extension.
+    """
 
     needs_edge_type = True
 
@@ -53,7 +66,49 @@ class RGCNLayer(nn.Module):
         self.conv = RGCNConv(config.hidden_size, config.hidden_size, num_relations=config.num_relations)
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_type: Tensor | None) -> Tensor:
-        return self.conv(x, edge_index, edge_type)  # (N, D_gnn)
+        if edge_type is None:
+            raise ValueError("RGCNLayer: expected edge_type (E,), found None")
+        conv = self.conv
+        return rgcn_by_edge(x, edge_index, edge_type, conv.weight, conv.root, conv.bias)  # (N, D_gnn)
+
+
+def rgcn_by_edge(x: Tensor, edge_index: Tensor, edge_type: Tensor, weight: Tensor, root: Tensor | None,
+                 bias: Tensor | None) -> Tensor:
+    r"""RGCN with mean aggregation per relation, one matrix product per edge rather than per node and relation.
+
+    Args:
+        x: Node states ``(N, D_in)``.
+        edge_index: ``(2, E)`` source and target node ids.
+        edge_type: ``(E,)`` relation ids in ``[0, R)``.
+        weight: ``(R, D_in, D_out)``, one matrix per relation.
+        root: ``(D_in, D_out)``, applied to each node's own state, or ``None``.
+        bias: ``(D_out,)`` or ``None``.
+
+    Returns:
+        ``(N, D_out)``, in ``float32`` under autocast (the sum is taken there, as PyG's is): for node ``i``,
+        ``x_i root + bias + sum_r mean_{j -> i by r} x_j weight[r]``; a relation without edges into ``i`` adds 0.
+    """
+    num_nodes, num_relations = x.size(0), weight.size(0)
+    src, dst = edge_index[0], edge_index[1]
+    out = x @ root if root is not None else x.new_zeros(num_nodes, weight.size(2))  # (N, D_out)
+    out = out.float() if out.dtype != torch.float64 else out
+    if bias is not None:
+        out = out + bias
+    if edge_type.numel() == 0:  # weight still takes part (a zero gradient, as in PyG), so DDP sees it used
+        return out + weight.sum() * 0
+    order = torch.argsort(edge_type, stable=True)  # edges grouped by relation: (E,)
+    counts = torch.bincount(edge_type, minlength=num_relations).tolist()
+    slot = dst * num_relations + edge_type  # (E,): (target, relation)
+    in_degree = torch.bincount(slot, minlength=num_nodes * num_relations).index_select(0, slot)  # (E,)
+    src_sorted = src.index_select(0, order)
+    parts: list[Tensor] = []
+    start = 0
+    for r, count in enumerate(counts):
+        if count:
+            parts.append(x.index_select(0, src_sorted[start:start + count]) @ weight[r])  # (E_r, D_out)
+            start += count
+    messages = torch.cat(parts).to(out.dtype) / in_degree.index_select(0, order).unsqueeze(1).to(out.dtype)
+    return out.index_add(0, dst.index_select(0, order), messages)  # (N, D_out)
 
 
 class GATLayer(nn.Module):

@@ -92,3 +92,60 @@ def test_alignment_means_by_hand():
     per_node = tokens_to_nodes(token_states, pairs, num_nodes=4)  # (N, D)
     expected = torch.tensor([[0.0, 0.0], [0.0, 1.0], [0.0, 1.0], [4.0, 5.0]])
     assert_close(per_node, expected)
+
+
+@pytest.mark.parametrize("case", ["random", "no_edges", "one_relation", "multi_edges"])
+def test_rgcn_by_edge_is_pygs_rgcnconv(case):
+    """The same function and gradients as PyG's RGCNConv (mean per relation, root, bias), on the same parameters:
+    relations without edges, nodes without in-edges, repeated edges."""
+    from torch_geometric.nn import RGCNConv
+
+    from graphcode.models.gnn import rgcn_by_edge
+
+    torch.manual_seed(0)
+    num_nodes, dim, relations = 9, 6, 7
+    conv = RGCNConv(dim, dim, num_relations=relations)
+    with torch.no_grad():
+        conv.bias.normal_()  # PyG starts it at zero: make it count
+    edges = {
+        "random": (torch.randint(0, num_nodes, (2, 30)), torch.randint(0, 3, (30,)) * 2),  # relations 0, 2, 4 only
+        "no_edges": (torch.empty(2, 0, dtype=torch.long), torch.empty(0, dtype=torch.long)),
+        "one_relation": (torch.tensor([[0, 1, 2], [3, 3, 4]]), torch.tensor([5, 5, 5])),
+        "multi_edges": (torch.tensor([[0, 0, 1, 2], [3, 3, 3, 3]]), torch.tensor([1, 1, 1, 6])),
+    }
+    edge_index, edge_type = edges[case]
+    x = torch.randn(num_nodes, dim, requires_grad=True)
+    expected = conv(x, edge_index, edge_type)
+    (grad_x_expected, grad_w_expected) = torch.autograd.grad(expected.square().sum(), (x, conv.weight))
+    got = rgcn_by_edge(x, edge_index, edge_type, conv.weight, conv.root, conv.bias)
+    (grad_x, grad_w) = torch.autograd.grad(got.square().sum(), (x, conv.weight))
+    assert_close(got, expected)
+    assert_close(grad_x, grad_x_expected)
+    assert_close(grad_w, grad_w_expected)
+
+
+def test_rgcn_by_edge_by_hand():
+    from graphcode.models.gnn import rgcn_by_edge
+
+    x = torch.tensor([[1.0], [2.0], [4.0]])  # (N=3, D=1)
+    weight = torch.tensor([[[10.0]], [[100.0]]])  # (R=2, 1, 1)
+    edge_index = torch.tensor([[0, 1, 2], [2, 2, 0]])  # 0 -r0-> 2, 1 -r0-> 2, 2 -r1-> 0
+    edge_type = torch.tensor([0, 0, 1])
+    out = rgcn_by_edge(x, edge_index, edge_type, weight, torch.tensor([[1.0]]), torch.tensor([0.5]))
+    # node 0: 1 + 0.5 + 100 * 4; node 1: 2 + 0.5 (no in-edges); node 2: 4 + 0.5 + 10 * mean(1, 2)
+    assert_close(out, torch.tensor([[401.5], [2.5], [19.5]]))
+
+
+def test_rgcn_layer_computes_by_edge_with_pygs_parameters(monkeypatch):
+    """RGCNLayer is PyG's RGCNConv (same parameters, same output) without running RGCNConv.forward."""
+    from torch_geometric.nn import RGCNConv
+
+    from graphcode.models.gnn import RGCNLayer
+
+    torch.manual_seed(0)
+    layer = RGCNLayer(GNNConfig(hidden_size=8, num_node_types=11))
+    x = torch.randn(4, 8)
+    expected = layer.conv(x, EDGE_INDEX, EDGE_TYPE)
+    monkeypatch.setattr(RGCNConv, "forward", lambda *a, **k: pytest.fail("RGCNConv.forward ran"))
+    assert_close(layer(x, EDGE_INDEX, EDGE_TYPE), expected)
+    assert set(layer.state_dict()) == {"conv.weight", "conv.root", "conv.bias"}
