@@ -104,7 +104,7 @@ def run_arm(config: str, out: Path, arm: str, seed: int, extra: list[str], split
     state = torch.load(best, map_location="cpu", weights_only=True)
     result = {
         "arm": arm, "seed": seed, "overrides": overrides, "steps": int(state["global_step"]),
-        "parameters": sum(v.numel() for v in state["state_dict"].values()),
+        "parameters": unique_parameters(state["state_dict"]),
         "fit_wall_s": fit["wall_s"], "fit_peak_rss_mib": fit["peak_rss_mib"], "test_wall_s": wall,
         "examples": summary["examples"], "bleu": summary["bleu"]["score"], "exact_match": summary["exact_match"],
         "codebleu": next(iter((summary["codebleu"] or {}).values()), {"codebleu": None})["codebleu"],
@@ -141,6 +141,19 @@ def compare(out: Path, pairs: list[tuple[dict[str, Any], dict[str, Any]]], resam
     return {"arm": pairs[0][1]["arm"], "seed": seeds[0] if len(seeds) == 1 else "pooled", "seeds": seeds,
             "against": pairs[0][0]["arm"], "difference": result.difference, "low": result.low, "high": result.high,
             "wins": result.wins, "examples": result.examples}
+
+
+def unique_parameters(state_dict: dict[str, Any]) -> int:
+    """Numbers in a state dict, each tensor's storage counted once: tied weights (T5's shared embedding is also the
+    encoder's, the decoder's and the output layer's) are one parameter, as ``Module.parameters()`` counts them."""
+    seen: set[tuple[int, int, tuple[int, ...]]] = set()
+    total = 0
+    for value in state_dict.values():
+        key = (value.untyped_storage().data_ptr(), value.storage_offset(), tuple(value.shape))
+        if key not in seen:
+            seen.add(key)
+            total += value.numel()
+    return total
 
 
 def validation_curve(root: Path) -> list[tuple[int, float]]:

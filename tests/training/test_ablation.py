@@ -84,3 +84,19 @@ def test_equal_wall_clock_reads_the_validation_curves_and_interpolates(tmp_path)
     text = ablation.wall_clock_table([row, given])
     assert "| graph | 0 | 1.60x (fit times) | 500 | 3.250 | 3.000 | 2.500 |" in text
     assert ablation.equal_wall_clock(tmp_path, base, {**graph, "arm": "gcn"}, None) is None  # no curve: no row
+
+
+def test_parameters_count_tied_weights_once(tmp_path):
+    """A saved T5's shared embedding is also its encoder's, decoder's and output layer's: one parameter, as
+    Module.parameters() counts it, not four."""
+    import torch
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    torch.manual_seed(0)
+    model = T5ForConditionalGeneration(T5Config(vocab_size=50, d_model=8, d_kv=4, d_ff=16, num_layers=1,
+                                                num_decoder_layers=1, num_heads=2, tie_word_embeddings=True))
+    torch.save({"state_dict": model.state_dict()}, tmp_path / "best.ckpt")
+    state = torch.load(tmp_path / "best.ckpt", map_location="cpu", weights_only=True)["state_dict"]
+    expected = sum(p.numel() for p in model.parameters())
+    assert sum(v.numel() for v in state.values()) > expected  # the copies a plain sum would count
+    assert _ablation().unique_parameters(state) == expected
