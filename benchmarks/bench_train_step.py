@@ -9,7 +9,7 @@ as ``graphcode fit`` would). Prints, without asserting:
    and with the same backbone without it, on the same batches drawn as ``fit`` draws them, and the ratio of the
    two total times (target <= 1.25x). The mean is what a run pays: batches grouped by length vary from a few
    dozen tokens to the longest, their cost grows faster than their length, and the median step is about half
-   the mean on the CodeXGLUE CPU config (0.43 s against 0.85 s), so medians are printed only beside it;
+   the mean on the CodeXGLUE CPU config (0.47 s against 1.03 s), so medians are printed only beside it;
 2. data loading from the cached features (collate included): batches per second, and the time to load one
    batch as a share of a training step (data loading must not be the bottleneck);
 3. for reference, building features without the cache (parse, graph, tokenize, align), examples per second.
