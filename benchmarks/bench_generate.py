@@ -192,7 +192,7 @@ def beam_vs_greedy(args: argparse.Namespace) -> int:
     """Beam 5 against greedy on the same source lines with one exported model, in one run: one output per line,
     no checking, so the times are decoding's (the issue's target: beam 5 on CodeXGLUE's 499 validation lines
     within 5 minutes on 2 cores)."""
-    from graphcode.generate.loading import load_model
+    from graphcode.generate.loading import load_model, precision_context
 
     loaded = load_model(args.model)
     model, tokenizer, settings = loaded.model, loaded.tokenizer, loaded.settings
@@ -211,13 +211,13 @@ def beam_vs_greedy(args: argparse.Namespace) -> int:
     times, texts = {}, {}
     for name, config, reorder in arms:
         start = time.perf_counter()
-        with _memory_reordered(model, reorder):
+        with _memory_reordered(model, reorder), precision_context(model, args.precision):
             out, _ = run_generation(model, tokenizer, batches, config, args.seed)
         times[name] = time.perf_counter() - start
         texts[name] = [c[0].text for c in out]
     print(f"model: {args.model} (graph {'on' if model.config.graph else 'off'}); {len(prompts)} lines of "
           f"{args.beam_vs_greedy}, batch size {args.batch_size}, max_new_tokens {max_new}, "
-          f"torch threads {torch.get_num_threads()}")
+          f"precision {args.precision}, torch threads {torch.get_num_threads()}")
     for name, seconds in times.items():
         print(f"{name:<8} {seconds:8.1f} s  {len(prompts) / seconds:6.2f} lines/s  "
               f"{seconds / times['greedy']:5.2f}x greedy")
@@ -265,6 +265,8 @@ def main() -> int:
     ap.add_argument("--beam-vs-greedy", metavar="SOURCES",
                     help="instead: decode these source lines (one per line, e.g. CodeXGLUE's valid.java-cs.txt.java) "
                          "with --model greedy and with beam 5, one output each, and print both times")
+    ap.add_argument("--precision", default="32", choices=("32", "bf16-mixed", "16-mixed"),
+                    help="--beam-vs-greedy: as `graphcode generate --precision` (default: 32)")
     ap.add_argument("--lines", type=int, default=0, help="--beam-vs-greedy: the first this many lines (0: all)")
     ap.add_argument("--reorder-baseline", action="store_true",
                     help="--beam-vs-greedy: also beam 5 with Hugging Face's own cache, which reorders the encoder "

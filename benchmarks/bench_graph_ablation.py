@@ -45,6 +45,7 @@ ARMS: dict[str, list[str]] = {
     "fusion-add": ["--model.fusion.mode=add"],
     "fusion-memory": ["--model.fusion.mode=memory"],
     "fusion-gate": ["--model.fusion.mode=gate"],
+    "memory-dataflow": ["--model.fusion.memory_nodes=dataflow"],  # the memory holds only the data-flow nodes
     "ast-only": ["--data.graph_options.edges=[child,next_token]"],
 }
 """Each arm's overrides of the config."""

@@ -36,6 +36,7 @@ sys.path.insert(0, str(REPO))
 
 from graphcode.data.dataset import featurize  # noqa: E402
 from graphcode.models.config import FusionConfig, GNNConfig  # noqa: E402
+from graphcode.models.fusion import dataflow_nodes  # noqa: E402
 from graphcode.training.datamodule import GraphCodeDataModule, node_type_count  # noqa: E402
 from graphcode.training.module import GraphCodeModule  # noqa: E402
 
@@ -83,11 +84,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured steps per model (default: 3)")
     parser.add_argument("--batches", type=int, default=50, help="batches for the loading figures (default: 50)")
     parser.add_argument("--fusion", default=None, help="override model.fusion.mode")
+    parser.add_argument("--memory-nodes", default=None, choices=("all", "dataflow"),
+                        help="override model.fusion.memory_nodes")
     args = parser.parse_args(argv)
 
     config = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
     if args.fusion:
         config.setdefault("model", {}).setdefault("fusion", {})["mode"] = args.fusion
+    if args.memory_nodes:
+        config.setdefault("model", {}).setdefault("fusion", {})["memory_nodes"] = args.memory_nodes
     data = typed_data(config)
     precision = str(_section(config, "trainer").get("precision", "32"))
     torch.manual_seed(0)
@@ -155,6 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     nodes = statistics.mean(b.graph.num_nodes for b in batches)
     tokens = statistics.mean(int(b.attention_mask.sum()) for b in batches)
     fusion = with_graph.model.fusion.mode
+    if with_graph.model.fusion.memory is not None:
+        kept = statistics.mean(
+            int(dataflow_nodes(b.graph.edge_index, b.graph.edge_type, b.graph.num_nodes).sum())
+            if with_graph.model.fusion.memory_nodes == "dataflow" else b.graph.num_nodes for b in batches)
+        fusion += f", memory nodes {with_graph.model.fusion.memory_nodes}: {kept:.0f} a batch"
     print(f"config            {args.config} (precision {precision}, fusion {fusion}, "
           f"conv {with_graph.config.gnn.conv}, torch threads {torch.get_num_threads()})")
     print(f"batch             {shape[0]} examples, mean {tokens:.0f} source tokens and {nodes:.0f} graph nodes "

@@ -11,6 +11,7 @@ checkpoint names (``model.export_dir``), whose ``graphcode_data.json`` then give
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,10 @@ from typing import Any
 from graphcode.errors import CheckpointError, ConfigError
 
 DATA_SETTINGS = "graphcode_data.json"
+PRECISIONS: tuple[str, ...] = ("32", "bf16-mixed", "16-mixed")
+"""Precisions for generating, named as Lightning's ``trainer.precision``: ``32`` runs the float32 weights as they
+are; ``bf16-mixed`` and ``16-mixed`` run them under ``torch.autocast`` (matrix products in bfloat16 or float16,
+weights kept in float32), as ``graphcode test`` does for a model trained with that precision."""
 
 
 @dataclass
@@ -54,6 +59,18 @@ def load_model(path: str | Path, *, tokenizer: str | None = None, device: str = 
         )
     loaded.model.to(device).eval()
     return loaded
+
+
+def precision_context(model: Any, precision: str) -> contextlib.AbstractContextManager[Any]:
+    """A context in which ``model`` runs at ``precision`` (one of :data:`PRECISIONS`), on its own device."""
+    if precision not in PRECISIONS:
+        raise ConfigError(f"--precision: expected one of {', '.join(PRECISIONS)}, found {precision!r}")
+    if precision == "32":
+        return contextlib.nullcontext()
+    import torch
+
+    device = next(model.parameters()).device.type
+    return torch.autocast(device_type=device, dtype=torch.bfloat16 if precision == "bf16-mixed" else torch.float16)
 
 
 def _load_tokenizer(path: str) -> Any:

@@ -1345,8 +1345,10 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
 
     # a handler may start after any event of its try body: each of them may reach it
     catch_of: dict[int, list[int]] = {}
+    handlers_of: dict[int, list[int]] = {}  # flow -> its handlers' entry blocks
     for h, body in cfg.catch.items():
         catch_of[h] = [e for b in body if cfg.flow[b] == cfg.flow[h] for e in cfg.events[b]]
+        handlers_of.setdefault(cfg.flow[h], []).append(h)
 
     # a flow that captures by value sees an outer variable as its maker's state where the flow is made says
     wants: dict[int, list[tuple[int, int]]] = {}  # block -> (its event index, the flow made there)
@@ -1354,6 +1356,9 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
         if at >= 0:
             wants.setdefault(at, []).append((index, c))
     made_state: dict[int, int] = {}  # a by-value flow -> its maker's state (bits) where it is made
+    made_by: dict[int, list[tuple[int, tuple[int, int, int, list[int]]]]] = {}  # flow -> the by-value flows it makes
+    for c, made in cfg.made.items():
+        made_by.setdefault(made[0], []).append((c, made))
     layouts: list[tuple[dict[int, int], dict[int, int], list[int]]] = []  # per flow: (w_off, n_w, node_of)
     births: dict[int, list[tuple[int, int, dict[int, list[int]]]]] = {}  # flow -> functions it makes that write
     for maker, b_born, i_born, escaping in cfg.born:
@@ -1469,12 +1474,11 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
             gen[b] = g
             keep[b] = ~kill
         extra: dict[int, int] = {}
-        for h, evs in catch_of.items():
-            if cfg.flow[h] == f:
-                bits = 0
-                for e in evs:
-                    bits |= 1 << local[e]
-                extra[h] = bits
+        for h in handlers_of.get(f, ()):
+            bits = 0
+            for e in catch_of[h]:
+                bits |= 1 << local[e]
+            extra[h] = bits
         out: dict[int, int] = {}
         in_state: dict[int, int] = {}
         entry = cfg.entry[f]
@@ -1482,19 +1486,24 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
         changed = True
         while changed:  # states only grow: this ends
             changed = False
+            forward = True  # every block's predecessors came before it: one sweep is the fixed point
             for b in blocks:
                 st = init if b == entry else 0
                 if b in extra:
                     st |= extra[b]
                 for p in preds[b]:
+                    if p >= b:
+                        forward = False
                     st |= out.get(p, 0)
                 in_state[b] = st
                 o = (st & keep[b]) | gen[b]
                 if out.get(b) != o:
                     out[b] = o
                     changed = True
-        for c, (maker, at, _index, made_preds) in cfg.made.items():
-            if maker == f and at < 0:  # made where no block is open: the state its predecessors leave
+            if forward:
+                break
+        for c, (_maker, at, _index, made_preds) in made_by.get(f, ()):
+            if at < 0:  # made where no block is open: the state its predecessors leave
                 st = 0
                 for p in made_preds:
                     st |= out.get(p, 0)

@@ -17,16 +17,20 @@ from graphcode.errors import ConfigError
 ConvKind = Literal["gcn", "rgcn", "gat"]
 NodeFeature = Literal["type", "type+tokens"]
 FusionMode = Literal["auto", "add", "gate", "memory", "add+memory", "prefix", "prefix+add"]
+MemoryNodes = Literal["all", "dataflow"]
 
 CONV_KINDS: tuple[str, ...] = ("gcn", "rgcn", "gat")
 NODE_FEATURES: tuple[str, ...] = ("type", "type+tokens")
 ENCODER_DECODER_MODES: tuple[str, ...] = ("add", "gate", "memory", "add+memory")
 DECODER_ONLY_MODES: tuple[str, ...] = ("prefix", "add", "prefix+add")
 FUSION_MODES: tuple[str, ...] = ("auto", *dict.fromkeys(ENCODER_DECODER_MODES + DECODER_ONLY_MODES))
+MEMORY_NODES: tuple[str, ...] = ("all", "dataflow")
 
 #: The edge kinds of the data contract, in id order. ``GNNConfig.num_edge_types`` counts them.
 EDGE_KINDS: tuple[str, ...] = ("child", "next_token", "last_write", "last_read", "computed_from", "cfg_entry",
                                "cfg_next", "cfg_true", "cfg_false", "cfg_back", "cfg_raise", "cfg_exit")
+#: The ids of the data-flow kinds among ``EDGE_KINDS`` (``last_write``, ``last_read``, ``computed_from``).
+DATAFLOW_EDGE_TYPES: tuple[int, ...] = (2, 3, 4)
 
 
 def _fail(owner: str, name: str, expected: str, found: Any) -> ConfigError:
@@ -120,6 +124,11 @@ class FusionConfig:
     ``prefix+add``. ``auto`` picks ``memory`` for encoder-decoder and ``prefix`` for decoder-only backbones."""
     num_prefix_tokens: int = 8
     """Number of soft tokens ``P`` pooled from the graph (``prefix`` modes only)."""
+    memory_nodes: MemoryNodes = "all"
+    """The nodes the ``memory`` modes append to the encoder memory: ``all``, or ``dataflow``, only the nodes with a
+    data-flow edge (``DATAFLOW_EDGE_TYPES``): the occurrences of variables, as in GraphCodeBERT's data-flow graph.
+    Every node still enters the GNN and, with ``add``, its tokens; the decoder's cross-attention reads fewer
+    positions (on the CodeXGLUE CPU config's pruned Java graphs, a tenth of the nodes: ``bench_train_step.py``)."""
     gate_bias_init: float = -4.0
     """Initial bias of the ``gate`` mode's sigmoid gate: -4 lets about 2% of the graph through at first."""
     init_std: float = 0.02
@@ -129,6 +138,7 @@ class FusionConfig:
     def __post_init__(self) -> None:
         owner = "fusion"
         _check_choice(owner, "mode", self.mode, FUSION_MODES)
+        _check_choice(owner, "memory_nodes", self.memory_nodes, MEMORY_NODES)
         _check_int(owner, "num_prefix_tokens", self.num_prefix_tokens, 1)
         for name in ("gate_bias_init", "init_std"):
             value = getattr(self, name)

@@ -15,7 +15,8 @@ Encoder-decoder backbones (T5, CodeT5, BART), acting on the encoder's output sta
   share is :math:`\sigma(\mathbf{b}_g)` (about 2% for -4).
 - ``memory``: the projected node states, padded per graph to ``(B, N_max, D)``, are appended to the encoder
   memory that the decoder's cross-attention reads, and the encoder attention mask is extended with the
-  node mask, so the decoder attends to tokens and nodes alike.
+  node mask, so the decoder attends to tokens and nodes alike. With ``memory_nodes="dataflow"`` only the nodes
+  with a data-flow edge (:func:`dataflow_nodes`) enter the memory, so it stays short.
 - ``add+memory``: both.
 
 Decoder-only backbones (GPT-2, CodeGen, Llama-like), acting on the input embeddings ``(B, T, D)``:
@@ -37,7 +38,7 @@ from torch import Tensor, nn
 from torch_geometric.utils import scatter, softmax, to_dense_batch
 
 from graphcode.models.align import nodes_to_tokens
-from graphcode.models.config import FusionConfig
+from graphcode.models.config import DATAFLOW_EDGE_TYPES, FusionConfig
 
 
 def _projection(in_dim: int, out_dim: int, init_std: float) -> nn.Linear:
@@ -102,6 +103,22 @@ class GatedAlignedAdd(AlignedAdd):
         return token_states + gate * aligned  # (B, T, D)
 
 
+def dataflow_nodes(edge_index: Tensor, edge_type: Tensor | None, num_nodes: int) -> Tensor:
+    """``(N,)`` bool: the nodes at either end of a data-flow edge (``DATAFLOW_EDGE_TYPES``), the occurrences of
+    variables. All false without edge types.
+
+    Shapes:
+        - **input:** edges ``(2, E)``, edge types ``(E,)``
+        - **output:** ``(N,)``
+    """
+    keep = torch.zeros(num_nodes, dtype=torch.bool, device=edge_index.device)
+    if edge_type is None or edge_index.numel() == 0:
+        return keep
+    flow = torch.isin(edge_type, torch.tensor(DATAFLOW_EDGE_TYPES, device=edge_type.device))  # (E,)
+    keep[edge_index[:, flow].reshape(-1)] = True
+    return keep
+
+
 class NodeMemory(nn.Module):
     r"""Appends the projected node states of each graph to its token states, with the mask extended.
 
@@ -112,8 +129,9 @@ class NodeMemory(nn.Module):
 
     Shapes:
         - **input:** token states ``(B, T, D)``, attention mask ``(B, T)``, node states ``(N, D_gnn)``,
-          graph id per node ``(N,)``
-        - **output:** states ``(B, T + N_max, D)`` and mask ``(B, T + N_max)``, ``N_max`` the largest graph
+          graph id per node ``(N,)``, optionally the nodes to keep ``(N,)`` bool (default: all)
+        - **output:** states ``(B, T + N_max, D)`` and mask ``(B, T + N_max)``, ``N_max`` the most nodes kept of
+          one graph
     """
 
     def __init__(self, gnn_dim: int, model_dim: int, init_std: float = 0.02) -> None:
@@ -121,10 +139,13 @@ class NodeMemory(nn.Module):
         self.projection = _projection(gnn_dim, model_dim, init_std)
 
     def forward(
-        self, token_states: Tensor, attention_mask: Tensor, node_states: Tensor, node_batch: Tensor
+        self, token_states: Tensor, attention_mask: Tensor, node_states: Tensor, node_batch: Tensor,
+        keep: Tensor | None = None,
     ) -> tuple[Tensor, Tensor]:
         B = token_states.size(0)
-        nodes = self.projection(node_states).to(token_states.dtype)  # (N, D)
+        if keep is not None:
+            node_states, node_batch = node_states[keep], node_batch[keep]  # (N', D_gnn), (N',)
+        nodes = self.projection(node_states).to(token_states.dtype)  # (N', D)
         memory, node_mask = to_dense_batch(nodes, node_batch, batch_size=B)  # (B, N_max, D), (B, N_max)
         states = torch.cat([token_states, memory], dim=1)  # (B, T + N_max, D)
         mask = torch.cat([attention_mask, node_mask.to(attention_mask.dtype)], dim=1)  # (B, T + N_max)
@@ -192,7 +213,8 @@ class EncoderDecoderFusion(nn.Module):
 
     Shapes:
         - **input:** encoder states ``(B, T, D)``, attention mask ``(B, T)``, node states ``(N, D_gnn)``,
-          graph id per node ``(N,)``, node-token pairs ``(2, A)``
+          graph id per node ``(N,)``, node-token pairs ``(2, A)``, and with ``memory_nodes="dataflow"`` the
+          edges ``(2, E)`` and edge types ``(E,)``
         - **output:** :class:`FusedEncoderOutput` with states ``(B, T', D)`` and mask ``(B, T')``
     """
 
@@ -206,6 +228,7 @@ class EncoderDecoderFusion(nn.Module):
         elif mode == "gate":
             self.add = GatedAlignedAdd(gnn_dim, model_dim, config.init_std, config.gate_bias_init)
         self.memory = NodeMemory(gnn_dim, model_dim, config.init_std) if "memory" in mode else None
+        self.memory_nodes = config.memory_nodes
 
     def forward(
         self,
@@ -214,13 +237,21 @@ class EncoderDecoderFusion(nn.Module):
         node_states: Tensor,
         node_batch: Tensor,
         node_token_index: Tensor | None,
+        edge_index: Tensor | None = None,
+        edge_type: Tensor | None = None,
     ) -> FusedEncoderOutput:
         states, mask = encoder_states, attention_mask  # (B, T, D), (B, T)
         if self.add is not None and node_token_index is not None:
             states = self.add(states, node_states, node_token_index)  # (B, T, D)
         if self.memory is not None:
+            keep = None
+            if self.memory_nodes == "dataflow":
+                if edge_index is None:
+                    raise ValueError("EncoderDecoderFusion: expected the graph's edge_index with "
+                                     "memory_nodes='dataflow', found None")
+                keep = dataflow_nodes(edge_index, edge_type, node_states.size(0))  # (N,)
             states, mask = self.memory(
-                states, mask, node_states, node_batch
+                states, mask, node_states, node_batch, keep
             )  # (B, T + N_max, D), (B, T + N_max)
         return FusedEncoderOutput(hidden_states=states, attention_mask=mask)
 

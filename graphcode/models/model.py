@@ -231,8 +231,10 @@ class GraphCodeModel(nn.Module):
         encoder = self.backbone.get_encoder()
         encoded = encoder(input_ids=batch.input_ids, attention_mask=batch.attention_mask, return_dict=True)
         node_states = self.encode_graph(batch)  # (N, D_gnn)
+        graph = batch.graph
         fused = self.fusion(
-            encoded.last_hidden_state, batch.attention_mask, node_states, _node_batch(batch), _pairs(batch)
+            encoded.last_hidden_state, batch.attention_mask, node_states, _node_batch(batch), _pairs(batch),
+            graph.edge_index, getattr(graph, "edge_type", None),
         )
         return node_states, fused.hidden_states, fused.attention_mask
 

@@ -79,6 +79,37 @@ def test_beam_search_on_a_graph_model(t5_graph, tmp_path):
     _check_records(records, rc)
 
 
+def test_precision_runs_generation_under_autocast(t5_graph, tmp_path, monkeypatch):
+    """``--precision bf16-mixed`` generates under torch's autocast in bfloat16 (as ``graphcode test`` does for a
+    model trained so); the default runs float32 without it. Either way every record is checked."""
+    from graphcode.models import GraphCodeModel
+
+    seen: list[tuple[bool, torch.dtype]] = []
+    generate = GraphCodeModel.generate
+
+    def spy(self, *args, **kwargs):
+        seen.append((torch.is_autocast_enabled("cpu"), torch.get_autocast_dtype("cpu")))
+        return generate(self, *args, **kwargs)
+
+    monkeypatch.setattr(GraphCodeModel, "generate", spy)
+    for precision, expected in (("bf16-mixed", (True, torch.bfloat16)), ("32", (False, None))):
+        seen.clear()
+        out = tmp_path / f"{precision}.jsonl"
+        rc = main(["generate", "--model", str(t5_graph), "x=1\n", "--strategy", "beam", "--num-candidates", "2",
+                   "--precision", precision, "--out", str(out), "--no-progress", "--device", "cpu"])
+        assert seen and all(on == expected[0] for on, _ in seen)
+        if expected[1] is not None:
+            assert all(dtype == expected[1] for _, dtype in seen)
+        _check_records(_records(out), rc)
+
+
+def test_an_unknown_precision_is_a_usage_error(gpt2_plain, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["generate", "--model", str(gpt2_plain), "x", "--lang", "python", "--precision", "bf16"])
+    assert stop.value.code == 2
+    assert "--precision: invalid choice: 'bf16'" in capsys.readouterr().err
+
+
 def test_guided_sampled_completion_from_a_jsonl_file(gpt2_plain, tmp_path, capsys):
     prompts = tmp_path / "prompts.jsonl"
     prompts.write_text(

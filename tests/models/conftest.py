@@ -130,7 +130,7 @@ def collate(
 
 
 def build_model(
-    backbone: str, mode: str = "auto", graph: bool = True, seed: int = 0, **gnn: object
+    backbone: str, mode: str = "auto", graph: bool = True, seed: int = 0, memory_nodes: str = "all", **gnn: object
 ) -> GraphCodeModel:
     """A tiny model in eval mode with fixed weights."""
     torch.manual_seed(seed)
@@ -138,7 +138,7 @@ def build_model(
         backbone=dict(BACKBONES[backbone]),
         graph=graph,
         gnn={**GNN, **gnn},
-        fusion={"mode": mode, "num_prefix_tokens": 3},
+        fusion={"mode": mode, "num_prefix_tokens": 3, "memory_nodes": memory_nodes},
     )
     return GraphCodeModel(config).eval()
 

@@ -6,8 +6,9 @@ import pytest
 import torch
 from torch.testing import assert_close
 
+from graphcode.errors import ConfigError
 from graphcode.models import DecoderOnlyFusion, EncoderDecoderFusion, FusionConfig
-from graphcode.models.fusion import AlignedAdd, GatedAlignedAdd, GraphPrefix, build_fusion
+from graphcode.models.fusion import AlignedAdd, GatedAlignedAdd, GraphPrefix, build_fusion, dataflow_nodes
 
 D_GNN, D = 24, 32
 NODE_STATES = torch.randn(
@@ -36,6 +37,41 @@ def test_memory_appends_padded_nodes_and_extends_the_mask():
     assert fused.attention_mask.tolist() == [[1] * 6 + [1, 1, 1, 1], [1, 1, 1, 0, 0, 0, 1, 1, 1, 0]]
     assert_close(fused.hidden_states[:, :6], states)
     assert fused.attention_mask.dtype == mask.dtype
+
+
+# edges of the two graphs above, node ids global: kinds 0 child, 1 next_token, 2-4 data flow
+EDGE_INDEX = torch.tensor([[0, 0, 1, 3, 4, 5, 6], [1, 2, 3, 1, 5, 6, 5]])  # (2, E)
+EDGE_TYPE = torch.tensor([0, 0, 1, 2, 0, 3, 4])  # (E,)
+
+
+def test_dataflow_nodes_are_the_ends_of_data_flow_edges():
+    assert dataflow_nodes(EDGE_INDEX, EDGE_TYPE, 7).tolist() == [False, True, False, True, False, True, True]
+    assert not dataflow_nodes(EDGE_INDEX, None, 7).any()  # no edge types: no data-flow edge known
+    assert dataflow_nodes(torch.zeros(2, 0, dtype=torch.long), torch.zeros(0, dtype=torch.long), 3).tolist() == [
+        False] * 3
+
+
+def test_memory_of_dataflow_nodes_holds_only_those():
+    """Graph 0 keeps nodes 1 and 3, graph 1 nodes 5 and 6: a memory of 2 per graph, in node order, each the
+    projection of its own node's state (the same projection as the memory of every node)."""
+    every = EncoderDecoderFusion("memory", D_GNN, D)
+    some = EncoderDecoderFusion("memory", D_GNN, D, FusionConfig(memory_nodes="dataflow"))
+    some.load_state_dict(every.state_dict())
+    states = torch.randn(2, 6, D)  # (B, T, D)
+    mask = torch.ones(2, 6, dtype=torch.long)  # (B, T)
+    full = every(states, mask, NODE_STATES, NODE_BATCH, PAIRS)
+    fused = some(states, mask, NODE_STATES, NODE_BATCH, PAIRS, EDGE_INDEX, EDGE_TYPE)
+    assert fused.hidden_states.shape == (2, 6 + 2, D)
+    assert fused.attention_mask.tolist() == [[1] * 8, [1] * 8]
+    assert_close(fused.hidden_states[0, 6:], full.hidden_states[0, [6 + 1, 6 + 3]])
+    assert_close(fused.hidden_states[1, 6:], full.hidden_states[1, [6 + 1, 6 + 2]])  # nodes 5, 6 of graph 1
+    with pytest.raises(ValueError, match="edge_index"):
+        some(states, mask, NODE_STATES, NODE_BATCH, PAIRS)
+
+
+def test_memory_nodes_is_checked():
+    with pytest.raises(ConfigError, match=r"fusion.memory_nodes: expected one of 'all', 'dataflow', found 'vars'"):
+        FusionConfig(memory_nodes="vars")
 
 
 def test_add_touches_only_aligned_tokens():

@@ -171,6 +171,25 @@ def test_generate_sees_the_same_fusion_as_forward(backbone, mode, make_model, ma
     assert torch.equal(first, logits.argmax(-1))
 
 
+def test_memory_of_dataflow_nodes_in_training_and_generation(make_model, make_batch, examples):
+    """``memory_nodes="dataflow"``: the decoder reads the tokens and the 2 data-flow nodes of each example (not
+    all 4 and 3 nodes), forward and generate alike, and beam search runs over that memory."""
+    model = make_model("t5", "add+memory", memory_nodes="dataflow")
+    batch = make_batch(examples, decoder_only=False)
+    out = model(batch)
+    assert torch.isfinite(out.loss)
+    assert out.encoder_last_hidden_state.shape == (2, batch.input_ids.size(1) + 2, 32)
+    everything = make_model("t5", "add+memory")
+    assert everything(batch).encoder_last_hidden_state.shape == (2, batch.input_ids.size(1) + 4, 32)
+    prompt = make_batch(examples[:1], decoder_only=False)
+    prompt.labels = None
+    first = model.generate(prompt, max_new_tokens=1, do_sample=False)[:, -1]
+    start = torch.zeros(1, 1, dtype=torch.long)  # the decoder start token
+    assert torch.equal(first, model(prompt, decoder_input_ids=start).logits[:, -1].argmax(-1))
+    beams = model.generate(prompt, max_new_tokens=4, num_beams=3, num_return_sequences=2, do_sample=False)
+    assert beams.shape[0] == 2
+
+
 def test_missing_graph_with_graph_on_is_an_error(make_model, make_batch, examples):
     batch = make_batch(examples, decoder_only=False, graph=False)
     with pytest.raises(ValueError, match=r"GraphCodeBatch.graph: expected a graph batch .* found None"):
