@@ -38,6 +38,7 @@ import torch
 
 from graphcode.generate.candidates import check_candidate, select
 from graphcode.generate.decoding import DecodingConfig, generate_candidates
+from graphcode.generate.loading import PRECISIONS
 
 EXPORT = Path("runs/tiny/export")
 RECORDS = Path("runs/cache/stdlib-python-docstring-to-body.jsonl")
@@ -265,7 +266,7 @@ def main() -> int:
     ap.add_argument("--beam-vs-greedy", metavar="SOURCES",
                     help="instead: decode these source lines (one per line, e.g. CodeXGLUE's valid.java-cs.txt.java) "
                          "with --model greedy and with beam 5, one output each, and print both times")
-    ap.add_argument("--precision", default="32", choices=("32", "bf16-mixed", "16-mixed"),
+    ap.add_argument("--precision", default="32", choices=PRECISIONS,
                     help="--beam-vs-greedy: as `graphcode generate --precision` (default: 32)")
     ap.add_argument("--lines", type=int, default=0, help="--beam-vs-greedy: the first this many lines (0: all)")
     ap.add_argument("--reorder-baseline", action="store_true",

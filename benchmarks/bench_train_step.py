@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from graphcode.data.dataset import featurize  # noqa: E402
-from graphcode.models.config import FusionConfig, GNNConfig  # noqa: E402
+from graphcode.models.config import MEMORY_NODES, FusionConfig, GNNConfig  # noqa: E402
 from graphcode.models.fusion import dataflow_nodes  # noqa: E402
 from graphcode.training.datamodule import GraphCodeDataModule, node_type_count  # noqa: E402
 from graphcode.training.module import GraphCodeModule  # noqa: E402
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured steps per model (default: 3)")
     parser.add_argument("--batches", type=int, default=50, help="batches for the loading figures (default: 50)")
     parser.add_argument("--fusion", default=None, help="override model.fusion.mode")
-    parser.add_argument("--memory-nodes", default=None, choices=("all", "dataflow"),
+    parser.add_argument("--memory-nodes", default=None, choices=MEMORY_NODES,
                         help="override model.fusion.memory_nodes")
     args = parser.parse_args(argv)
 

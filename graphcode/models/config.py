@@ -30,7 +30,7 @@ MEMORY_NODES: tuple[str, ...] = ("all", "dataflow")
 EDGE_KINDS: tuple[str, ...] = ("child", "next_token", "last_write", "last_read", "computed_from", "cfg_entry",
                                "cfg_next", "cfg_true", "cfg_false", "cfg_back", "cfg_raise", "cfg_exit")
 #: The ids of the data-flow kinds among ``EDGE_KINDS`` (``last_write``, ``last_read``, ``computed_from``).
-DATAFLOW_EDGE_TYPES: tuple[int, ...] = (2, 3, 4)
+DATAFLOW_EDGE_TYPES: tuple[int, ...] = tuple(EDGE_KINDS.index(k) for k in ("last_write", "last_read", "computed_from"))
 
 
 def _fail(owner: str, name: str, expected: str, found: Any) -> ConfigError:

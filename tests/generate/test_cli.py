@@ -110,6 +110,15 @@ def test_an_unknown_precision_is_a_usage_error(gpt2_plain, capsys):
     assert "--precision: invalid choice: 'bf16'" in capsys.readouterr().err
 
 
+def test_precision_context_refuses_an_unknown_precision(t5_graph):
+    from graphcode.errors import ConfigError
+    from graphcode.generate.loading import load_model, precision_context
+
+    model = load_model(t5_graph).model
+    with pytest.raises(ConfigError, match=r"--precision: expected one of 32, bf16-mixed, 16-mixed, found 'bf16'"):
+        precision_context(model, "bf16")
+
+
 def test_guided_sampled_completion_from_a_jsonl_file(gpt2_plain, tmp_path, capsys):
     prompts = tmp_path / "prompts.jsonl"
     prompts.write_text(

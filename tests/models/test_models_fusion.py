@@ -69,6 +69,13 @@ def test_memory_of_dataflow_nodes_holds_only_those():
         some(states, mask, NODE_STATES, NODE_BATCH, PAIRS)
 
 
+def test_dataflow_edge_types_are_the_data_flow_kinds():
+    from graphcode.models.config import DATAFLOW_EDGE_TYPES, EDGE_KINDS
+
+    assert [EDGE_KINDS[i] for i in DATAFLOW_EDGE_TYPES] == ["last_write", "last_read", "computed_from"]
+    assert DATAFLOW_EDGE_TYPES == (2, 3, 4)  # the ids GraphCodeBatch documents for edge_type
+
+
 def test_memory_nodes_is_checked():
     with pytest.raises(ConfigError, match=r"fusion.memory_nodes: expected one of 'all', 'dataflow', found 'vars'"):
         FusionConfig(memory_nodes="vars")
