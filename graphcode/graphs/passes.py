@@ -503,6 +503,88 @@ class _Scopes:
         return s == owner
 
 
+class _Names:
+    """The variables of a file, by (owning scope, name), and what a name means at a position."""
+
+    def __init__(self, scopes: _Scopes) -> None:
+        self.scopes = scopes
+        self.var_ids: dict[tuple[int, bytes], int] = {}
+        self.var_home: list[int] = []  # variable -> its owning scope
+        self.decl_first: dict[tuple[int, bytes], int] = {}  # (scope, name) -> where its first declaration is visible
+        self.memo: dict[tuple[int, bytes], int] = {}
+
+    def var(self, scope: int, name: bytes) -> int:
+        key = (scope, name)
+        v = self.var_ids.get(key)
+        if v is None:
+            v = self.var_ids[key] = len(self.var_home)
+            self.var_home.append(scope)
+        return v
+
+    def lookup(self, name: bytes, scope: int, pos: int, first: bool = True) -> int:
+        """The variable ``name`` means at ``pos`` in ``scope``. Memoised per (scope, name) unless a
+        declaration-bound scope made the answer depend on the position. With ``first`` false, the lookup comes
+        from a scope nested in ``scope``: a hidden ``scope`` is not seen (not memoised)."""
+        scopes = self.scopes
+        globals_, nonlocals = scopes.globals, scopes.nonlocals
+        parent, binding, hidden, opaque, kinds = scopes.parent, scopes.binding, scopes.hidden, scopes.opaque, scopes.kind
+        key = (scope, name)
+        hit = self.memo.get(key) if first else None
+        if hit is not None:
+            return hit
+        s = scope
+        memoise = first
+        fallback = -1
+        found = -1
+        depends = False
+        crossed = False  # the lookup left a function scope on the way
+        boundary = -1  # the first function scope it left
+        walled = False  # it skipped an opaque scope: a name found nowhere belongs to that function
+        while s >= 0:
+            if not first and (hidden[s] or (crossed and opaque[s])):
+                walled = walled or (crossed and opaque[s])
+                if kinds[s] == "function" and boundary < 0:
+                    boundary = s
+                crossed = crossed or kinds[s] == "function"
+                s = parent[s]
+                continue
+            if globals_ and name in globals_.get(s, ()):
+                found = 0
+                break
+            if nonlocals and name in nonlocals.get(s, ()):
+                crossed = crossed or kinds[s] == "function"
+                s = parent[s]
+                first = False
+                continue
+            at = self.decl_first.get((s, name))
+            if at is not None:
+                if binding[s] == "scope":
+                    found = s
+                    break
+                depends = True
+                if at <= pos:
+                    found = s
+                    break
+                if fallback < 0 and binding[s] != "strict":
+                    fallback = s
+            first = False
+            if kinds[s] == "function" and boundary < 0:
+                boundary = s
+            crossed = crossed or kinds[s] == "function"
+            s = parent[s]
+        if found < 0 and fallback < 0 and binding[scope] == "strict":
+            v = -1  # no variable of that name is declared yet: the name is not a variable (Ruby's method call)
+            if not depends and memoise:
+                self.memo[key] = v
+            return v
+        if found < 0:
+            found = fallback if fallback >= 0 else boundary if walled and boundary >= 0 else 0
+        v = self.var(found, name)
+        if not depends and memoise:
+            self.memo[key] = v
+        return v
+
+
 def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_start: list[int], ev_end: list[int],
              ev_scope: list[int], def_settings: dict[int, Settings], scopes: _Scopes,
              assign_spans: list[Span]) -> tuple[list[int], list[int], list[bool], list[bool], list[int]]:
@@ -520,23 +602,13 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
     """
     n_ev = len(ev_node)
     visible_at = _visible_after(ev_node, ev_kind, ev_start, ev_end, def_settings, scopes, assign_spans)
-    var_ids: dict[tuple[int, bytes], int] = {}
-    var_home: list[int] = []
-    decl_first: dict[tuple[int, bytes], int] = {}
+    names = _Names(scopes)
+    var_ids, var_home, decl_first, memo = names.var_ids, names.var_home, names.decl_first, names.memo
     ev_var = [-1] * n_ev
     moved = [False] * n_ev
     hoisted = [False] * n_ev
     globals_, nonlocals = scopes.globals, scopes.nonlocals
-    parent, binding, hidden, opaque, kinds = scopes.parent, scopes.binding, scopes.hidden, scopes.opaque, scopes.kind
-
-    def var(scope: int, name: bytes) -> int:
-        key = (scope, name)
-        v = var_ids.get(key)
-        if v is None:
-            v = var_ids[key] = len(var_home)
-            var_home.append(scope)
-        return v
-
+    parent, hidden, opaque, kinds = scopes.parent, scopes.hidden, scopes.opaque, scopes.kind
     pending = []
     for e in range(n_ev):
         if ev_kind[e] != DEF:
@@ -571,7 +643,7 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
                 crossed = crossed or kinds[t] == "function"
                 t = parent[t]
             if owner_scope >= 0:
-                ev_var[e] = var(owner_scope, name)
+                ev_var[e] = names.var(owner_scope, name)
                 continue
         if (globals_ or nonlocals) and (name in globals_.get(s, ()) or name in nonlocals.get(s, ())):
             pending.append(e)
@@ -591,79 +663,17 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
             var_home.append(s)
         ev_var[e] = v
 
-    memo: dict[tuple[int, bytes], int] = {}
-
-    def lookup(name: bytes, scope: int, pos: int, first: bool = True) -> int:
-        """The variable ``name`` means at ``pos`` in ``scope``. Memoised per (scope, name) unless a
-        declaration-bound scope made the answer depend on the position. With ``first`` false, the lookup comes
-        from a scope nested in ``scope``: a hidden ``scope`` is not seen (not memoised)."""
-        key = (scope, name)
-        hit = memo.get(key) if first else None
-        if hit is not None:
-            return hit
-        s = scope
-        memoise = first
-        fallback = -1
-        found = -1
-        depends = False
-        crossed = False  # the lookup left a function scope on the way
-        boundary = -1  # the first function scope it left
-        walled = False  # it skipped an opaque scope: a name found nowhere belongs to that function
-        while s >= 0:
-            if not first and (hidden[s] or (crossed and opaque[s])):
-                walled = walled or (crossed and opaque[s])
-                if kinds[s] == "function" and boundary < 0:
-                    boundary = s
-                crossed = crossed or kinds[s] == "function"
-                s = parent[s]
-                continue
-            if globals_ and name in globals_.get(s, ()):
-                found = 0
-                break
-            if nonlocals and name in nonlocals.get(s, ()):
-                crossed = crossed or kinds[s] == "function"
-                s = parent[s]
-                first = False
-                continue
-            at = decl_first.get((s, name))
-            if at is not None:
-                if binding[s] == "scope":
-                    found = s
-                    break
-                depends = True
-                if at <= pos:
-                    found = s
-                    break
-                if fallback < 0 and binding[s] != "strict":
-                    fallback = s
-            first = False
-            if kinds[s] == "function" and boundary < 0:
-                boundary = s
-            crossed = crossed or kinds[s] == "function"
-            s = parent[s]
-        if found < 0 and fallback < 0 and binding[scope] == "strict":
-            v = -1  # no variable of that name is declared yet: the name is not a variable (Ruby's method call)
-            if not depends and memoise:
-                memo[key] = v
-            return v
-        if found < 0:
-            found = fallback if fallback >= 0 else boundary if walled and boundary >= 0 else 0
-        v = var(found, name)
-        if not depends and memoise:
-            memo[key] = v
-        return v
-
     for e in pending:
-        v = lookup(ev_name[e], ev_scope[e], ev_start[e])
-        ev_var[e] = v if v >= 0 else var(ev_scope[e], ev_name[e])
+        v = names.lookup(ev_name[e], ev_scope[e], ev_start[e])
+        ev_var[e] = v if v >= 0 else names.var(ev_scope[e], ev_name[e])
     hit = memo.get
     for e, v in enumerate(ev_var):
         if v < 0:
             name, sc = ev_name[e], ev_scope[e]
             v = hit((sc, name))
-            v = v if v is not None else lookup(name, sc, ev_start[e])
+            v = v if v is not None else names.lookup(name, sc, ev_start[e])
             if v < 0 and ev_kind[e] != READ:  # only a read can be of no variable: a write makes one here
-                v = var(sc, name)
+                v = names.var(sc, name)
             ev_var[e] = v
     ev_fallback: list[int] = []
     if any(scopes.fallback):
@@ -676,7 +686,7 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
                 home = var_home[v]
                 how = fallback_scope[home]
                 if how and home > 0:
-                    ev_fallback[e] = lookup(ev_name[e], 0 if how == FB_GLOBAL else parent[home], ev_start[e],
+                    ev_fallback[e] = names.lookup(ev_name[e], 0 if how == FB_GLOBAL else parent[home], ev_start[e],
                                             how == FB_GLOBAL)
     return ev_var, var_home, moved, hoisted, ev_fallback
 
@@ -757,6 +767,25 @@ def _visible_after(ev_node: list[int], ev_kind: list[int], ev_start: list[int], 
 
 
 # ------------------------------------------------------------------ execution order
+# Sort keys of the schedule at byte `pos` (`big`: above any byte offset): what closes there (inner first), then
+# what opens there (outer first), then plain events. Module functions, not closures: mypyc calls them directly.
+def _close_key(big: int, pos: int, start: int, prio: int, tail: int) -> int:
+    return (((pos * 4 + 1) * big + (big - 1 - start)) * 8 + (7 - prio)) * 2 + tail
+
+
+def _open_key(big: int, pos: int, end: int, prio: int, tail: int) -> int:
+    return (((pos * 4 + 2) * big + (big - 1 - end)) * 8 + prio) * 2 + tail
+
+
+def _normal_key(big: int, pos: int, kind: int) -> int:
+    return (((pos * 4 + 3) * big) * 8 + kind) * 2
+
+
+def _hoist_key(big: int, scope_start: int) -> int:
+    """At the start of the scope, after every region that opens there, before anything else."""
+    return _open_key(big, max(scope_start, 0), 0, 7, 1)
+
+
 def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_scope: list[int], hoisted: list[bool],
               regions: list[tuple[int, int, int, Settings]], parts: list[tuple[int, int, int]],
               jumps: list[tuple[int, int, int, Settings | None]], assigns: list[Assign], scopes: _Scopes,
@@ -774,24 +803,12 @@ def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_sco
     function opens: it runs where the function is defined.
     """
     big = size + 2
-
-    def close_key(pos: int, start: int, prio: int, tail: int) -> int:
-        return (((pos * 4 + 1) * big + (big - 1 - start)) * 8 + (7 - prio)) * 2 + tail
-
-    def open_key(pos: int, end: int, prio: int, tail: int) -> int:
-        return (((pos * 4 + 2) * big + (big - 1 - end)) * 8 + prio) * 2 + tail
-
-    def normal_key(pos: int, kind: int) -> int:
-        return (((pos * 4 + 3) * big) * 8 + kind) * 2
-
-    def hoist_key(e: int) -> int:
-        # at the start of the scope, after every region that opens there, before anything else
-        return open_key(max(scopes.start[ev_scope[e]], 0), 0, 7, 1)
+    scope_start = scopes.start
 
     anchors: list[tuple[int, int, int, int]] = []  # (start, end, key, scope of an assignment or -1: a loop part)
     spans = sorted({span for span, _t, _v in assigns if span is not None})
     for (sb, eb), sc in zip(spans, scopes.innermost([a for a, _ in spans], [b for _, b in spans]), strict=True):
-        anchors.append((sb, eb, close_key(eb, sb, R_ASSIGN, 0), sc))
+        anchors.append((sb, eb, _close_key(big, eb, sb, R_ASSIGN, 0), sc))
     loops = sorted((r for r in regions if r[2] == C_LOOP), key=lambda r: (r[0], -r[1]))
     loop_starts = [r[0] for r in loops]
     for sb, eb, cat in parts:
@@ -802,24 +819,25 @@ def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_sco
             j -= 1
         if j >= 0:
             ls, le = loops[j][0], loops[j][1]
-            key = open_key(ls, le, R_LOOP, 0) if cat == C_ONCE else close_key(le, ls, R_LOOP, 0)
+            key = _open_key(big, ls, le, R_LOOP, 0) if cat == C_ONCE else _close_key(big, le, ls, R_LOOP, 0)
             anchors.append((sb, eb, key, -1))
             if cat == C_LAST:
                 anchors.append((sb, eb, key, -2))
 
     n_ev = len(ev_kind)
-    scale = (size + 3) * 4 * big * 16  # above any single key
+    # Each item sorts by (key, then) where `then` is 0, or the item's own key when an anchor moves it (an event
+    # inside an assignment, a statement in a loop's once part): two stable sorts of small ints, not one sort of
+    # a key as wide as their product.
     keys: list[int] = []
+    then: list[int] = []
     payloads: list[Payload] = []
-    # normal_key(pos, kind) * scale, in two multiplications
-    pos_unit, kind_unit = 4 * big * 16 * scale, 2 * scale
-    pos_base = 3 * big * 16 * scale
+    pos_unit = 4 * big * 16
+    pos_base = 3 * big * 16
     if anchors:
         anchors.sort(key=lambda a: (a[0], -a[1]))
         stack: list[tuple[int, int, int, int]] = []
         k = 0
         n_anchors = len(anchors)
-        append = keys.append
         for e in range(n_ev):
             sb, eb = ev_start[e], ev_end[e]
             while k < n_anchors and anchors[k][0] <= sb:
@@ -830,10 +848,12 @@ def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_sco
             while stack and not (stack[-1][0] <= sb and eb <= stack[-1][1]):
                 stack.pop()
             if not stack and not hoisted[e]:  # the common case: nothing moves this event
-                append(sb * pos_unit + pos_base + ev_kind[e] * kind_unit)
+                keys.append(sb * pos_unit + pos_base + ev_kind[e] * 2)
+                then.append(0)
                 continue
-            own = hoist_key(e) if hoisted[e] else normal_key(sb, ev_kind[e])
-            key = own * scale
+            own = _hoist_key(big, scope_start[ev_scope[e]]) if hoisted[e] else _normal_key(big, sb, ev_kind[e])
+            key = own
+            after = 0
             relocated_write = hoisted[e]
             for a_start, a_end, a_key, a_scope in reversed(stack):  # innermost first
                 if not (a_start <= sb and eb <= a_end):
@@ -841,56 +861,65 @@ def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_sco
                 if a_scope == -2:
                     continue
                 if a_scope < 0:
-                    key = a_key * scale + own
+                    key = a_key
+                    after = own
                     break
                 if ev_kind[e] != READ and not relocated_write and ev_scope[e] == a_scope:
                     own = a_key
-                    key = own * scale
+                    key = own
                     relocated_write = True
             keys.append(key)
+            then.append(after)
     else:
-        keys = [hoist_key(e) * scale if hoisted[e] else ev_start[e] * pos_unit + pos_base + ev_kind[e] * kind_unit
+        keys = [_hoist_key(big, scope_start[ev_scope[e]]) if hoisted[e] else ev_start[e] * pos_unit + pos_base + ev_kind[e] * 2
                 for e in range(n_ev)]
+        then = [0] * n_ev
     payloads = [(K_EVENT, e, 0, 0, None) for e in range(n_ev)]
     for sb, eb, cat, pset in regions:
         prio = _REGION_PRIO[cat]
-        keys.append(open_key(sb, eb, prio, 1) * scale)
+        keys.append(_open_key(big, sb, eb, prio, 1))
         payloads.append((K_ENTER, cat, sb, eb, pset))
-        keys.append(close_key(eb, sb, prio, 1) * scale)
+        keys.append(_close_key(big, eb, sb, prio, 1))
         payloads.append((K_EXIT, cat, sb, 0, None))
     for sb, eb, key, a_scope in anchors:
         if a_scope == -2:  # a loop's last part starts: a continue goes there
-            keys.append(key * scale)
+            keys.append(key)
             payloads.append((K_ENTER, C_LAST, sb, eb, None))
     for sb, eb, cat in parts:
         if cat in _PARTS:
-            keys.append(open_key(sb, eb, R_PART, 1) * scale)
+            keys.append(_open_key(big, sb, eb, R_PART, 1))
             payloads.append((K_ENTER, cat, sb, eb, None))
-            keys.append(close_key(eb, sb, R_PART, 1) * scale)
+            keys.append(_close_key(big, eb, sb, R_PART, 1))
             payloads.append((K_EXIT, cat, sb, 0, None))
     for sb, eb, cat, named in jumps:
-        keys.append(close_key(eb, sb, R_JUMP, 0) * scale)
+        keys.append(_close_key(big, eb, sb, R_JUMP, 0))
         payloads.append((K_JUMP, cat, 0, 0, named))
     for sb, eb, name in landings:
-        keys.append(open_key(sb, eb, 7, 0) * scale)
+        keys.append(_open_key(big, sb, eb, 7, 0))
         payloads.append((K_ENTER, C_LABEL, sb, eb, {"flow.label": name}))
+    then.extend([0] * (len(keys) - len(then)))
     loop_parts = sorted((a[0], a[1], a[2]) for a in anchors if a[3] == -1)
     part_starts = [a[0] for a in loop_parts]
     for n, (sb, eb) in zip(statements, stmt_spans, strict=True):
         # last of what closes at its start (a function's own statement), or first of what opens after the
         # regions that open there; a statement in a loop's once or last part moves with it (`for (int i = 0;`)
-        own = close_key(sb, 0, 0, 1) if (sb, eb) in functions else open_key(sb, eb, 7, 0)
-        key = own * scale
+        own = _close_key(big, sb, 0, 0, 1) if (sb, eb) in functions else _open_key(big, sb, eb, 7, 0)
+        key = own
+        after = 0
         j = bisect.bisect_right(part_starts, sb) - 1
         lowest = j - 64  # loop parts nest: the enclosing one is among the last few that start before
         while j >= 0 and j > lowest:
             if loop_parts[j][0] <= sb and eb <= loop_parts[j][1]:
-                key = loop_parts[j][2] * scale + own
+                key = loop_parts[j][2]
+                after = own
                 break
             j -= 1
         keys.append(key)
+        then.append(after)
         payloads.append((K_STMT, n, sb, eb, None))
-    order = sorted(range(len(keys)), key=keys.__getitem__)  # a stable sort: ties keep creation order
+    # stable sorts: ties keep creation order; most items have `then` 0 and come in runs already sorted by key
+    order = sorted(range(len(keys)), key=then.__getitem__) if any(then) else list(range(len(keys)))
+    order.sort(key=keys.__getitem__)
     return order, payloads
 
 
@@ -949,6 +978,67 @@ class _Frame:
         self.leading: list[int] | None = None  # a `flow.leading` branch before its first arm: where it started
 
 
+class _Blocks:
+    """The blocks being made, per flow the sweep's current point, and the labels of edges between blocks."""
+
+    def __init__(self) -> None:
+        self.events: list[list[int]] = []  # per block: its events, in execution order
+        self.stmts: list[list[int]] = []  # per block: its statements, in execution order
+        self.preds: list[list[int]] = []
+        self.flow: list[int] = []
+        self.labels: dict[tuple[int, int], int] = {}  # (pred, block) -> a mask of 1 << L_TRUE, L_FALSE, L_BACK
+        self.point: list[list[int]] = []  # per flow: predecessors of the current point
+        self.open_b: list[int] = []  # per flow: the block at the current point, or -1
+        self.pending: list[dict[int, int] | None] = []  # per flow: labels of the edges into the next block made
+
+    def new_block(self, flow: int, preds: list[int]) -> int:
+        self.events.append([])
+        self.stmts.append([])
+        self.preds.append(preds)
+        self.flow.append(flow)
+        return len(self.preds) - 1
+
+    def goto(self, flow: int, preds: list[int]) -> None:
+        # without duplicates: nested branches whose arms make no block (`a && b && c` in a `#if`) would
+        # otherwise double the list at every level
+        self.point[flow] = list(dict.fromkeys(preds)) if len(preds) > 1 else preds
+        self.open_b[flow] = -1
+
+    def make(self, flow: int, preds: list[int]) -> int:
+        """A block after ``preds`` that takes the pending labels of its edges. A label waits for the next block made
+        after its pred, wherever the sweep goes meanwhile (an inner branch's false way out of an
+        ``else if`` is the outer branch's way out)."""
+        b = self.new_block(flow, preds)
+        marks = self.pending[flow]
+        if marks:
+            for p in preds:
+                label = marks.pop(p, 0)
+                if label:
+                    self.labels[(p, b)] = label
+        return b
+
+    def at_point(self, flow: int) -> int:
+        b = self.open_b[flow]
+        if b < 0:
+            b = self.make(flow, self.point[flow])
+            self.point[flow] = [b]
+            self.open_b[flow] = b
+        return b
+
+    def mark(self, flow: int, preds: list[int], label: int) -> None:
+        marks = self.pending[flow]
+        if marks is None:
+            marks = self.pending[flow] = {}
+        for p in preds:
+            marks[p] = 1 << label
+
+    def back(self, flow: int, preds: list[int], head: int) -> None:
+        """Label back edges (with the test's outcome that takes them, when one is pending)."""
+        marks = self.pending[flow] or {}
+        for p in preds:
+            self.labels[(p, head)] = (1 << L_BACK) | marks.pop(p, 0)
+
+
 def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], moved: list[bool],
                scopes: _Scopes, stmt_spans: set[Span], escapes: dict[Span, dict[int, list[int]]],
                anchors: dict[int, Span]) -> _CFG:
@@ -960,11 +1050,8 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
     a statement's own loop puts its statement in the loop's head and enters the body on true and leaves on
     false, and its back edges are labelled as such. ``switch``-like branches (``flow.breakable`` or
     ``flow.cases``) enter their cases unlabelled."""
-    b_events: list[list[int]] = []
-    b_stmts: list[list[int]] = []
-    b_preds: list[list[int]] = []
-    b_flow: list[int] = []
-    labels: dict[tuple[int, int], int] = {}
+    blocks = _Blocks()
+    b_events, b_stmts, b_preds, b_flow, labels = blocks.events, blocks.stmts, blocks.preds, blocks.flow, blocks.labels
     jump_from: set[int] = set()
     returns_from: set[int] = set()
     finally_copies: set[int] = set()
@@ -974,65 +1061,19 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
     landing: dict[tuple[int, str], int] = {}  # (flow, label) -> the block a goto to it enters
     waiting: dict[tuple[int, str], list[int]] = {}  # (flow, label) -> where gotos to it, met before it, leave
 
-    def new_block(flow: int, preds: list[int]) -> int:
-        b_events.append([])
-        b_stmts.append([])
-        b_preds.append(preds)
-        b_flow.append(flow)
-        return len(b_preds) - 1
-
-    entry = [new_block(0, [])]
+    entry = [blocks.new_block(0, [])]
     owner = [0]
     span: list[Span] = [(-1, -1)]
-    point: list[list[int]] = [[entry[0]]]  # per flow: predecessors of the current point
-    open_b: list[int] = [entry[0]]  # per flow: the block at the current point, or -1
-    pending: list[dict[int, int] | None] = [None]  # per flow: labels of the edges into the next block made
+    point, open_b, pending = blocks.point, blocks.open_b, blocks.pending
+    point.append([entry[0]])
+    open_b.append(entry[0])
+    pending.append(None)
     frames: list[_Frame] = [_Frame(-1, -1, 0)]
     deferred: list[int] = [0]  # open flows, innermost last
     catch: dict[int, range] = {}
     made: dict[int, tuple[int, int, int, list[int]]] = {}
     born: list[tuple[int, int, int, dict[int, list[int]]]] = []
     born_at: set[Span] = set()  # functions whose making is placed (at a hoisted name: before they open)
-
-    def goto(flow: int, preds: list[int]) -> None:
-        # without duplicates: nested branches whose arms make no block (`a && b && c` in a `#if`) would
-        # otherwise double the list at every level
-        point[flow] = list(dict.fromkeys(preds)) if len(preds) > 1 else preds
-        open_b[flow] = -1
-
-    def make(flow: int, preds: list[int]) -> int:
-        """A block after ``preds`` that takes the pending labels of its edges. A label waits for the next block
-        made after its pred, wherever the sweep goes meanwhile (an inner branch's false way out of an
-        ``else if`` is the outer branch's way out)."""
-        b = new_block(flow, preds)
-        marks = pending[flow]
-        if marks:
-            for p in preds:
-                label = marks.pop(p, 0)
-                if label:
-                    labels[(p, b)] = label
-        return b
-
-    def at_point(flow: int) -> int:
-        b = open_b[flow]
-        if b < 0:
-            b = make(flow, point[flow])
-            point[flow] = [b]
-            open_b[flow] = b
-        return b
-
-    def mark(flow: int, preds: list[int], label: int) -> None:
-        marks = pending[flow]
-        if marks is None:
-            marks = pending[flow] = {}
-        for p in preds:
-            marks[p] = 1 << label
-
-    def back(flow: int, preds: list[int], head: int) -> None:
-        """Label back edges (with the test's outcome that takes them, when one is pending)."""
-        marks = pending[flow] or {}
-        for p in preds:
-            labels[(p, head)] = (1 << L_BACK) | marks.pop(p, 0)
 
     for idx in order:
         item = payloads[idx]
@@ -1047,7 +1088,7 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                     if f == 0 or scopes.within(ev_scope[e], owner[f]):
                         flow = f
                         break
-            b = at_point(flow)
+            b = blocks.at_point(flow)
             b_events[b].append(e)
             if anchors and e in anchors:  # a hoisted function's name: the function exists from here
                 made_span = anchors[e]
@@ -1061,11 +1102,11 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
             flow = deferred[-1]
             if top.kind == C_LOOP and top.labeled and top.key == sb and top.end == eb:
                 b_stmts[top.head].append(n)  # a loop's own statement: its test, in its head
-                goto(flow, [top.head])
+                blocks.goto(flow, [top.head])
                 if not top.test_after and not top.test_none:
-                    mark(flow, [top.head], L_TRUE)
+                    blocks.mark(flow, [top.head], L_TRUE)
             else:
-                b_stmts[at_point(flow)].append(n)
+                b_stmts[blocks.at_point(flow)].append(n)
                 if top.kind == C_TRY and top.key == sb and top.end == eb:
                     quiet.add(n)
                 elif top.kind == C_HANDLER and top.key == sb and top.end == eb and len(frames) > 1:
@@ -1085,7 +1126,7 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                     made[f] = (maker, at, len(b_events[at]) if at >= 0 else 0, [] if at >= 0 else list(point[maker]))
                 owner.append(scopes.of_span(sb, eb))
                 span.append((sb, eb))
-                b = new_block(f, [])
+                b = blocks.new_block(f, [])
                 entry.append(b)
                 point.append([b])
                 open_b.append(b)
@@ -1095,12 +1136,12 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                 continue
             if cat == C_LABEL:  # a goto's landing: control also arrives here from the gotos naming it
                 name = pset["flow.label"] if pset else ""
-                goto(flow, [*point[flow], *waiting.pop((flow, str(name)), [])])
-                landing[(flow, str(name))] = at_point(flow)
+                blocks.goto(flow, [*point[flow], *waiting.pop((flow, str(name)), [])])
+                landing[(flow, str(name))] = blocks.at_point(flow)
                 continue
             if cat == C_LAST:  # a loop's last part (its update): the iteration's end and its continues run it
                 if top.kind == C_LOOP:
-                    goto(flow, [*point[flow], *top.continues])
+                    blocks.goto(flow, [*point[flow], *top.continues])
                     top.continues = []
                 continue
             fr = _Frame(cat, sb, flow)
@@ -1113,32 +1154,32 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                 if pset is not None and "flow.leading" in pset:
                     # its code before the first arm is an alternative of the arms: each starts from an empty entry
                     # block (which takes the labels of the edges into the branch), the leading code in a block after it
-                    goto(flow, list(point[flow]))
-                    fr.leading = [at_point(flow)]
-                    goto(flow, list(fr.leading))
+                    blocks.goto(flow, list(point[flow]))
+                    fr.leading = [blocks.at_point(flow)]
+                    blocks.goto(flow, list(fr.leading))
                 fr.breakable = pset is not None and "flow.breakable" in pset
                 fr.labeled = (sb, eb) in stmt_spans and not fr.breakable and not (pset and "flow.cases" in pset)
             elif cat == C_LOOP:
-                fr.head = make(flow, list(point[flow]))  # a copy: back edges extend it
+                fr.head = blocks.make(flow, list(point[flow]))  # a copy: back edges extend it
                 fr.labeled = (sb, eb) in stmt_spans
                 fr.test_after = pset is not None and pset.get("flow.test") == "after"
                 fr.test_none = pset is not None and pset.get("flow.test") == "none"
-                goto(flow, [fr.head])
+                blocks.goto(flow, [fr.head])
             elif cat == C_TRY:
                 fr.entry = point[flow]
                 fr.first_block = len(b_preds)
-                goto(flow, list(point[flow]))  # the try body starts a block of its own
+                blocks.goto(flow, list(point[flow]))  # the try body starts a block of its own
             elif (cat in (C_ARM, C_DEFAULT)) and top.kind == C_BRANCH:
                 if top.leading is not None:  # the leading arm ends: this arm starts where the branch did
                     top.exits.extend(point[flow])
-                    goto(flow, list(top.leading))
+                    blocks.goto(flow, list(top.leading))
                     top.leading = None
                 top.spine = point[flow]
                 top.exhaustive = top.exhaustive or cat == C_DEFAULT
-                goto(flow, [*point[flow], *top.carry])
+                blocks.goto(flow, [*point[flow], *top.carry])
                 top.carry = []
                 if top.labeled:
-                    mark(flow, top.spine, L_TRUE if cat == C_ARM else L_FALSE)
+                    blocks.mark(flow, top.spine, L_TRUE if cat == C_ARM else L_FALSE)
             elif cat == C_HANDLER and top.kind == C_TRY:
                 if top.handler_preds is None:
                     top.normal_exit = point[flow]
@@ -1146,18 +1187,18 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                     top.handler_preds = [*top.entry, *(b for b in body if b_flow[b] == flow)]
                     top.head = len(b_preds)  # the handlers' shared entry block, made next
                     catch[top.head] = body
-                    new_block(flow, top.handler_preds)
-                goto(flow, [top.head])
+                    blocks.new_block(flow, top.handler_preds)
+                blocks.goto(flow, [top.head])
             elif cat == C_LOOP_ELSE and top.kind == C_LOOP:
                 # a loop's `else` runs once the loop's test fails, not after a break
                 ends_here = [*point[flow], *top.continues]
                 top.continues = []
                 b_preds[top.head].extend(ends_here)
                 if top.labeled:
-                    back(flow, ends_here, top.head)
-                goto(flow, [top.head])
+                    blocks.back(flow, ends_here, top.head)
+                blocks.goto(flow, [top.head])
                 if top.labeled:
-                    mark(flow, [top.head], L_FALSE)
+                    blocks.mark(flow, [top.head], L_FALSE)
                 top.closed = True
             elif cat == C_FINALLY and top.kind == C_TRY:
                 # The finally runs after the try (and its handlers) completes, and also on the way out of a
@@ -1167,7 +1208,7 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                 # from the try's entry or from a block made in the try, so these preds cover jumps too.
                 body = range(top.first_block, len(b_preds))
                 top.abnormal = [*top.entry, *(b for b in body if b_flow[b] == flow)]
-                top.finally_start = make(flow, [*point[flow], *top.exits])
+                top.finally_start = blocks.make(flow, [*point[flow], *top.exits])
                 top.raised = body
                 point[flow] = [top.finally_start]
                 open_b[flow] = top.finally_start
@@ -1194,30 +1235,30 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                     # it writes variables around it, and exists from here (its captures, default values evaluated): a
                     # call after this point may write them (a block marks the point)
                     born_at.add(made_span)
-                    maker_b = at_point(deferred[-1])
+                    maker_b = blocks.at_point(deferred[-1])
                     born.append((deferred[-1], maker_b, len(b_events[maker_b]), escapes[made_span]))
             elif cat == C_BRANCH:
                 spine = point[flow]
                 if fr.leading is not None:  # no arm but the leading one: it may be skipped
                     fr.exits.extend(spine)
                     spine = fr.leading
-                goto(flow, fr.exits + fr.carry + ([] if fr.exhaustive else spine))
+                blocks.goto(flow, fr.exits + fr.carry + ([] if fr.exhaustive else spine))
                 if fr.labeled and not fr.exhaustive:
-                    mark(flow, spine, L_FALSE)
+                    blocks.mark(flow, spine, L_FALSE)
             elif cat == C_LOOP and fr.closed:
-                goto(flow, [*point[flow], *fr.exits])
+                blocks.goto(flow, [*point[flow], *fr.exits])
             elif cat == C_LOOP:
                 ends_here = [*point[flow], *fr.continues]
                 b_preds[fr.head].extend(ends_here)
                 if fr.labeled:
-                    back(flow, ends_here, fr.head)
+                    blocks.back(flow, ends_here, fr.head)
                 # a while leaves from its test, at the head; a do-while from its test, after the body
                 tested = [] if fr.test_none else ends_here if fr.test_after else [fr.head]
-                goto(flow, [*tested, *fr.exits])
+                blocks.goto(flow, [*tested, *fr.exits])
                 if fr.labeled:
-                    mark(flow, tested, L_FALSE)
+                    blocks.mark(flow, tested, L_FALSE)
             elif cat == C_TRY:
-                goto(flow, [*point[flow], *fr.exits])
+                blocks.goto(flow, [*point[flow], *fr.exits])
             else:
                 top = frames[-1]
                 if (cat in (C_ARM, C_DEFAULT)) and top.kind == C_BRANCH:
@@ -1225,12 +1266,12 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                         top.carry = point[flow]
                     else:
                         top.exits.extend(point[flow])
-                    goto(flow, top.spine)
+                    blocks.goto(flow, top.spine)
                     if top.labeled:  # what follows from the condition (an elif's) runs when it is false
-                        mark(flow, top.spine, L_FALSE)
+                        blocks.mark(flow, top.spine, L_FALSE)
                 elif cat == C_HANDLER and top.kind == C_TRY:
                     top.exits.extend(point[flow])
-                    goto(flow, top.normal_exit)
+                    blocks.goto(flow, top.normal_exit)
                 elif cat == C_FINALLY and top.kind == C_TRY and top.finally_start >= 0:
                     finally_copies.add(_copy_finally(top, flow, b_events, b_stmts, b_preds, b_flow, catch, labels))
                     open_b[flow] = -1  # the copy shares the blocks' event lists: none may grow now
@@ -1271,7 +1312,7 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
         jump_from.update(point[flow])
         if left:
             returns_from.update(point[flow])
-        goto(flow, [])
+        blocks.goto(flow, [])
     ends.update(point[0])
     return _CFG(b_events, b_preds, b_flow, entry, owner, catch, b_stmts, labels, jump_from, finally_copies,
                 returns_from, ends, quiet,
@@ -1366,8 +1407,8 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
     sticky: list[list[int]] = []  # _STICKY - k -> the write nodes its bit stands for
     held: list[dict[int, list[int] | None]] = []  # per flow: outside variable -> what it holds (None: any definition)
 
-    last_write: list[tuple[int, int]] = []
-    last_read: list[tuple[int, int]] = []
+    last_write: list[int] = []  # edges as _pair(read, write): ints sort and hash faster than tuples
+    last_read: list[int] = []
     local = [-1] * len(ev_node)  # event -> its bit in its flow
     for f, blocks in enumerate(blocks_of):
         # count each variable's writes and reads; a free variable gets an "outside" write bit first
@@ -1459,14 +1500,17 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
         gen: dict[int, int] = {}
         keep: dict[int, int] = {}
         for b in blocks:
+            # a block generates the last event of each variable's writes and of its reads, and kills the rest
+            last: dict[int, int] = {}  # variable * 2 (+ 1: its reads) -> the bit of its last event in the block
+            for e in cfg.events[b]:
+                last[ev_var[e] * 2 + (1 if ev_kind[e] == READ else 0)] = local[e]
             g = 0
             kill = 0
-            for e in cfg.events[b]:
-                v = ev_var[e]
-                count, off = (n_r[v], r_off[v]) if ev_kind[e] == READ else (n_w[v], w_off[v])
-                m = ((1 << count) - 1) << off
-                g = (g & ~m) | (1 << local[e])
-                kill |= m
+            for group, bit in last.items():
+                v = group >> 1
+                count, off = (n_r[v], r_off[v]) if group & 1 else (n_w[v], w_off[v])
+                kill |= ((1 << count) - 1) << off
+                g |= 1 << bit
             if stuck_mask:
                 kill &= ~stuck_mask
                 for _i, bits in stuck_at.get(b, ()):
@@ -1512,6 +1556,10 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
             st = in_state[b]
             marks = wants.get(b)
             made_bits = stuck_at.get(b) if stuck_mask else None
+            if marks is None and made_bits is None:  # the common case: no state is wanted mid-block
+                _replay(cfg.events[b], st, ev_node, ev_kind, ev_var, local, w_off, n_w, r_off, n_r, node_of, over,
+                        defs_of, sticky, stuck_mask, ev_fallback, undefined, last_write, last_read)
+                continue
             for i, e in enumerate(cfg.events[b]):
                 if made_bits is not None:
                     for index, bits in made_bits:
@@ -1540,7 +1588,7 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
                         low = x & -x
                         target = node_of[off + low.bit_length() - 1]
                         if target != node:
-                            last_read.append((node, target))
+                            last_read.append((node << 32) | target)
                         x ^= low
                     st = (st ^ (reads << off)) | (1 << bit)
                 else:
@@ -1553,12 +1601,64 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
                 for index, c in marks:
                     if index >= len(cfg.events[b]):
                         made_state[c] = st
-    return sorted(set(last_write)), sorted(set(last_read))
+    return _pairs(last_write), _pairs(last_read)
+
+
+def _pairs(packed: list[int]) -> list[tuple[int, int]]:
+    """Edges packed as ``(src << 32) | dst`` (node ids are below 2**32) -> sorted ``(src, dst)`` pairs, once each."""
+    return [(k >> 32, k & 0xFFFFFFFF) for k in sorted(set(packed))]
+
+
+def _replay(events: list[int], st: int, ev_node: list[int], ev_kind: list[int], ev_var: list[int], local: list[int],
+            w_off: dict[int, int], n_w: dict[int, int], r_off: dict[int, int], n_r: dict[int, int],
+            node_of: list[int], over: dict[int, list[int] | None], defs_of: dict[int, list[int]],
+            sticky: list[list[int]], stuck_mask: int, ev_fallback: list[int], undefined: list[tuple[int, int]] | None,
+            last_write: list[int], last_read: list[int]) -> None:
+    """Replay one block's events from its entry state ``st`` and add their edges (as :func:`_reach`'s replay does).
+
+    The state is kept per variable, relative to its run of bits: a variable's bits are taken out of ``st`` once,
+    at its first event in the block, and each event then works on ints the width of one variable's bits rather than
+    of the whole flow's."""
+    cur_w: dict[int, int] = {}  # variable -> its write bits (bit k: at w_off + k) after the events so far
+    cur_r: dict[int, int] = {}  # variable -> its read bits (at r_off + k)
+    for e in events:
+        v = ev_var[e]
+        woff = w_off[v]
+        roff = r_off[v]
+        w = cur_w.get(v, -1)
+        if w < 0:
+            w = (st >> woff) & ((1 << n_w[v]) - 1)
+            r = (st >> roff) & ((1 << n_r[v]) - 1)
+        else:
+            r = cur_r[v]
+        if ev_kind[e] == READ:
+            node = ev_node[e]
+            unset_too, defined = _reaching(node, w, woff, node_of, over, defs_of, sticky, last_write)
+            if unset_too and ev_fallback and ev_fallback[e] >= 0:  # not bound yet: the binding around
+                u = ev_fallback[e]
+                u_bits = cur_w.get(u, -1)
+                unset_too, defined = _fall_back(node, u, st if u_bits < 0 else u_bits << w_off[u], w_off, n_w, node_of,
+                                                over, defs_of, sticky, last_write, defined)
+            if unset_too and undefined is not None:
+                undefined.append((node, 0 if defined else 1))
+            x = r
+            while x:
+                low = x & -x
+                target = node_of[roff + low.bit_length() - 1]
+                if target != node:
+                    last_read.append((node << 32) | target)
+                x ^= low
+            r = 1 << (local[e] - roff)
+        else:
+            own = 1 << (local[e] - woff)
+            w = (w & (stuck_mask >> woff)) | own if stuck_mask else own
+        cur_w[v] = w
+        cur_r[v] = r
 
 
 def _fall_back(node: int, u: int, st: int, w_off: dict[int, int], n_w: dict[int, int], node_of: list[int],
                over: dict[int, list[int] | None], defs_of: dict[int, list[int]], sticky: list[list[int]],
-               last_write: list[tuple[int, int]], defined: bool) -> tuple[bool, bool]:
+               last_write: list[int], defined: bool) -> tuple[bool, bool]:
     """A read of a fallback scope's variable that may not be bound yet also reads variable ``u`` (the binding
     around the scope) in state ``st``: adds its ``last_write`` edges; returns (whether ``u`` may be unset there,
     whether the read reaches a definition). A flow that does not touch ``u`` sees any of its definitions; where
@@ -1567,7 +1667,7 @@ def _fall_back(node: int, u: int, st: int, w_off: dict[int, int], n_w: dict[int,
     if off is None:
         found = defs_of.get(u)
         if found:
-            last_write.extend((node, d) for d in found)
+            last_write.extend((node << 32) | d for d in found)
             return False, True
         return False, defined
     unset_too, reached = _reaching(node, (st >> off) & ((1 << n_w[u]) - 1), off, node_of, over, defs_of, sticky,
@@ -1577,7 +1677,7 @@ def _fall_back(node: int, u: int, st: int, w_off: dict[int, int], n_w: dict[int,
 
 def _reaching(node: int, x: int, off: int, node_of: list[int], over: dict[int, list[int] | None],
               defs_of: dict[int, list[int]], sticky: list[list[int]],
-              last_write: list[tuple[int, int]]) -> tuple[bool, bool]:
+              last_write: list[int]) -> tuple[bool, bool]:
     """Add a read's ``last_write`` edges from ``x``, the bits of one variable's definitions that reach it (bit ``k``
     at ``off + k`` of the flow's layout); returns (whether it may be unset there, whether a definition reaches it).
     A bit stands for a definition, the unset mark, the writes of a closure made earlier, or (an outside variable)
@@ -1588,24 +1688,24 @@ def _reaching(node: int, x: int, off: int, node_of: list[int], over: dict[int, l
         low = x & -x
         target = node_of[off + low.bit_length() - 1]
         if target >= 0:
-            last_write.append((node, target))
+            last_write.append((node << 32) | target)
             defined = True
         elif target == _UNSET:
             unset_too = True
         elif target <= _STICKY:  # a closure made earlier may have written it
-            last_write.extend((node, d) for d in sticky[_STICKY - target])
+            last_write.extend((node << 32) | d for d in sticky[_STICKY - target])
             defined = True
         else:
             sub = over.get(-1 - target) if over else None
             if sub is None:
-                last_write.extend((node, d) for d in defs_of[-1 - target])
+                last_write.extend((node << 32) | d for d in defs_of[-1 - target])
                 defined = True
             else:  # captured by value: what reached where the flow was made
                 for d in sub:
                     if d == _UNSET:
                         unset_too = True
                     else:
-                        last_write.append((node, d))
+                        last_write.append((node << 32) | d)
                         defined = True
         x ^= low
     return unset_too, defined
@@ -1647,7 +1747,7 @@ def _held(c: int, v: int, made: dict[int, tuple[int, int, int, list[int]]], made
 
 def _computed_from(ev_node: list[int], ev_kind: list[int], ev_start: list[int], ev_end: list[int],
                    assigns: list[Assign]) -> list[tuple[int, int]]:
-    out: set[tuple[int, int]] = set()
+    out: list[int] = []  # packed as in _pairs
     n = len(ev_node)
     for _span, targets, values in assigns:
         if not targets or not values:
@@ -1668,11 +1768,53 @@ def _computed_from(ev_node: list[int], ev_kind: list[int], ev_start: list[int], 
                 if ev_kind[i] == READ and ev_end[i] <= ve:
                     read.append(ev_node[i])
                 i += 1
-        out.update((w, r) for w in written for r in read)  # w == r: `x += v` reads the x it writes
-    return sorted(out)
+        out.extend((w << 32) | r for w in written for r in read)  # w == r: `x += v` reads the x it writes
+    return _pairs(out)
 
 
 # ------------------------------------------------------------------ control flow
+def _ways(cfg: _CFG, succs: list[list[int]], b: int) -> list[tuple[int, int]]:
+    """(next block, label mask) for the ordinary ways out of ``b``."""
+    out: list[tuple[int, int]] = []
+    for c in succs[b]:
+        if c in cfg.catch:  # exceptions are added per statement; a finally's copy is also entered by a jump
+            if c in cfg.finally_copies and b in cfg.jump_from and b in cfg.catch[c]:
+                out.append((c, 0))
+            continue
+        out.append((c, cfg.labels.get((b, c), 0)))
+    return out
+
+
+def _after(cfg: _CFG, succs: list[list[int]], b: int) -> list[tuple[int, int]]:
+    """(first statement, label mask) reached from the end of ``b``; statement -1: the flow may end."""
+    todo = _ways(cfg, succs, b)
+    reached: list[tuple[int, int]] = [(-1, 0)] if b in cfg.ends or not todo else []
+    if b in cfg.returns_from and todo and not any(c in cfg.finally_copies for c, _ in todo):
+        reached.append((-1, 0))  # a return from a block that may also go on (`f()?`)
+    seen: set[tuple[int, int]] = set()
+    while todo:
+        c, mask = todo.pop()
+        if (c, mask) in seen:
+            continue
+        seen.add((c, mask))
+        if cfg.stmts[c]:
+            reached.append((cfg.stmts[c][0], mask))
+            continue
+        nxt = _ways(cfg, succs, c)
+        if c in cfg.ends or not nxt:
+            reached.append((-1, mask))
+        # the first test's outcome on the way, and whether the way goes back to a loop's test
+        todo.extend((d, mask | (m & _BACK_BIT) if mask & _TEST_BITS else mask | m) for d, m in nxt)
+    return reached
+
+
+def _first(cfg: _CFG, succs: list[list[int]], b: int) -> list[int]:
+    """The first statements of ``b`` or, where it has none, after it."""
+    if cfg.stmts[b]:
+        return [cfg.stmts[b][0]]
+    return [t for t, _ in _after(cfg, succs, b) if t >= 0]
+
+
 def _control(cfg: _CFG, function_of: list[int]) -> Edges:
     """Statement-level control-flow edges from the CFG's blocks, keyed by ``CFG_KINDS``.
 
@@ -1692,82 +1834,43 @@ def _control(cfg: _CFG, function_of: list[int]) -> Edges:
         for p in cfg.preds[b]:
             succs[p].append(b)
     catch = cfg.catch
-    found: set[tuple[int, int, int]] = set()
-
-    def ways(b: int) -> list[tuple[int, int]]:
-        """(next block, label mask) for the ordinary ways out of ``b``."""
-        out: list[tuple[int, int]] = []
-        for c in succs[b]:
-            if c in catch:  # exceptions are added per statement; a finally's copy is also entered by a jump
-                if c in cfg.finally_copies and b in cfg.jump_from and b in catch[c]:
-                    out.append((c, 0))
-                continue
-            out.append((c, cfg.labels.get((b, c), 0)))
-        return out
-
-    def after(b: int) -> list[tuple[int, int]]:
-        """(first statement, label mask) reached from the end of ``b``; statement -1: the flow may end."""
-        todo = ways(b)
-        reached: list[tuple[int, int]] = [(-1, 0)] if b in cfg.ends or not todo else []
-        if b in cfg.returns_from and todo and not any(c in cfg.finally_copies for c, _ in todo):
-            reached.append((-1, 0))  # a return from a block that may also go on (`f()?`)
-        seen: set[tuple[int, int]] = set()
-        while todo:
-            c, mask = todo.pop()
-            if (c, mask) in seen:
-                continue
-            seen.add((c, mask))
-            if cfg.stmts[c]:
-                reached.append((cfg.stmts[c][0], mask))
-                continue
-            nxt = ways(c)
-            if c in cfg.ends or not nxt:
-                reached.append((-1, mask))
-            # the first test's outcome on the way, and whether the way goes back to a loop's test
-            todo.extend((d, mask | (m & _BACK_BIT) if mask & _TEST_BITS else mask | m) for d, m in nxt)
-        return reached
-
-    def first(b: int) -> list[int]:
-        """The first statements of ``b`` or, where it has none, after it."""
-        if cfg.stmts[b]:
-            return [cfg.stmts[b][0]]
-        return [t for t, _ in after(b) if t >= 0]
+    found: set[int] = set()  # (source << 36) | (target << 4) | label: ints sort and hash faster than tuples
 
     for b in range(n_blocks):
         stmts = cfg.stmts[b]
         if not stmts:
             continue
         for i in range(len(stmts) - 1):
-            found.add((stmts[i], stmts[i + 1], L_NEXT))
+            found.add((stmts[i] << 36) | (stmts[i + 1] << 4) | L_NEXT)
         last = stmts[-1]
-        for t, mask in after(b):
+        for t, mask in _after(cfg, succs, b):
             if t < 0:
-                found.add((last, function_of[cfg.flow[b]], L_EXIT))
+                found.add((last << 36) | (function_of[cfg.flow[b]] << 4) | L_EXIT)
             elif not mask:
-                found.add((last, t, L_NEXT))
+                found.add((last << 36) | (t << 4) | L_NEXT)
             else:
                 for label in (L_TRUE, L_FALSE, L_BACK):
                     if mask & (1 << label):
-                        found.add((last, t, label))
+                        found.add((last << 36) | (t << 4) | label)
     for f, e in enumerate(cfg.entry):
-        for t in first(e):
-            found.add((function_of[f], t, L_ENTRY))
+        for t in _first(cfg, succs, e):
+            found.add((function_of[f] << 36) | (t << 4) | L_ENTRY)
     for chain in cfg.tests.values():  # an exception tries the handlers in order
         for i in range(len(chain) - 1):
-            found.add((chain[i], chain[i + 1], L_FALSE))
+            found.add((chain[i] << 36) | (chain[i + 1] << 4) | L_FALSE)
     for h, body in catch.items():
         tried = cfg.tests.get(h)
-        targets = [tried[0]] if tried else first(h)
+        targets = [tried[0]] if tried else _first(cfg, succs, h)
         flow = cfg.flow[h]
         for b in body:
             if cfg.flow[b] == flow:
                 for s in cfg.stmts[b]:
                     if s not in cfg.quiet:
                         for t in targets:
-                            found.add((s, t, L_RAISE))
+                            found.add((s << 36) | (t << 4) | L_RAISE)
     result: Edges = {kind: [] for kind in CFG_KINDS}
-    for s, t, label in sorted(found):
-        result[CFG_KINDS[label]].append((s, t))
+    for k in sorted(found):
+        result[CFG_KINDS[k & 15]].append((k >> 36, (k >> 4) & 0xFFFFFFFF))
     return result
 
 
