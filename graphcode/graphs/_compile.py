@@ -26,7 +26,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-ABI = 10
+ABI = 11
 """Bumped whenever ``_native.c``'s interface changes; a module built for another ABI is not used."""
 RUNTIME_SDIST_SHA256: dict[str, str] = {
     "0.25.2": "fe43c158555da46723b28b52e058ad444195afd1db3ca7720c59a254544e9c20",

@@ -733,7 +733,29 @@ static PyTypeObject EngineType = {
     .tp_methods = Engine_methods,
 };
 
+/* untrack_pairs(lists): stop the cyclic collector tracking each (int, int) tuple in the given lists, as pair_list
+ * does for the edges made here. The data-flow passes return their edges as such tuples; a graph holds thousands,
+ * none can be in a cycle, and the collector would otherwise scan them all once before untracking them itself. */
+static PyObject *untrack_pairs(PyObject *Py_UNUSED(module), PyObject *lists) {
+    PyObject *seq = PySequence_Fast(lists, "untrack_pairs: expected a sequence of lists");
+    if (!seq) return NULL;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        PyObject *list = PySequence_Fast_GET_ITEM(seq, i);
+        if (!PyList_Check(list)) continue;
+        for (Py_ssize_t k = 0; k < PyList_GET_SIZE(list); k++) {
+            PyObject *t = PyList_GET_ITEM(list, k);
+            if (PyTuple_CheckExact(t) && PyTuple_GET_SIZE(t) == 2 && PyLong_CheckExact(PyTuple_GET_ITEM(t, 0)) &&
+                PyLong_CheckExact(PyTuple_GET_ITEM(t, 1)) && PyObject_GC_IsTracked(t))
+                PyObject_GC_UnTrack(t);
+        }
+    }
+    Py_DECREF(seq);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef module_methods[] = {
+    {"untrack_pairs", (PyCFunction)untrack_pairs, METH_O,
+     "untrack_pairs(lists): the cyclic collector stops tracking the (int, int) tuples in these lists."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -205,6 +205,8 @@ def _build_graph(source: bytes, lang: str, options: GraphOptions | None, *, path
         for kind in EDGE_KINDS:
             if kind in flow_kinds:
                 edges[kind] = flow[kind]
+        if fast is not None:  # tuples of ints: the collector need not scan them (as the walk's own edges)
+            fast.untrack_pairs([flow[kind] for kind in EDGE_KINDS if kind in flow_kinds])
         if facts is not None:
             facts.update({key: flow[key] for key in ("read", "def", "def_var", "undefined")})
             facts["last_write"] = flow["last_write"]

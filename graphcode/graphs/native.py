@@ -56,6 +56,8 @@ class NativeEngine:
     """``collect[k] != 0``: list nodes of kind id ``k`` (the data-flow engine's catch-all references)."""
     capture_names: tuple[str, ...]
     """The query's capture names by capture id (empty without a query)."""
+    untrack_pairs: Any
+    """``_native.untrack_pairs(lists)``: the cyclic collector stops tracking the ``(int, int)`` tuples in them."""
 
 
 def _turned_off() -> bool:
@@ -206,7 +208,8 @@ def engine_for(lang: str, with_query: bool) -> NativeEngine | None:
         engine = mod.Engine(language_capsule(spec.name), table.names, table.named, text)
     except ValueError:  # e.g. a predicate only py-tree-sitter evaluates
         return None
-    return NativeEngine(engine=engine, collect=collect, capture_names=tuple(engine.capture_names()))
+    return NativeEngine(engine=engine, collect=collect, capture_names=tuple(engine.capture_names()),
+                        untrack_pairs=mod.untrack_pairs)
 
 
 # ------------------------------------------------------------------ building

@@ -74,8 +74,7 @@ R_ASSIGN: Final = 5
 R_JUMP: Final = 6
 _PARTS: Final = (C_ARM, C_DEFAULT, C_HANDLER, C_FINALLY, C_LOOP_ELSE)
 _REGION_PRIO: Final = {C_DEFERRED: R_DEFERRED, C_TRY: R_TRY, C_LOOP: R_LOOP, C_BRANCH: R_BRANCH}
-# schedule items
-K_EVENT: Final = 0
+# schedule items other than events (an event is an item of its own: see _schedule)
 K_ENTER: Final = 1
 K_EXIT: Final = 2
 K_JUMP: Final = 3
@@ -179,7 +178,7 @@ Assign = tuple[Span | None, list[Span], list[Span]]
 """An assignment: (the span of a ``@flow.assign`` node that writes move to the end of, or None; target spans;
 value spans)."""
 Payload = tuple[int, int, int, int, Settings | None]
-"""A schedule item: (``K_EVENT``, event, 0, 0, None), (``K_ENTER``, category, start, end, settings),
+"""A schedule item other than an event: (``K_ENTER``, category, start, end, settings),
 (``K_EXIT``, category, start, 0, None), (``K_JUMP``, category, 0, 0, None) or (``K_STMT``, node, start, end,
 None)."""
 Captures = dict[str, list[int]]
@@ -248,17 +247,26 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
         if cat == C_DEFERRED and control:
             for n in ids:
                 functions[(starts[n], ends[n])] = n
+        if cat == C_PATTERN:
+            pattern_names.extend(ids)
+            continue
+        if cat in _REGION_PRIO:
+            for n in ids:
+                regions.append((starts[n], ends[n], cat, pset))
+            continue
+        if cat in _PARTS or cat in (C_ONCE, C_LAST):
+            for n in ids:
+                parts.append((starts[n], ends[n], cat))
+            continue
+        if C_RETURN <= cat <= C_CONTINUE or cat == C_GOTO:
+            for n in ids:
+                jumps.append((starts[n], ends[n], cat))
+            continue
         spans = [(starts[n], ends[n]) for n in ids]
         if cat == C_SCOPE:
             for span in spans:
                 prev = scope_spans.get(span)
                 scope_spans[span] = {**prev, **pset} if prev else pset
-        elif cat in _REGION_PRIO:
-            regions.extend((sb, eb, cat, pset) for sb, eb in spans)
-        elif cat in _PARTS or cat in (C_ONCE, C_LAST):
-            parts.extend((sb, eb, cat) for sb, eb in spans)
-        elif C_RETURN <= cat <= C_CONTINUE or cat == C_GOTO:
-            jumps.extend((sb, eb, cat) for sb, eb in spans)
         elif cat in (C_ASSIGN, C_TARGET, C_VALUE):
             if cat == C_ASSIGN and cname.startswith("flow.assign"):
                 relocate.extend(spans)
@@ -267,8 +275,6 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
                 slot[0 if cat == C_ASSIGN else 1 if cat == C_TARGET else 2].extend(spans)
         elif cat in (C_GLOBAL, C_NONLOCAL):
             decls.extend((sb, eb, source[sb:eb], cat) for sb, eb in spans)
-        elif cat == C_PATTERN:
-            pattern_names.extend(ids)
         elif cat == C_OUTER:
             outer.extend(spans)
         elif cat in (C_DESTRUCTURE_DEF, C_DESTRUCTURE_WRITE):
@@ -791,7 +797,8 @@ def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_sco
               jumps: list[tuple[int, int, int, Settings | None]], assigns: list[Assign], scopes: _Scopes,
               size: int, statements: list[int], stmt_spans: list[Span],
               functions: dict[Span, int], landings: list[tuple[int, int, str]]) -> tuple[list[int], list[Payload]]:
-    """Order events and region boundaries by when they execute; returns (order, payloads).
+    """Order events and region boundaries by when they execute; returns (order, payloads): an item below the
+    number of events is that event, item ``n_events + k`` is ``payloads[k]``.
 
     At one byte position: first what closes there (inner nodes first; a relocated write or a jump
     before the close of its node), then what opens there (outer first; a loop's once-part before the
@@ -874,7 +881,7 @@ def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_sco
         keys = [_hoist_key(big, scope_start[ev_scope[e]]) if hoisted[e] else ev_start[e] * pos_unit + pos_base + ev_kind[e] * 2
                 for e in range(n_ev)]
         then = [0] * n_ev
-    payloads = [(K_EVENT, e, 0, 0, None) for e in range(n_ev)]
+    payloads = []  # events are items 0..n_ev-1 and need none
     for sb, eb, cat, pset in regions:
         prio = _REGION_PRIO[cat]
         keys.append(_open_key(big, sb, eb, prio, 1))
@@ -900,20 +907,28 @@ def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_sco
     then.extend([0] * (len(keys) - len(then)))
     loop_parts = sorted((a[0], a[1], a[2]) for a in anchors if a[3] == -1)
     part_starts = [a[0] for a in loop_parts]
+    # Loop parts are syntax nodes' spans: two nest or are apart. `up[j]` is the last part before j that holds j;
+    # the last part holding a statement is the last one starting at or before it, or up that chain.
+    up: list[int] = []
+    chain: list[int] = []
+    for j, (ps, pe, _k) in enumerate(loop_parts):
+        while chain and not (loop_parts[chain[-1]][0] <= ps and pe <= loop_parts[chain[-1]][1]):
+            chain.pop()
+        up.append(chain[-1] if chain else -1)
+        chain.append(j)
     for n, (sb, eb) in zip(statements, stmt_spans, strict=True):
         # last of what closes at its start (a function's own statement), or first of what opens after the
         # regions that open there; a statement in a loop's once or last part moves with it (`for (int i = 0;`)
         own = _close_key(big, sb, 0, 0, 1) if (sb, eb) in functions else _open_key(big, sb, eb, 7, 0)
         key = own
         after = 0
-        j = bisect.bisect_right(part_starts, sb) - 1
-        lowest = j - 64  # loop parts nest: the enclosing one is among the last few that start before
-        while j >= 0 and j > lowest:
+        j = bisect.bisect_right(part_starts, sb) - 1 if part_starts else -1
+        while j >= 0:
             if loop_parts[j][0] <= sb and eb <= loop_parts[j][1]:
                 key = loop_parts[j][2]
                 after = own
                 break
-            j -= 1
+            j = up[j]
         keys.append(key)
         then.append(after)
         payloads.append((K_STMT, n, sb, eb, None))
@@ -1075,11 +1090,10 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
     born: list[tuple[int, int, int, dict[int, list[int]]]] = []
     born_at: set[Span] = set()  # functions whose making is placed (at a hoisted name: before they open)
 
+    n_ev = len(ev_scope)
     for idx in order:
-        item = payloads[idx]
-        tag = item[0]
-        if tag == K_EVENT:
-            e = item[1]
+        if idx < n_ev:  # an event
+            e = idx
             flow = deferred[-1]
             if moved[e] and flow:
                 # a definition placed in an enclosing scope (a function's own name) happens in the
@@ -1096,6 +1110,8 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                     born_at.add(made_span)
                     born.append((flow, b, len(b_events[b]), escapes[made_span]))
             continue
+        item = payloads[idx - n_ev]
+        tag = item[0]
         if tag == K_STMT:
             _, n, sb, eb, _ = item
             top = frames[-1]
@@ -1605,8 +1621,16 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
 
 
 def _pairs(packed: list[int]) -> list[tuple[int, int]]:
-    """Edges packed as ``(src << 32) | dst`` (node ids are below 2**32) -> sorted ``(src, dst)`` pairs, once each."""
-    return [(k >> 32, k & 0xFFFFFFFF) for k in sorted(set(packed))]
+    """Edges packed as ``(src << 32) | dst`` (node ids are below 2**32) -> sorted ``(src, dst)`` pairs, once each.
+    Sorts ``packed`` in place."""
+    packed.sort()
+    out: list[tuple[int, int]] = []
+    prev = -1
+    for k in packed:
+        if k != prev:
+            out.append((k >> 32, k & 0xFFFFFFFF))
+            prev = k
+    return out
 
 
 def _replay(events: list[int], st: int, ev_node: list[int], ev_kind: list[int], ev_var: list[int], local: list[int],
