@@ -384,7 +384,8 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
                                 scopes, len(source), statements, stmt_spans, functions, landings)
     escapes, anchors = _closure_writes(regions, ev_node, ev_kind, ev_start, ev_end, ev_scope, ev_var, var_home, moved,
                                        hoisted, scopes) if ev_node and regions else ({}, {})
-    cfg = _build_cfg(order, payloads, ev_scope, moved, scopes, set(stmt_spans), escapes, anchors)
+    cfg = _build_cfg(order, payloads, ev_scope, moved, scopes, {(sb << 32) | eb for sb, eb in stmt_spans}, escapes,
+                     anchors)
     result = empty
     if ev_node:
         undefined: list[tuple[int, int]] | None = [] if facts else None
@@ -1055,7 +1056,7 @@ class _Blocks:
 
 
 def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], moved: list[bool],
-               scopes: _Scopes, stmt_spans: set[Span], escapes: dict[Span, dict[int, list[int]]],
+               scopes: _Scopes, stmt_spans: set[int], escapes: dict[Span, dict[int, list[int]]],
                anchors: dict[int, Span]) -> _CFG:
     """One sweep over the schedule builds a CFG per flow. Blocks are made only when an event or a statement
     needs one or a loop needs a head; elsewhere the current point is just the list of its predecessors.
@@ -1064,7 +1065,7 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
     in an arm is entered on true, an ``else`` arm and whatever follows the branch from its condition on false;
     a statement's own loop puts its statement in the loop's head and enters the body on true and leaves on
     false, and its back edges are labelled as such. ``switch``-like branches (``flow.breakable`` or
-    ``flow.cases``) enter their cases unlabelled."""
+    ``flow.cases``) enter their cases unlabelled. ``stmt_spans``: the statements' spans, each as ``(start << 32) | end``."""
     blocks = _Blocks()
     b_events, b_stmts, b_preds, b_flow, labels = blocks.events, blocks.stmts, blocks.preds, blocks.flow, blocks.labels
     jump_from: set[int] = set()
@@ -1174,10 +1175,10 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
                     fr.leading = [blocks.at_point(flow)]
                     blocks.goto(flow, list(fr.leading))
                 fr.breakable = pset is not None and "flow.breakable" in pset
-                fr.labeled = (sb, eb) in stmt_spans and not fr.breakable and not (pset and "flow.cases" in pset)
+                fr.labeled = ((sb << 32) | eb) in stmt_spans and not fr.breakable and not (pset and "flow.cases" in pset)
             elif cat == C_LOOP:
                 fr.head = blocks.make(flow, list(point[flow]))  # a copy: back edges extend it
-                fr.labeled = (sb, eb) in stmt_spans
+                fr.labeled = ((sb << 32) | eb) in stmt_spans
                 fr.test_after = pset is not None and pset.get("flow.test") == "after"
                 fr.test_none = pset is not None and pset.get("flow.test") == "none"
                 blocks.goto(flow, [fr.head])
@@ -1691,7 +1692,9 @@ def _fall_back(node: int, u: int, st: int, w_off: dict[int, int], n_w: dict[int,
     if off is None:
         found = defs_of.get(u)
         if found:
-            last_write.extend((node << 32) | d for d in found)
+            head = node << 32
+            for d in found:
+                last_write.append(head | d)
             return False, True
         return False, defined
     unset_too, reached = _reaching(node, (st >> off) & ((1 << n_w[u]) - 1), off, node_of, over, defs_of, sticky,
@@ -1717,12 +1720,16 @@ def _reaching(node: int, x: int, off: int, node_of: list[int], over: dict[int, l
         elif target == _UNSET:
             unset_too = True
         elif target <= _STICKY:  # a closure made earlier may have written it
-            last_write.extend((node << 32) | d for d in sticky[_STICKY - target])
+            head = node << 32
+            for d in sticky[_STICKY - target]:
+                last_write.append(head | d)
             defined = True
         else:
             sub = over.get(-1 - target) if over else None
             if sub is None:
-                last_write.extend((node << 32) | d for d in defs_of[-1 - target])
+                head = node << 32
+                for d in defs_of[-1 - target]:
+                    last_write.append(head | d)
                 defined = True
             else:  # captured by value: what reached where the flow was made
                 for d in sub:
@@ -1792,7 +1799,10 @@ def _computed_from(ev_node: list[int], ev_kind: list[int], ev_start: list[int], 
                 if ev_kind[i] == READ and ev_end[i] <= ve:
                     read.append(ev_node[i])
                 i += 1
-        out.extend((w << 32) | r for w in written for r in read)  # w == r: `x += v` reads the x it writes
+        for w in written:  # w == r: `x += v` reads the x it writes
+            head = w << 32
+            for r in read:
+                out.append(head | r)
     return _pairs(out)
 
 
@@ -1815,12 +1825,13 @@ def _after(cfg: _CFG, succs: list[list[int]], b: int) -> list[tuple[int, int]]:
     reached: list[tuple[int, int]] = [(-1, 0)] if b in cfg.ends or not todo else []
     if b in cfg.returns_from and todo and not any(c in cfg.finally_copies for c, _ in todo):
         reached.append((-1, 0))  # a return from a block that may also go on (`f()?`)
-    seen: set[tuple[int, int]] = set()
+    seen: set[int] = set()  # (block << 8) | mask: a label mask is below 1 << 7
     while todo:
         c, mask = todo.pop()
-        if (c, mask) in seen:
+        key = (c << 8) | mask
+        if key in seen:
             continue
-        seen.add((c, mask))
+        seen.add(key)
         if cfg.stmts[c]:
             reached.append((cfg.stmts[c][0], mask))
             continue
@@ -1828,7 +1839,8 @@ def _after(cfg: _CFG, succs: list[list[int]], b: int) -> list[tuple[int, int]]:
         if c in cfg.ends or not nxt:
             reached.append((-1, mask))
         # the first test's outcome on the way, and whether the way goes back to a loop's test
-        todo.extend((d, mask | (m & _BACK_BIT) if mask & _TEST_BITS else mask | m) for d, m in nxt)
+        for d, m in nxt:
+            todo.append((d, mask | (m & _BACK_BIT) if mask & _TEST_BITS else mask | m))
     return reached
 
 
