@@ -1424,7 +1424,8 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
     sticky: list[list[int]] = []  # _STICKY - k -> the write nodes its bit stands for
     held: list[dict[int, list[int] | None]] = []  # per flow: outside variable -> what it holds (None: any definition)
 
-    last_write: list[int] = []  # edges as _pair(read, write): ints sort and hash faster than tuples
+    dirty = [False] * n_blocks  # a block to visit (again) in the fixed-point sweeps
+    last_write: list[int] = []  # edges packed as in _pairs: ints sort and hash faster than tuples
     last_read: list[int] = []
     local = [-1] * len(ev_node)  # event -> its bit in its flow
     for f, blocks in enumerate(blocks_of):
@@ -1544,25 +1545,33 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
         in_state: dict[int, int] = {}
         entry = cfg.entry[f]
         preds = cfg.preds
-        changed = True
-        while changed:  # states only grow: this ends
-            changed = False
-            forward = True  # every block's predecessors came before it: one sweep is the fixed point
+        # Sweeps in block order (predecessors mostly first) that visit only the blocks whose predecessors' states
+        # changed since their last visit: a flow without back edges takes one sweep, a loop re-visits its own blocks.
+        succs: dict[int, list[int]] = {}
+        for b in blocks:
+            dirty[b] = True
+            for p in preds[b]:
+                succs.setdefault(p, []).append(b)
+        pending = len(blocks)
+        while pending:  # states only grow: this ends
             for b in blocks:
+                if not dirty[b]:
+                    continue
+                dirty[b] = False
+                pending -= 1
                 st = init if b == entry else 0
                 if b in extra:
                     st |= extra[b]
                 for p in preds[b]:
-                    if p >= b:
-                        forward = False
                     st |= out.get(p, 0)
                 in_state[b] = st
                 o = (st & keep[b]) | gen[b]
-                if out.get(b) != o:
+                if out.get(b, -1) != o:
                     out[b] = o
-                    changed = True
-            if forward:
-                break
+                    for c in succs.get(b, ()):
+                        if not dirty[c]:
+                            dirty[c] = True
+                            pending += 1
         for c, (_maker, at, _index, made_preds) in made_by.get(f, ()):
             if at < 0:  # made where no block is open: the state its predecessors leave
                 st = 0
