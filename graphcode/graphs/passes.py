@@ -933,9 +933,23 @@ def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_sco
         keys.append(key)
         then.append(after)
         payloads.append((K_STMT, n, sb, eb, None))
-    # stable sorts: ties keep creation order; most items have `then` 0 and come in runs already sorted by key
-    order = sorted(range(len(keys)), key=then.__getitem__) if any(then) else list(range(len(keys)))
+    # a stable sort by key (ties keep creation order), then by `then` within each run of equal keys that needs it
+    order = list(range(len(keys)))
     order.sort(key=keys.__getitem__)
+    if any(then):
+        n = len(order)
+        i = 0
+        while i < n:
+            key = keys[order[i]]
+            j = i + 1
+            while j < n and keys[order[j]] == key:
+                j += 1
+            if j - i > 1:
+                run = order[i:j]
+                if any(then[x] for x in run):
+                    run.sort(key=then.__getitem__)
+                    order[i:j] = run
+            i = j
     return order, payloads
 
 
