@@ -123,6 +123,21 @@ def _innermost(c_start: list[int], c_end: list[int], starts: list[int], ends: li
     return out
 
 
+def _enclosing(c_start: list[int], c_end: list[int]) -> list[int]:
+    """For each span (spans sorted by start; any two nest or are apart, as syntax nodes' spans do), the last span
+    before it that holds it, or -1. The last span before index ``j`` holding some span that starts at or after span
+    ``j``'s start is ``j`` itself or up this chain from ``j``: a lookup follows it instead of scanning back."""
+    up: list[int] = []
+    chain: list[int] = []
+    for j in range(len(c_start)):
+        sb, eb = c_start[j], c_end[j]
+        while chain and not (c_start[chain[-1]] <= sb and eb <= c_end[chain[-1]]):
+            chain.pop()
+        up.append(chain[-1] if chain else -1)
+        chain.append(j)
+    return up
+
+
 def _destructured(names: list[int], starts: list[int], ends: list[int],
                   roots: dict[Span, tuple[int, Settings]]) -> list[tuple[tuple[int, Settings], list[int]]]:
     """Pattern names grouped by the role of the innermost destructuring root around each: a
@@ -155,16 +170,18 @@ def _group_assignments(groups: dict[int, tuple[list[Span], list[Span], list[Span
             continue
         anchors = sorted(set(anchors), key=lambda a: (a[0], -a[1]))
         starts = [a[0] for a in anchors]
+        ends = [a[1] for a in anchors]
+        up = _enclosing(starts, ends)
         slots: dict[Span, tuple[list[Span], list[Span]]] = {a: ([], []) for a in anchors}
         for k, spans in ((0, targets), (1, values)):
             for sb, eb in spans:
                 j = bisect.bisect_right(starts, sb) - 1
                 while j >= 0:
-                    a_sb, a_eb = anchors[j]
-                    if a_sb <= sb and eb <= a_eb and (a_sb, a_eb) != (sb, eb):
+                    a_sb, a_eb = starts[j], ends[j]
+                    if a_sb <= sb and eb <= a_eb and (a_sb != sb or a_eb != eb):
                         slots[anchors[j]][k].append((sb, eb))
                         break
-                    j -= 1
+                    j = up[j]
         out.extend((None, t, v) for t, v in slots.values() if t and v)
     return out
 
@@ -908,15 +925,7 @@ def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_sco
     then.extend([0] * (len(keys) - len(then)))
     loop_parts = sorted((a[0], a[1], a[2]) for a in anchors if a[3] == -1)
     part_starts = [a[0] for a in loop_parts]
-    # Loop parts are syntax nodes' spans: two nest or are apart. `up[j]` is the last part before j that holds j;
-    # the last part holding a statement is the last one starting at or before it, or up that chain.
-    up: list[int] = []
-    chain: list[int] = []
-    for j, (ps, pe, _k) in enumerate(loop_parts):
-        while chain and not (loop_parts[chain[-1]][0] <= ps and pe <= loop_parts[chain[-1]][1]):
-            chain.pop()
-        up.append(chain[-1] if chain else -1)
-        chain.append(j)
+    up = _enclosing(part_starts, [a[1] for a in loop_parts])  # the last part holding a statement: up this chain
     for n, (sb, eb) in zip(statements, stmt_spans, strict=True):
         # last of what closes at its start (a function's own statement), or first of what opens after the
         # regions that open there; a statement in a loop's once or last part moves with it (`for (int i = 0;`)
