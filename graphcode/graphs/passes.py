@@ -528,17 +528,28 @@ class _Scopes:
 
 
 class _Names:
-    """The variables of a file, by (owning scope, name), and what a name means at a position."""
+    """The variables of a file, by (owning scope, name), and what a name means at a position.
+
+    A (scope, name) key is the int ``(scope << 32) | name id``, the name's id from :meth:`nid`: ints hash without a
+    tuple made for each lookup."""
 
     def __init__(self, scopes: _Scopes) -> None:
         self.scopes = scopes
-        self.var_ids: dict[tuple[int, bytes], int] = {}
+        self.name_ids: dict[bytes, int] = {}
+        self.var_ids: dict[int, int] = {}  # (scope, name) key -> variable
         self.var_home: list[int] = []  # variable -> its owning scope
-        self.decl_first: dict[tuple[int, bytes], int] = {}  # (scope, name) -> where its first declaration is visible
-        self.memo: dict[tuple[int, bytes], int] = {}
+        self.decl_first: dict[int, int] = {}  # (scope, name) key -> where its first declaration is visible
+        self.memo: dict[int, int] = {}
+
+    def nid(self, name: bytes) -> int:
+        """The id of a name (the first name seen is 0)."""
+        k = self.name_ids.get(name)
+        if k is None:
+            k = self.name_ids[name] = len(self.name_ids)
+        return k
 
     def var(self, scope: int, name: bytes) -> int:
-        key = (scope, name)
+        key = (scope << 32) | self.nid(name)
         v = self.var_ids.get(key)
         if v is None:
             v = self.var_ids[key] = len(self.var_home)
@@ -552,7 +563,8 @@ class _Names:
         scopes = self.scopes
         globals_, nonlocals = scopes.globals, scopes.nonlocals
         parent, binding, hidden, opaque, kinds = scopes.parent, scopes.binding, scopes.hidden, scopes.opaque, scopes.kind
-        key = (scope, name)
+        nid = self.nid(name)
+        key = (scope << 32) | nid
         hit = self.memo.get(key) if first else None
         if hit is not None:
             return hit
@@ -580,7 +592,7 @@ class _Names:
                 s = parent[s]
                 first = False
                 continue
-            at = self.decl_first.get((s, name))
+            at = self.decl_first.get((s << 32) | nid)
             if at is not None:
                 if binding[s] == "scope":
                     found = s
@@ -660,7 +672,7 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
             owner_scope = -1
             while t >= 0:
                 if not (hidden[t] or (crossed and opaque[t])):
-                    at_t = decl_first.get((t, name))
+                    at_t = decl_first.get((t << 32) | names.nid(name))
                     if at_t is not None and at_t <= ev_start[e]:
                         owner_scope = t
                         break
@@ -672,7 +684,7 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
         if (globals_ or nonlocals) and (name in globals_.get(s, ()) or name in nonlocals.get(s, ())):
             pending.append(e)
             continue
-        key = (s, name)
+        key = (s << 32) | names.nid(name)
         first = -1 if hoist else ev_start[e]
         if visible_at and not hoist:
             after = visible_at.get(e)
@@ -694,7 +706,7 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
     for e, v in enumerate(ev_var):
         if v < 0:
             name, sc = ev_name[e], ev_scope[e]
-            v = hit((sc, name))
+            v = hit((sc << 32) | names.nid(name))
             v = v if v is not None else names.lookup(name, sc, ev_start[e])
             if v < 0 and ev_kind[e] != READ:  # only a read can be of no variable: a write makes one here
                 v = names.var(sc, name)
