@@ -1617,51 +1617,33 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
             st = in_state[b]
             marks = wants.get(b)
             made_bits = stuck_at.get(b) if stuck_mask else None
+            events = cfg.events[b]
             if marks is None and made_bits is None:  # the common case: no state is wanted mid-block
-                _replay(cfg.events[b], st, ev_node, ev_kind, ev_var, local, w_off, n_w, r_off, n_r, node_of, over,
-                        defs_of, sticky, stuck_mask, ev_fallback, undefined, last_write, last_read)
+                _replay(events, st, ev_node, ev_kind, ev_var, local, w_off, n_w, r_off, n_r, node_of, over,
+                        defs_of, sticky, stuck_mask, ev_fallback, undefined, last_write, last_read, False)
                 continue
-            for i, e in enumerate(cfg.events[b]):
-                if made_bits is not None:
+            # else replay up to each event index where closure-writes bits start or a by-value flow is made (its
+            # maker's state there); an index at or past the end means after the block's last event
+            n = len(events)
+            done = 0
+            for cut in sorted({i for i, _ in made_bits or ()} | {i for i, _ in marks or ()}):
+                upto = min(cut, n)
+                if upto > done:
+                    st = _replay(events[done:upto], st, ev_node, ev_kind, ev_var, local, w_off, n_w, r_off, n_r,
+                                 node_of, over, defs_of, sticky, stuck_mask, ev_fallback, undefined, last_write,
+                                 last_read, True)
+                    done = upto
+                if made_bits is not None and cut < n:
                     for index, bits in made_bits:
-                        if index == i:
+                        if index == cut:
                             st |= bits
                 if marks is not None:
                     for index, c in marks:
-                        if index == i:
+                        if index == cut:
                             made_state[c] = st
-                v = ev_var[e]
-                bit = local[e]
-                if ev_kind[e] == READ:
-                    node = ev_node[e]
-                    off = w_off[v]
-                    unset_too, defined = _reaching(node, (st >> off) & ((1 << n_w[v]) - 1), off, node_of, over,
-                                                   defs_of, sticky, last_write)
-                    if unset_too and ev_fallback and ev_fallback[e] >= 0:  # not bound yet: the binding around
-                        unset_too, defined = _fall_back(node, ev_fallback[e], st, w_off, n_w, node_of, over, defs_of,
-                                                        sticky, last_write, defined)
-                    if unset_too and undefined is not None:
-                        undefined.append((node, 0 if defined else 1))
-                    off = r_off[v]
-                    reads = (st >> off) & ((1 << n_r[v]) - 1)
-                    x = reads
-                    while x:
-                        low = x & -x
-                        target = node_of[off + low.bit_length() - 1]
-                        if target != node:
-                            last_read.append((node << 32) | target)
-                        x ^= low
-                    st = (st ^ (reads << off)) | (1 << bit)
-                else:
-                    off = w_off[v]
-                    x = (st >> off) & ((1 << n_w[v]) - 1)
-                    if stuck_mask:
-                        x &= ~(stuck_mask >> off)
-                    st = (st ^ (x << off)) | (1 << bit)
-            if marks is not None:
-                for index, c in marks:
-                    if index >= len(cfg.events[b]):
-                        made_state[c] = st
+            if done < n:
+                _replay(events[done:], st, ev_node, ev_kind, ev_var, local, w_off, n_w, r_off, n_r, node_of, over,
+                        defs_of, sticky, stuck_mask, ev_fallback, undefined, last_write, last_read, False)
     return _pairs(last_write), _pairs(last_read)
 
 
@@ -1682,12 +1664,15 @@ def _replay(events: list[int], st: int, ev_node: list[int], ev_kind: list[int], 
             w_off: dict[int, int], n_w: dict[int, int], r_off: dict[int, int], n_r: dict[int, int],
             node_of: list[int], over: dict[int, list[int] | None], defs_of: dict[int, list[int]],
             sticky: list[list[int]], stuck_mask: int, ev_fallback: list[int], undefined: list[tuple[int, int]] | None,
-            last_write: list[int], last_read: list[int]) -> None:
-    """Replay one block's events from its entry state ``st`` and add their edges (as :func:`_reach`'s replay does).
+            last_write: list[int], last_read: list[int], want_state: bool) -> int:
+    """Replay a block's events (or a run of them) from the state ``st`` before them and add their edges: a read
+    reaches the latest writes of its variable (and its fallback's), and is the last read after it; a write replaces
+    the variable's writes but for the closure-writes bits (``stuck_mask``). With ``want_state``, returns the state
+    after the events (else 0).
 
     The state is kept per variable, relative to its run of bits: a variable's bits are taken out of ``st`` once,
-    at its first event in the block, and each event then works on ints the width of one variable's bits rather than
-    of the whole flow's."""
+    at its first event here, and each event then works on ints the width of one variable's bits rather than of the
+    whole flow's."""
     cur_w: dict[int, int] = {}  # variable -> its write bits (bit k: at w_off + k) after the events so far
     cur_r: dict[int, int] = {}  # variable -> its read bits (at r_off + k)
     for e in events:
@@ -1723,6 +1708,12 @@ def _replay(events: list[int], st: int, ev_node: list[int], ev_kind: list[int], 
             w = (w & (stuck_mask >> woff)) | own if stuck_mask else own
         cur_w[v] = w
         cur_r[v] = r
+    if not want_state:
+        return 0
+    for v, w in cur_w.items():
+        st = (st & ~(((1 << n_w[v]) - 1) << w_off[v])) | (w << w_off[v])
+        st = (st & ~(((1 << n_r[v]) - 1) << r_off[v])) | (cur_r[v] << r_off[v])
+    return st
 
 
 def _fall_back(node: int, u: int, st: int, w_off: dict[int, int], n_w: dict[int, int], node_of: list[int],
