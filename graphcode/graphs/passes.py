@@ -549,11 +549,15 @@ class _Names:
         return k
 
     def var(self, scope: int, name: bytes) -> int:
-        key = (scope << 32) | self.nid(name)
+        """The variable ``name`` of ``scope`` (made on first use)."""
+        return self.var_of((scope << 32) | self.nid(name))
+
+    def var_of(self, key: int) -> int:
+        """The variable of a (scope, name) key (made on first use)."""
         v = self.var_ids.get(key)
         if v is None:
             v = self.var_ids[key] = len(self.var_home)
-            self.var_home.append(scope)
+            self.var_home.append(key >> 32)
         return v
 
     def lookup(self, name: bytes, scope: int, pos: int, first: bool = True) -> int:
@@ -639,7 +643,7 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
     n_ev = len(ev_node)
     visible_at = _visible_after(ev_node, ev_kind, ev_start, ev_end, def_settings, scopes, assign_spans)
     names = _Names(scopes)
-    var_ids, var_home, decl_first, memo = names.var_ids, names.var_home, names.decl_first, names.memo
+    var_home, decl_first, memo = names.var_home, names.decl_first, names.memo
     ev_var = [-1] * n_ev
     moved = [False] * n_ev
     hoisted = [False] * n_ev
@@ -693,11 +697,7 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
         at = decl_first.get(key)
         if at is None or first < at:
             decl_first[key] = first
-        v = var_ids.get(key)
-        if v is None:
-            v = var_ids[key] = len(var_home)
-            var_home.append(s)
-        ev_var[e] = v
+        ev_var[e] = names.var_of(key)
 
     for e in pending:
         v = names.lookup(ev_name[e], ev_scope[e], ev_start[e])
@@ -706,8 +706,8 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
     for e, v in enumerate(ev_var):
         if v < 0:
             name, sc = ev_name[e], ev_scope[e]
-            v = hit((sc << 32) | names.nid(name))
-            v = v if v is not None else names.lookup(name, sc, ev_start[e])
+            got = hit((sc << 32) | names.nid(name))
+            v = got if got is not None else names.lookup(name, sc, ev_start[e])
             if v < 0 and ev_kind[e] != READ:  # only a read can be of no variable: a write makes one here
                 v = names.var(sc, name)
             ev_var[e] = v
@@ -863,13 +863,10 @@ def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_sco
 
     n_ev = len(ev_kind)
     # Each item sorts by (key, then) where `then` is 0, or the item's own key when an anchor moves it (an event
-    # inside an assignment, a statement in a loop's once part): two stable sorts of small ints, not one sort of
-    # a key as wide as their product.
+    # inside an assignment, a statement in a loop's once part): small ints, not one key as wide as their product.
     keys: list[int] = []
     then: list[int] = []
     payloads: list[Payload] = []
-    pos_unit = 4 * big * 16
-    pos_base = 3 * big * 16
     if anchors:
         anchors.sort(key=lambda a: (a[0], -a[1]))
         stack: list[tuple[int, int, int, int]] = []
@@ -885,7 +882,7 @@ def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_sco
             while stack and not (stack[-1][0] <= sb and eb <= stack[-1][1]):
                 stack.pop()
             if not stack and not hoisted[e]:  # the common case: nothing moves this event
-                keys.append(sb * pos_unit + pos_base + ev_kind[e] * 2)
+                keys.append(_normal_key(big, sb, ev_kind[e]))
                 then.append(0)
                 continue
             own = _hoist_key(big, scope_start[ev_scope[e]]) if hoisted[e] else _normal_key(big, sb, ev_kind[e])
@@ -908,7 +905,7 @@ def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_sco
             keys.append(key)
             then.append(after)
     else:
-        keys = [_hoist_key(big, scope_start[ev_scope[e]]) if hoisted[e] else ev_start[e] * pos_unit + pos_base + ev_kind[e] * 2
+        keys = [_hoist_key(big, scope_start[ev_scope[e]]) if hoisted[e] else _normal_key(big, ev_start[e], ev_kind[e])
                 for e in range(n_ev)]
         then = [0] * n_ev
     payloads = []  # events are items 0..n_ev-1 and need none
