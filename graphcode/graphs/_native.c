@@ -68,6 +68,12 @@ static int vec_push(IntVec *v, int32_t x) {
     return 0;
 }
 
+/* Every list build() returns holds only ints, strings, bools or (int, int) tuples, so none can be part of a
+ * reference cycle: each is untracked by the cyclic collector as it is made, as CPython untracks tuples and dicts of
+ * such values itself. A graph's columns are tens of thousands of items; tracked, the first collection after a
+ * build would visit every item of every column (2-3% of a build), and each older collection again while the graph
+ * lives. Reference counting frees them as usual. */
+
 /* Python ints for 0..n-1, each made once: node ids recur across columns and edges, and sharing them
  * saves most of the objects a graph would otherwise allocate and free (byte offsets: offset_lists). */
 typedef struct {
@@ -111,6 +117,7 @@ static PyObject *vec_to_list(const int32_t *data, size_t len, IntCache *cache) {
         }
         PyList_SET_ITEM(list, (Py_ssize_t)i, x);
     }
+    PyObject_GC_UnTrack(list);
     return list;
 }
 
@@ -134,6 +141,7 @@ static PyObject *pair_list(const int32_t *a, const int32_t *b, int32_t b_first, 
         PyObject_GC_UnTrack(t);
         PyList_SET_ITEM(list, (Py_ssize_t)i, t);
     }
+    PyObject_GC_UnTrack(list);
     return list;
 }
 
@@ -162,6 +170,8 @@ static int offset_lists(const IntVec *starts, const IntVec *ends, const IntVec *
         else if (!(b = PyLong_FromLong(e[i]))) goto fail;
         PyList_SET_ITEM(el, i, b);
     }
+    PyObject_GC_UnTrack(sl);
+    PyObject_GC_UnTrack(el);
     *s_out = sl, *e_out = el;
     return 0;
 fail:
@@ -178,6 +188,7 @@ static PyObject *lookup_list(PyObject *table, const IntVec *kinds) {
         Py_INCREF(x);
         PyList_SET_ITEM(list, (Py_ssize_t)i, x);
     }
+    PyObject_GC_UnTrack(list);
     return list;
 }
 
@@ -733,21 +744,27 @@ static PyTypeObject EngineType = {
     .tp_methods = Engine_methods,
 };
 
-/* untrack_pairs(lists): stop the cyclic collector tracking each (int, int) tuple in the given lists, as pair_list
- * does for the edges made here. The data-flow passes return their edges as such tuples; a graph holds thousands,
- * none can be in a cycle, and the collector would otherwise scan them all once before untracking them itself. */
+/* untrack_pairs(lists): stop the cyclic collector tracking each (int, int) tuple in the given lists, and each list
+ * that holds nothing else, as pair_list does for the edges made here. The data-flow passes return their edges as
+ * such tuples; a graph holds thousands, none can be in a cycle, and the collector would otherwise scan them all
+ * once before untracking the tuples itself (and scan the lists at every collection while the graph lives). */
 static PyObject *untrack_pairs(PyObject *Py_UNUSED(module), PyObject *lists) {
     PyObject *seq = PySequence_Fast(lists, "untrack_pairs: expected a sequence of lists");
     if (!seq) return NULL;
     for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
         PyObject *list = PySequence_Fast_GET_ITEM(seq, i);
-        if (!PyList_Check(list)) continue;
+        if (!PyList_CheckExact(list)) continue;
+        int only_pairs = 1;
         for (Py_ssize_t k = 0; k < PyList_GET_SIZE(list); k++) {
             PyObject *t = PyList_GET_ITEM(list, k);
             if (PyTuple_CheckExact(t) && PyTuple_GET_SIZE(t) == 2 && PyLong_CheckExact(PyTuple_GET_ITEM(t, 0)) &&
-                PyLong_CheckExact(PyTuple_GET_ITEM(t, 1)) && PyObject_GC_IsTracked(t))
-                PyObject_GC_UnTrack(t);
+                PyLong_CheckExact(PyTuple_GET_ITEM(t, 1))) {
+                if (PyObject_GC_IsTracked(t)) PyObject_GC_UnTrack(t);
+            } else {
+                only_pairs = 0;
+            }
         }
+        if (only_pairs && PyObject_GC_IsTracked(list)) PyObject_GC_UnTrack(list);
     }
     Py_DECREF(seq);
     Py_RETURN_NONE;
@@ -755,7 +772,8 @@ static PyObject *untrack_pairs(PyObject *Py_UNUSED(module), PyObject *lists) {
 
 static PyMethodDef module_methods[] = {
     {"untrack_pairs", (PyCFunction)untrack_pairs, METH_O,
-     "untrack_pairs(lists): the cyclic collector stops tracking the (int, int) tuples in these lists."},
+     "untrack_pairs(lists): the cyclic collector stops tracking the (int, int) tuples in these lists, and each list "
+     "that holds only such tuples."},
     {NULL, NULL, 0, NULL},
 };
 

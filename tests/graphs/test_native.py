@@ -305,9 +305,26 @@ def test_edge_tuples_are_not_left_for_the_cyclic_collector() -> None:
         assert graph.edges[kind], kind
         assert not any(gc.is_tracked(pair) for pair in graph.edges[kind]), kind
     mixed = [tuple([1, 2]), tuple([1, [2]]), tuple([3, 4, 5])]  # made at run time: tracked
-    assert all(gc.is_tracked(t) for t in mixed)
-    native._module()[0].untrack_pairs([mixed])
+    pairs = [tuple([5, 6]), tuple([7, 8])]
+    assert all(gc.is_tracked(t) for t in mixed + pairs)
+    native._module()[0].untrack_pairs([mixed, pairs])
     assert [gc.is_tracked(t) for t in mixed] == [False, True, True]  # only (int, int) pairs
+    assert gc.is_tracked(mixed)  # it holds a tuple with a list in it: it could be in a cycle
+    assert not gc.is_tracked(pairs) and not any(gc.is_tracked(t) for t in pairs)
+
+
+@needs_native
+def test_graph_columns_are_not_left_for_the_cyclic_collector() -> None:
+    """A graph's columns and edge lists hold only ints, strings, bools and int pairs: the compiled builder hands
+    them over untracked, so no collection visits their items while the graph lives."""
+    import gc
+
+    graph = build.build_graph((SAMPLES / SAMPLE_FILES["c"]).read_bytes(), "c")
+    columns = {"types": graph.types, "named": graph.named, "start_byte": graph.start_byte,
+               "end_byte": graph.end_byte, "parent": graph.parent, "leaves": graph.leaves}
+    for name, column in {**columns, **graph.edges}.items():
+        assert column or name.startswith("cfg_"), name  # C has no exceptions: no cfg_raise edge
+        assert not gc.is_tracked(column), name
 
 
 def test_native_status_command_says_why(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
