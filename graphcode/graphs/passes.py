@@ -93,6 +93,7 @@ L_FALSE: Final = 3
 L_BACK: Final = 4
 L_RAISE: Final = 5
 L_EXIT: Final = 6
+_NOWHERE: Final = 1 << 40  # past any byte position (sources are under 2 GiB)
 _UNSET: Final = -(1 << 62)  # the "not yet defined" bit's node, in _reach
 _STICKY: Final = -(1 << 61)  # _STICKY - k: the bit of a closure's writes of a variable (``sticky[k]``), in _reach
 _BACK_BIT: Final = 1 << 4  # 1 << L_BACK
@@ -539,7 +540,9 @@ class _Names:
         self.var_ids: dict[int, int] = {}  # (scope, name) key -> variable
         self.var_home: list[int] = []  # variable -> its owning scope
         self.decl_first: dict[int, int] = {}  # (scope, name) key -> where its first declaration is visible
-        self.memo: dict[int, int] = {}
+        self.memo: dict[int, int] = {}  # (scope, name) key -> the variable, wherever the name is read in that scope
+        # (scope, name) key -> (lo, hi, variable): the answer of a declaration-bound lookup for lo <= position < hi
+        self.ranged: dict[int, tuple[int, int, int]] = {}
 
     def nid(self, name: bytes) -> int:
         """The id of a name (the first name seen is 0)."""
@@ -561,22 +564,28 @@ class _Names:
         return v
 
     def lookup(self, name: bytes, scope: int, pos: int, first: bool = True) -> int:
-        """The variable ``name`` means at ``pos`` in ``scope``. Memoised per (scope, name) unless a
-        declaration-bound scope made the answer depend on the position. With ``first`` false, the lookup comes
-        from a scope nested in ``scope``: a hidden ``scope`` is not seen (not memoised)."""
+        """The variable ``name`` means at ``pos`` in ``scope``. Memoised per (scope, name); where a
+        declaration-bound scope makes the answer depend on the position, with the positions it holds for: from
+        the declaration found to the first one the lookup passed over as not yet visible. With ``first`` false,
+        the lookup comes from a scope nested in ``scope``: a hidden ``scope`` is not seen (not memoised)."""
         scopes = self.scopes
         globals_, nonlocals = scopes.globals, scopes.nonlocals
         parent, binding, hidden, opaque, kinds = scopes.parent, scopes.binding, scopes.hidden, scopes.opaque, scopes.kind
         nid = self.nid(name)
         key = (scope << 32) | nid
-        hit = self.memo.get(key) if first else None
-        if hit is not None:
-            return hit
+        if first:
+            hit = self.memo.get(key)
+            if hit is not None:
+                return hit
+            held = self.ranged.get(key)
+            if held is not None and held[0] <= pos < held[1]:
+                return held[2]
         s = scope
         memoise = first
         fallback = -1
         found = -1
         depends = False
+        lo, hi = -1, _NOWHERE  # the answer holds for lo <= pos < hi
         crossed = False  # the lookup left a function scope on the way
         boundary = -1  # the first function scope it left
         walled = False  # it skipped an opaque scope: a name found nowhere belongs to that function
@@ -604,7 +613,9 @@ class _Names:
                 depends = True
                 if at <= pos:
                     found = s
+                    lo = at
                     break
+                hi = min(hi, at)
                 if fallback < 0 and binding[s] != "strict":
                     fallback = s
             first = False
@@ -614,14 +625,15 @@ class _Names:
             s = parent[s]
         if found < 0 and fallback < 0 and binding[scope] == "strict":
             v = -1  # no variable of that name is declared yet: the name is not a variable (Ruby's method call)
-            if not depends and memoise:
+        else:
+            if found < 0:
+                found = fallback if fallback >= 0 else boundary if walled and boundary >= 0 else 0
+            v = self.var(found, name)
+        if memoise:
+            if not depends:
                 self.memo[key] = v
-            return v
-        if found < 0:
-            found = fallback if fallback >= 0 else boundary if walled and boundary >= 0 else 0
-        v = self.var(found, name)
-        if not depends and memoise:
-            self.memo[key] = v
+            else:
+                self.ranged[key] = (lo, hi, v)
         return v
 
 

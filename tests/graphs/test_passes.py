@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphcode.graphs import passes
@@ -63,3 +63,36 @@ def test_enclosing_chain_finds_what_a_scan_back_finds(spans: list[tuple[int, int
 @given(st.lists(st.tuples(st.integers(0, 2**31), st.integers(0, 2**32 - 1)), max_size=50))
 def test_packed_pairs_sort_and_deduplicate_as_tuples_do(pairs: list[tuple[int, int]]) -> None:
     assert passes._pairs([(a << 32) | b for a, b in pairs]) == sorted(set(pairs))
+
+
+@settings(max_examples=300)
+@given(spans=nested_spans(), binding=st.sampled_from(["declaration", "declaration", "strict", "scope"]),
+       decls=st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60), st.sampled_from([b"x", b"x", b"y"])),
+                      max_size=12),
+       reads=st.lists(st.tuples(st.integers(0, 60), st.sampled_from([b"x", b"x", b"y"])), max_size=30))
+def test_memoised_lookups_answer_as_fresh_ones(spans: list[tuple[int, int]], binding: str,
+                                               decls: list[tuple[int, int, bytes]],
+                                               reads: list[tuple[int, bytes]]) -> None:
+    """A lookup's answer kept for the positions it holds for (declaration-bound scopes) is the answer a lookup
+    with nothing memoised gives, for reads in any order."""
+    size = 61
+    scopes = passes._Scopes({span: {} for span in spans if span[1] < size}, size, binding)
+
+    def names() -> passes._Names:
+        made = passes._Names(scopes)
+        for scope_pos, at, name in decls:  # a declaration in the scope around scope_pos, visible from `at`
+            scope = scopes.innermost([scope_pos], [scope_pos])[0]
+            key = (scope << 32) | made.nid(name)
+            made.decl_first[key] = min(at, made.decl_first.get(key, at))
+        return made
+
+    memoised = names()
+    for pos, name in reads:
+        scope = scopes.innermost([pos], [pos])[0]
+        fresh = names()
+        expected = fresh.lookup(name, scope, pos)
+        got = memoised.lookup(name, scope, pos)
+        # variable ids are made in lookup order: compare what they stand for, (owning scope, name)
+        assert (got < 0) == (expected < 0)
+        if got >= 0:
+            assert memoised.var_home[got] == fresh.var_home[expected]
