@@ -146,13 +146,15 @@ def main() -> int:
 
     n = len(items)
     print(f"{'':28}{'files/s':>10}{'MB/s':>8}{'ratio':>8}   (files/s, MB/s: fastest round)")
-    print(f"{'bare tree-sitter parse':28}{n / t_parse:>10.0f}{mb / t_parse:>8.2f}{1.0:>8.2f}")
-    print(f"{'graph, all edges, 1 proc':28}{n / t_graph:>10.0f}{mb / t_graph:>8.2f}{ratio:>8.2f}")
-    print(f"{'graph, all but cfg, 1 proc':28}{n / t_plain:>10.0f}{mb / t_plain:>8.2f}{ratio_plain:>8.2f}")
-    print(f"{'graph, all edges, 2 procs':28}{n / t_two:>10.0f}{mb / t_two:>8.2f}{t_parse / t_two:>8.2f}")
+    print(f"{'bare tree-sitter parse':28}{n / t_parse:>10.0f}{mb / t_parse:>8.2f}{1.0:>8.3f}")
+    print(f"{'graph, all edges, 1 proc':28}{n / t_graph:>10.0f}{mb / t_graph:>8.2f}{ratio:>8.3f}")
+    print(f"{'graph, all but cfg, 1 proc':28}{n / t_plain:>10.0f}{mb / t_plain:>8.2f}{ratio_plain:>8.3f}")
+    print(f"{'graph, all edges, 2 procs':28}{n / t_two:>10.0f}{mb / t_two:>8.2f}{t_parse / t_two:>8.3f}")
     print(f"graph throughput / bare parse: {ratio:.2f}, median of {args.repeat} alternating rounds "
-          f"(per round: {' '.join(f'{p / g:.2f}' for p, g in zip(parse_times, graph_times, strict=True))}; "
+          f"(per round: {' '.join(f'{p / g:.3f}' for p, g in zip(parse_times, graph_times, strict=True))}; "
           "target >= 0.38)")
+    print(f"cost against a bare parse: {1 / ratio:.2f}x with every edge kind, {1 / ratio_plain:.2f}x with data flow but "
+          f"no cfg_* kinds (target for data flow: at most 3.5x, a ratio of at least {1 / 3.5:.3f})")
     print(f"control flow's cost: all edges take {statistics.median(g / q for g, q in zip(graph_times, plain_times, strict=True)):.2f}x "
           "the time of all but the cfg_* kinds")
     print(f"fastest round of each side: {n / t_graph:.0f} vs {n / t_parse:.0f} files/s, a ratio of {t_parse / t_graph:.2f} "
