@@ -655,7 +655,7 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
     n_ev = len(ev_node)
     visible_at = _visible_after(ev_node, ev_kind, ev_start, ev_end, def_settings, scopes, assign_spans)
     names = _Names(scopes)
-    var_home, decl_first, memo = names.var_home, names.decl_first, names.memo
+    var_home, decl_first = names.var_home, names.decl_first
     ev_var = [-1] * n_ev
     moved = [False] * n_ev
     hoisted = [False] * n_ev
@@ -714,12 +714,10 @@ def _resolve(ev_node: list[int], ev_kind: list[int], ev_name: list[bytes], ev_st
     for e in pending:
         v = names.lookup(ev_name[e], ev_scope[e], ev_start[e])
         ev_var[e] = v if v >= 0 else names.var(ev_scope[e], ev_name[e])
-    hit = memo.get
     for e, v in enumerate(ev_var):
         if v < 0:
             name, sc = ev_name[e], ev_scope[e]
-            got = hit((sc << 32) | names.nid(name))
-            v = got if got is not None else names.lookup(name, sc, ev_start[e])
+            v = names.lookup(name, sc, ev_start[e])  # memoised there
             if v < 0 and ev_kind[e] != READ:  # only a read can be of no variable: a write makes one here
                 v = names.var(sc, name)
             ev_var[e] = v
