@@ -174,6 +174,18 @@ def _strip_comments(pattern: str) -> str:
     return "".join(out)
 
 
+def _drop_unread_captures(pattern: str) -> str:
+    """The pattern without its ``@_name`` captures of named nodes that no predicate reads (``@_value`` in
+    ``value: (_) @_value``): the engine has no use for them, so neither the query nor the passes handle their nodes
+    (in C, one capture in thirteen). Such a capture does not change what the pattern matches; one on an anonymous
+    node can (``"::" @_sep . (identifier)`` matches where ``"::" . (identifier)`` does not), so those stay."""
+    for name in {n for n in _CAPTURE.findall(pattern) if n.startswith("_")}:
+        uses = re.compile(r"@" + re.escape(name) + r"(?![A-Za-z0-9_.\-])")
+        if len(uses.findall(pattern)) == 1:
+            pattern = re.sub(r"(?<=\))\s*" + uses.pattern, "", pattern)
+    return pattern
+
+
 def _root_end(pattern: str) -> int:
     """Index just past the pattern's root node: the first balanced ``( ... )`` or ``[ ... ]``,
     inside a predicate group ``((node ...) (#pred ...))`` the inner node."""
@@ -239,6 +251,7 @@ def flow_query(lang: str) -> FlowQuery:
         if m and not settings:
             ref_names.add(m.group(1))
             continue
+        pattern = _drop_unread_captures(pattern)
         names = set(_CAPTURE.findall(pattern))
         grouped = bool(names & {"flow.target", "flow.value"})
         if settings or grouped:

@@ -173,17 +173,19 @@ def _group_assignments(groups: dict[int, tuple[list[Span], list[Span], list[Span
         starts = [a[0] for a in anchors]
         ends = [a[1] for a in anchors]
         up = _enclosing(starts, ends)
-        slots: dict[Span, tuple[list[Span], list[Span]]] = {a: ([], []) for a in anchors}
+        slots: list[list[list[Span]]] = [[[] for _ in anchors], [[] for _ in anchors]]  # targets, values by anchor
         for k, spans in ((0, targets), (1, values)):
-            for sb, eb in spans:
+            slot = slots[k]
+            for span in spans:
+                sb, eb = span
                 j = bisect.bisect_right(starts, sb) - 1
                 while j >= 0:
                     a_sb, a_eb = starts[j], ends[j]
                     if a_sb <= sb and eb <= a_eb and (a_sb != sb or a_eb != eb):
-                        slots[anchors[j]][k].append((sb, eb))
+                        slot[j].append(span)
                         break
                     j = up[j]
-        out.extend((None, t, v) for t, v in slots.values() if t and v)
+        out.extend((None, t, v) for t, v in zip(slots[0], slots[1], strict=True) if t and v)
     return out
 
 
@@ -329,13 +331,14 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
         elif f & F_WRITE:
             ev_node.append(n)
             ev_kind.append(WRITE)
-        where = unbind_at.get(n, -2)
-        if where != -2:
-            if where < 0:
-                ev_node.append(n)
-                ev_kind.append(UNBIND)
-            else:
-                late.append((where, n))
+        if unbind_at:
+            where = unbind_at.get(n, -2)
+            if where != -2:
+                if where < 0:
+                    ev_node.append(n)
+                    ev_kind.append(UNBIND)
+                else:
+                    late.append((where, n))
     empty: Edges = {"last_write": [], "last_read": [], "computed_from": []}
     if control:
         statements = sorted(set(statements))
@@ -919,11 +922,14 @@ def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_sco
                 for e in range(n_ev)]
         then = [0] * n_ev
     payloads = []  # events are items 0..n_ev-1 and need none
+    # A region's (and a part's) opens, then its closes: long ascending runs for the sort below, where an open then
+    # its close, over and over, would make runs of two. The order of items whose keys can be equal is kept (an open
+    # and a close never are).
     for sb, eb, cat, pset in regions:
-        prio = _REGION_PRIO[cat]
-        keys.append(_open_key(big, sb, eb, prio, 1))
+        keys.append(_open_key(big, sb, eb, _REGION_PRIO[cat], 1))
         payloads.append((K_ENTER, cat, sb, eb, pset))
-        keys.append(_close_key(big, eb, sb, prio, 1))
+    for sb, eb, cat, _pset in regions:
+        keys.append(_close_key(big, eb, sb, _REGION_PRIO[cat], 1))
         payloads.append((K_EXIT, cat, sb, 0, None))
     for sb, eb, key, a_scope in anchors:
         if a_scope == -2:  # a loop's last part starts: a continue goes there
@@ -933,6 +939,8 @@ def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_sco
         if cat in _PARTS:
             keys.append(_open_key(big, sb, eb, R_PART, 1))
             payloads.append((K_ENTER, cat, sb, eb, None))
+    for sb, eb, cat in parts:
+        if cat in _PARTS:
             keys.append(_close_key(big, eb, sb, R_PART, 1))
             payloads.append((K_EXIT, cat, sb, 0, None))
     for sb, eb, cat, named in jumps:
@@ -1059,7 +1067,10 @@ class _Blocks:
     def goto(self, flow: int, preds: list[int]) -> None:
         # without duplicates: nested branches whose arms make no block (`a && b && c` in a `#if`) would
         # otherwise double the list at every level
-        self.point[flow] = list(dict.fromkeys(preds)) if len(preds) > 1 else preds
+        if len(preds) == 2:
+            self.point[flow] = [preds[0], preds[1]] if preds[0] != preds[1] else [preds[0]]
+        else:
+            self.point[flow] = list(dict.fromkeys(preds)) if len(preds) > 2 else preds
         self.open_b[flow] = -1
 
     def make(self, flow: int, preds: list[int]) -> int:
@@ -1470,24 +1481,40 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
     last_write: list[int] = []  # edges packed as in _pairs: ints sort and hash faster than tuples
     last_read: list[int] = []
     local = [-1] * len(ev_node)  # event -> its bit in its flow
+    # Per variable, for the flow at hand (only the flow's own variables' entries are current): lists indexed by the
+    # variable for the per-event loops, where the dicts below (kept for the rarer lookups) would hash each time.
+    n_vars = len(var_home)
+    seen = [-1] * n_vars  # the last flow that counted the variable
+    woff_l = [0] * n_vars  # the offsets and counts of its write bits and read bits
+    roff_l = [0] * n_vars
+    nw_l = [0] * n_vars
+    nr_l = [0] * n_vars
+    next_w = [0] * n_vars  # the next write bit and read bit, while bits are handed out
+    next_r = [0] * n_vars
+    mark_w = [-1] * n_vars  # the last block whose gen has the variable's writes (reads: mark_r)
+    mark_r = [-1] * n_vars
+    cur = _ReplayState(n_vars)
     for f, blocks in enumerate(blocks_of):
         # count each variable's writes and reads; a free variable gets an "outside" write bit first
-        n_w: dict[int, int] = {}
-        n_r: dict[int, int] = {}
         flow_events: list[int] = []  # each once (a finally's copy shares its events with the original)
         for b in blocks:
             for e in cfg.events[b]:
                 if local[e] < 0:
                     local[e] = 0
                     flow_events.append(e)
+        flow_vars: list[int] = []  # in order of first event
         for e in flow_events:
             v = ev_var[e]
+            if seen[v] != f:
+                seen[v] = f
+                flow_vars.append(v)
+                nw_l[v] = 0
+                nr_l[v] = 0
             if ev_kind[e] == READ:
-                n_r[v] = n_r.get(v, 0) + 1
-                n_w.setdefault(v, 0)
+                nr_l[v] += 1
             else:
-                n_w[v] = n_w.get(v, 0) + 1
-                n_r.setdefault(v, 0)
+                nw_l[v] += 1
+        n_w: dict[int, int] = {v: nw_l[v] for v in flow_vars}
         own = cfg.owner[f]
         outside: list[int] = [v for v in n_w if f and v in defs_of and not scopes.within(var_home[v], own)]
         for v in outside:
@@ -1516,13 +1543,13 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
                         n_w[v] += 1
                         sticky.append(nodes)
         w_off: dict[int, int] = {}
-        r_off: dict[int, int] = {}
-        node_of: list[int] = []  # bit -> graph node (or -1 - var for an outside bit)
+        n_bits = 0
         for v, count in n_w.items():
-            w_off[v] = len(node_of)
-            node_of.extend([0] * count)
-            r_off[v] = len(node_of)
-            node_of.extend([0] * n_r[v])
+            w_off[v] = woff_l[v] = n_bits
+            roff_l[v] = n_bits + count
+            nw_l[v] = count
+            n_bits += count + nr_l[v]
+        node_of = [0] * n_bits  # bit -> graph node (or -1 - var for an outside bit)
         init = 0
         w_next = dict(w_off)
         for v in outside:
@@ -1545,32 +1572,40 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
                 for b in copies[id(cfg.events[b_born])]:
                     stuck_at.setdefault(b, []).append((i_born, 1 << w_next[v]))
                 w_next[v] += 1
-        r_next = dict(r_off)
+        for v, bit in w_next.items():
+            next_w[v] = bit
+            next_r[v] = roff_l[v]
         for e in flow_events:
             v = ev_var[e]
             if ev_kind[e] == READ:
-                bit = r_next[v]
-                r_next[v] = bit + 1
+                bit = next_r[v]
+                next_r[v] = bit + 1
             else:
-                bit = w_next[v]
-                w_next[v] = bit + 1
+                bit = next_w[v]
+                next_w[v] = bit + 1
             local[e] = bit
             node_of[bit] = _UNSET if ev_kind[e] == UNBIND else ev_node[e]
         layouts.append((w_off, n_w, node_of))
         gen: dict[int, int] = {}
         keep: dict[int, int] = {}
         for b in blocks:
-            # a block generates the last event of each variable's writes and of its reads, and kills the rest
-            last: dict[int, int] = {}  # variable * 2 (+ 1: its reads) -> the bit of its last event in the block
-            for e in cfg.events[b]:
-                last[ev_var[e] * 2 + (1 if ev_kind[e] == READ else 0)] = local[e]
+            # a block generates the last event of each variable's writes and of its reads, and kills the rest: the
+            # events from the last, each variable's writes and reads taken at their first sight (marked by block)
             g = 0
             kill = 0
-            for group, bit in last.items():
-                v = group >> 1
-                count, off = (n_r[v], r_off[v]) if group & 1 else (n_w[v], w_off[v])
-                kill |= ((1 << count) - 1) << off
-                g |= 1 << bit
+            events = cfg.events[b]
+            for i in range(len(events) - 1, -1, -1):
+                e = events[i]
+                v = ev_var[e]
+                if ev_kind[e] == READ:
+                    if mark_r[v] != b:
+                        mark_r[v] = b
+                        kill |= ((1 << nr_l[v]) - 1) << roff_l[v]
+                        g |= 1 << local[e]
+                elif mark_w[v] != b:
+                    mark_w[v] = b
+                    kill |= ((1 << nw_l[v]) - 1) << woff_l[v]
+                    g |= 1 << local[e]
             if stuck_mask:
                 kill &= ~stuck_mask
                 for _i, bits in stuck_at.get(b, ()):
@@ -1626,8 +1661,8 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
             made_bits = stuck_at.get(b) if stuck_mask else None
             events = cfg.events[b]
             if marks is None and made_bits is None:  # the common case: no state is wanted mid-block
-                _replay(events, st, ev_node, ev_kind, ev_var, local, w_off, n_w, r_off, n_r, node_of, over,
-                        defs_of, sticky, stuck_mask, ev_fallback, undefined, last_write, last_read, False)
+                _replay(events, st, ev_node, ev_kind, ev_var, local, w_off, n_w, woff_l, roff_l, nw_l, nr_l, cur,
+                        node_of, over, defs_of, sticky, stuck_mask, ev_fallback, undefined, last_write, last_read, False)
                 continue
             # else replay up to each event index where closure-writes bits start or a by-value flow is made (its
             # maker's state there); an index at or past the end means after the block's last event
@@ -1636,9 +1671,9 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
             for cut in sorted({i for i, _ in made_bits or ()} | {i for i, _ in marks or ()}):
                 upto = min(cut, n)
                 if upto > done:
-                    st = _replay(events[done:upto], st, ev_node, ev_kind, ev_var, local, w_off, n_w, r_off, n_r,
-                                 node_of, over, defs_of, sticky, stuck_mask, ev_fallback, undefined, last_write,
-                                 last_read, True)
+                    st = _replay(events[done:upto], st, ev_node, ev_kind, ev_var, local, w_off, n_w, woff_l, roff_l,
+                                 nw_l, nr_l, cur, node_of, over, defs_of, sticky, stuck_mask, ev_fallback, undefined,
+                                 last_write, last_read, True)
                     done = upto
                 if made_bits is not None and cut < n:
                     for index, bits in made_bits:
@@ -1649,8 +1684,8 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
                         if index == cut:
                             made_state[c] = st
             if done < n:
-                _replay(events[done:], st, ev_node, ev_kind, ev_var, local, w_off, n_w, r_off, n_r, node_of, over,
-                        defs_of, sticky, stuck_mask, ev_fallback, undefined, last_write, last_read, False)
+                _replay(events[done:], st, ev_node, ev_kind, ev_var, local, w_off, n_w, woff_l, roff_l, nw_l, nr_l, cur,
+                        node_of, over, defs_of, sticky, stuck_mask, ev_fallback, undefined, last_write, last_read, False)
     return _pairs(last_write), _pairs(last_read)
 
 
@@ -1667,11 +1702,23 @@ def _pairs(packed: list[int]) -> list[tuple[int, int]]:
     return out
 
 
+class _ReplayState:
+    """What :func:`_replay` keeps per variable, reused from one replay to the next: lists indexed by variable, whose
+    entries are the current replay's where ``token[v]`` is its number (``count``)."""
+
+    def __init__(self, n_vars: int) -> None:
+        self.w = [0] * n_vars  # the variable's write bits (bit k: at w_off + k) after the events so far
+        self.r = [0] * n_vars  # its read bits (at r_off + k)
+        self.token = [0] * n_vars
+        self.count = 0
+
+
 def _replay(events: list[int], st: int, ev_node: list[int], ev_kind: list[int], ev_var: list[int], local: list[int],
-            w_off: dict[int, int], n_w: dict[int, int], r_off: dict[int, int], n_r: dict[int, int],
-            node_of: list[int], over: dict[int, list[int] | None], defs_of: dict[int, list[int]],
-            sticky: list[list[int]], stuck_mask: int, ev_fallback: list[int], undefined: list[tuple[int, int]] | None,
-            last_write: list[int], last_read: list[int], want_state: bool) -> int:
+            w_off: dict[int, int], n_w: dict[int, int], woff_l: list[int], roff_l: list[int], nw_l: list[int],
+            nr_l: list[int], cur: _ReplayState, node_of: list[int], over: dict[int, list[int] | None],
+            defs_of: dict[int, list[int]], sticky: list[list[int]], stuck_mask: int, ev_fallback: list[int],
+            undefined: list[tuple[int, int]] | None, last_write: list[int], last_read: list[int],
+            want_state: bool) -> int:
     """Replay a block's events (or a run of them) from the state ``st`` before them and add their edges: a read
     reaches the latest writes of its variable (and its fallback's), and is the last read after it; a write replaces
     the variable's writes but for the closure-writes bits (``stuck_mask``). With ``want_state``, returns the state
@@ -1679,27 +1726,32 @@ def _replay(events: list[int], st: int, ev_node: list[int], ev_kind: list[int], 
 
     The state is kept per variable, relative to its run of bits: a variable's bits are taken out of ``st`` once,
     at its first event here, and each event then works on ints the width of one variable's bits rather than of the
-    whole flow's."""
-    cur_w: dict[int, int] = {}  # variable -> its write bits (bit k: at w_off + k) after the events so far
-    cur_r: dict[int, int] = {}  # variable -> its read bits (at r_off + k)
+    whole flow's. ``w_off`` and ``n_w`` are the flow's layout; ``woff_l``, ``roff_l``, ``nw_l`` and ``nr_l`` the same
+    (and the reads') as lists by variable, current for the flow's variables."""
+    cur.count += 1
+    token = cur.count
+    cur_w, cur_r, mine = cur.w, cur.r, cur.token  # a variable's entries are this replay's where mine[v] == token
+    touched: list[int] = []
     for e in events:
         v = ev_var[e]
-        woff = w_off[v]
-        roff = r_off[v]
-        w = cur_w.get(v, -1)
-        if w < 0:
-            w = (st >> woff) & ((1 << n_w[v]) - 1)
-            r = (st >> roff) & ((1 << n_r[v]) - 1)
+        woff = woff_l[v]
+        roff = roff_l[v]
+        if mine[v] != token:
+            mine[v] = token
+            touched.append(v)
+            w = (st >> woff) & ((1 << nw_l[v]) - 1)
+            r = (st >> roff) & ((1 << nr_l[v]) - 1)
         else:
+            w = cur_w[v]
             r = cur_r[v]
         if ev_kind[e] == READ:
             node = ev_node[e]
             unset_too, defined = _reaching(node, w, woff, node_of, over, defs_of, sticky, last_write)
             if unset_too and ev_fallback and ev_fallback[e] >= 0:  # not bound yet: the binding around
                 u = ev_fallback[e]
-                u_bits = cur_w.get(u, -1)
-                unset_too, defined = _fall_back(node, u, st if u_bits < 0 else u_bits << w_off[u], w_off, n_w, node_of,
-                                                over, defs_of, sticky, last_write, defined)
+                u_st = st if mine[u] != token else cur_w[u] << woff_l[u]
+                unset_too, defined = _fall_back(node, u, u_st, w_off, n_w, node_of, over, defs_of, sticky, last_write,
+                                                defined)
             if unset_too and undefined is not None:
                 undefined.append((node, 0 if defined else 1))
             x = r
@@ -1717,9 +1769,9 @@ def _replay(events: list[int], st: int, ev_node: list[int], ev_kind: list[int], 
         cur_r[v] = r
     if not want_state:
         return 0
-    for v, w in cur_w.items():
-        st = (st & ~(((1 << n_w[v]) - 1) << w_off[v])) | (w << w_off[v])
-        st = (st & ~(((1 << n_r[v]) - 1) << r_off[v])) | (cur_r[v] << r_off[v])
+    for v in touched:
+        st = (st & ~(((1 << nw_l[v]) - 1) << woff_l[v])) | (cur_w[v] << woff_l[v])
+        st = (st & ~(((1 << nr_l[v]) - 1) << roff_l[v])) | (cur_r[v] << roff_l[v])
     return st
 
 

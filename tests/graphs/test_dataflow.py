@@ -83,3 +83,16 @@ def test_dataflow_case(lang: str, case: Case) -> None:
 def test_every_dataflow_language_has_a_table() -> None:
     langs = {lang for lang, _ in _cases()}
     assert langs == set(DATAFLOW_LANGUAGES) | set(SUPERSETS)
+
+
+def test_unread_underscore_captures_of_named_nodes_leave_the_query() -> None:
+    from graphcode.graphs.dataflow import _drop_unread_captures, flow_query
+
+    assert _drop_unread_captures("(x left: (identifier) right: (_) @_value) @flow.assign") == \
+        "(x left: (identifier) right: (_)) @flow.assign"
+    read = '((label) @_label) @flow.arm (#not-eq? @_label "default")'  # a predicate reads it
+    assert _drop_unread_captures(read) == read
+    anonymous = '(token_tree "::" @_separator . (identifier) @local.ignore)'  # it changes what matches: kept
+    assert _drop_unread_captures(anonymous) == anonymous
+    assert "@_value" not in flow_query("c").text and "_value" not in flow_query("c").capture_index
+    assert "_label" in flow_query("java").capture_index and "_separator" in flow_query("rust").capture_index

@@ -341,3 +341,13 @@ def test_native_status_command_says_why(monkeypatch: pytest.MonkeyPatch, capsys:
     finally:
         native.status.cache_clear()
         native._compiled_passes.cache_clear()
+
+
+def test_link_time_optimisation_is_used_where_the_compiler_takes_it_and_skipped_where_not(tmp_path: Path) -> None:
+    import shutil
+
+    assert _compile.lto_flags("false", tmp_path) == [], "a compiler that fails the probe gets no flag"
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("gcc is not installed")
+    assert _compile.lto_flags(gcc, tmp_path) == ["-flto=auto"]
