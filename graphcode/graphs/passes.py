@@ -109,18 +109,27 @@ CFG_KINDS: Final = ("cfg_entry", "cfg_next", "cfg_true", "cfg_false", "cfg_back"
 def _innermost(c_start: list[int], c_end: list[int], starts: list[int], ends: list[int]) -> list[int]:
     """For each span (spans sorted by start), the index of the innermost container holding it, or -1.
     Containers are sorted by start, the outer first where two start together."""
-    out = []
-    stack: list[int] = []
+    out: list[int] = []
+    stack: list[int] = []  # open containers but the innermost, which is `top` (-1: none)
+    top = -1
+    top_start = top_end = 0
     k, n = 0, len(c_start)
     for sb, eb in zip(starts, ends, strict=True):
         while k < n and c_start[k] <= sb:
-            while stack and c_end[stack[-1]] <= c_start[k]:
-                stack.pop()
-            stack.append(k)
+            ks = c_start[k]
+            while top >= 0 and top_end <= ks:
+                top = stack.pop() if stack else -1
+                if top >= 0:
+                    top_start, top_end = c_start[top], c_end[top]
+            if top >= 0:
+                stack.append(top)
+            top, top_start, top_end = k, ks, c_end[k]
             k += 1
-        while stack and not (c_start[stack[-1]] <= sb and eb <= c_end[stack[-1]]):
-            stack.pop()
-        out.append(stack[-1] if stack else -1)
+        while top >= 0 and not (top_start <= sb and eb <= top_end):
+            top = stack.pop() if stack else -1
+            if top >= 0:
+                top_start, top_end = c_start[top], c_end[top]
+        out.append(top)
     return out
 
 
@@ -571,9 +580,6 @@ class _Names:
         declaration-bound scope makes the answer depend on the position, with the positions it holds for: from
         the declaration found to the first one the lookup passed over as not yet visible. With ``first`` false,
         the lookup comes from a scope nested in ``scope``: a hidden ``scope`` is not seen (not memoised)."""
-        scopes = self.scopes
-        globals_, nonlocals = scopes.globals, scopes.nonlocals
-        parent, binding, hidden, opaque, kinds = scopes.parent, scopes.binding, scopes.hidden, scopes.opaque, scopes.kind
         nid = self.nid(name)
         key = (scope << 32) | nid
         if first:
@@ -583,6 +589,9 @@ class _Names:
             held = self.ranged.get(key)
             if held is not None and held[0] <= pos < held[1]:
                 return held[2]
+        scopes = self.scopes
+        globals_, nonlocals = scopes.globals, scopes.nonlocals
+        parent, binding, hidden, opaque, kinds = scopes.parent, scopes.binding, scopes.hidden, scopes.opaque, scopes.kind
         s = scope
         memoise = first
         fallback = -1
@@ -818,16 +827,17 @@ def _visible_after(ev_node: list[int], ev_kind: list[int], ev_start: list[int], 
 # ------------------------------------------------------------------ execution order
 # Sort keys of the schedule at byte `pos` (`big`: above any byte offset): what closes there (inner first), then
 # what opens there (outer first), then plain events. Module functions, not closures: mypyc calls them directly.
+# Shifts, not products, past the first factor: mypyc multiplies machine ints only when both fit in 32 bits.
 def _close_key(big: int, pos: int, start: int, prio: int, tail: int) -> int:
-    return (((pos * 4 + 1) * big + (big - 1 - start)) * 8 + (7 - prio)) * 2 + tail
+    return (((((pos * 4 + 1) * big + (big - 1 - start)) << 3) + (7 - prio)) << 1) + tail
 
 
 def _open_key(big: int, pos: int, end: int, prio: int, tail: int) -> int:
-    return (((pos * 4 + 2) * big + (big - 1 - end)) * 8 + prio) * 2 + tail
+    return (((((pos * 4 + 2) * big + (big - 1 - end)) << 3) + prio) << 1) + tail
 
 
 def _normal_key(big: int, pos: int, kind: int) -> int:
-    return (((pos * 4 + 3) * big) * 8 + kind) * 2
+    return ((((pos * 4 + 3) * big) << 3) + kind) << 1
 
 
 def _hoist_key(big: int, scope_start: int) -> int:
@@ -883,18 +893,20 @@ def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_sco
     if anchors:
         anchors.sort(key=lambda a: (a[0], -a[1]))
         stack: list[tuple[int, int, int, int]] = []
+        parts_open = 0  # loop parts (scope -1) in the stack: only they move a read
         k = 0
         n_anchors = len(anchors)
         for e in range(n_ev):
             sb, eb = ev_start[e], ev_end[e]
             while k < n_anchors and anchors[k][0] <= sb:
                 while stack and stack[-1][1] <= anchors[k][0]:
-                    stack.pop()
+                    parts_open -= stack.pop()[3] == -1
                 stack.append(anchors[k])
+                parts_open += anchors[k][3] == -1
                 k += 1
             while stack and not (stack[-1][0] <= sb and eb <= stack[-1][1]):
-                stack.pop()
-            if not stack and not hoisted[e]:  # the common case: nothing moves this event
+                parts_open -= stack.pop()[3] == -1
+            if not hoisted[e] and (not stack or (not parts_open and ev_kind[e] == READ)):  # nothing moves it
                 keys.append(_normal_key(big, sb, ev_kind[e]))
                 then.append(0)
                 continue
@@ -1478,6 +1490,19 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
     held: list[dict[int, list[int] | None]] = []  # per flow: outside variable -> what it holds (None: any definition)
 
     dirty = [False] * n_blocks  # a block to visit (again) in the fixed-point sweeps
+    # per block (each belongs to one flow): what it generates and keeps, the state before it and after it (-1: not
+    # computed yet), and its successors in its own flow
+    gen = [0] * n_blocks
+    keep = [0] * n_blocks
+    in_state = [0] * n_blocks
+    out = [-1] * n_blocks
+    preds = cfg.preds
+    flow_of = cfg.flow
+    succs: list[list[int]] = [[] for _ in range(n_blocks)]
+    for b in range(n_blocks):
+        for p in preds[b]:
+            if flow_of[p] == flow_of[b]:
+                succs[p].append(b)
     last_write: list[int] = []  # edges packed as in _pairs: ints sort and hash faster than tuples
     last_read: list[int] = []
     local = [-1] * len(ev_node)  # event -> its bit in its flow
@@ -1586,8 +1611,6 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
             local[e] = bit
             node_of[bit] = _UNSET if ev_kind[e] == UNBIND else ev_node[e]
         layouts.append((w_off, n_w, node_of))
-        gen: dict[int, int] = {}
-        keep: dict[int, int] = {}
         for b in blocks:
             # a block generates the last event of each variable's writes and of its reads, and kills the rest: the
             # events from the last, each variable's writes and reads taken at their first sight (marked by block)
@@ -1612,23 +1635,18 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
                     g |= bits
             gen[b] = g
             keep[b] = ~kill
+            out[b] = -1
         extra: dict[int, int] = {}
         for h in handlers_of.get(f, ()):
             bits = 0
             for e in catch_of[h]:
                 bits |= 1 << local[e]
             extra[h] = bits
-        out: dict[int, int] = {}
-        in_state: dict[int, int] = {}
         entry = cfg.entry[f]
-        preds = cfg.preds
         # Sweeps in block order (predecessors mostly first) that visit only the blocks whose predecessors' states
         # changed since their last visit: a flow without back edges takes one sweep, a loop re-visits its own blocks.
-        succs: dict[int, list[int]] = {}
         for b in blocks:
             dirty[b] = True
-            for p in preds[b]:
-                succs.setdefault(p, []).append(b)
         pending = len(blocks)
         while pending:  # states only grow: this ends
             for b in blocks:
@@ -1637,15 +1655,16 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
                 dirty[b] = False
                 pending -= 1
                 st = init if b == entry else 0
-                if b in extra:
+                if extra and b in extra:
                     st |= extra[b]
                 for p in preds[b]:
-                    st |= out.get(p, 0)
+                    if flow_of[p] == f and out[p] > 0:  # another flow's block, or one not reached yet: nothing
+                        st |= out[p]
                 in_state[b] = st
                 o = (st & keep[b]) | gen[b]
-                if out.get(b, -1) != o:
+                if out[b] != o:
                     out[b] = o
-                    for c in succs.get(b, ()):
+                    for c in succs[b]:
                         if not dirty[c]:
                             dirty[c] = True
                             pending += 1
@@ -1653,7 +1672,8 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
             if at < 0:  # made where no block is open: the state its predecessors leave
                 st = 0
                 for p in made_preds:
-                    st |= out.get(p, 0)
+                    if flow_of[p] == f and out[p] > 0:
+                        st |= out[p]
                 made_state[c] = st
         for b in blocks:
             st = in_state[b]
