@@ -1,4 +1,4 @@
-/* graphcode.graphs._native: the AST walk, the data-flow query and the data-flow passes, in C.
+/* graphcode.graphs._native: the AST walk and the data-flow query, in C.
  *
  * The pure-Python path (graphcode/graphs/build.py and dataflow.py) reads every tree-sitter node
  * through py-tree-sitter: about five Python-level calls per node. This module does the same work
@@ -17,10 +17,8 @@
  *   after the text predicates #eq?, #not-eq?, #match?, #not-match?, #any-of?, #not-any-of? (and
  *   their #any- forms) hold. Directives (#set! ...) are left to the caller.
  *
- * The data-flow engine's passes (graphcode/graphs/dataflow.py), each a module function that takes
- * and returns what its Python counterpart does and gives the same result (the tests compare them):
- * events (the event list), resolve (event scopes and _resolve), flow_cfg (_schedule and _build_cfg),
- * reach (_reach) and computed_from (_group_assignments and _computed_from).
+ * The data-flow passes that read these are graphcode/graphs/passes.py, one implementation (compiled by
+ * mypyc where it can be); nothing here holds pass logic.
  *
  * It is built against the tree-sitter runtime of the pinned py-tree-sitter release (see
  * graphcode/graphs/native.py) and, like py-tree-sitter, gives that runtime Python's allocator
@@ -43,12 +41,6 @@
 #ifndef GRAPHCODE_TREE_SITTER_VERSION
 #define GRAPHCODE_TREE_SITTER_VERSION "unknown"
 #endif
-
-/* ascending int64 keys: (high, low) pairs packed into one, for qsort */
-static int cmp_pair(const void *a, const void *b) {
-    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
 
 /* ------------------------------------------------------------------ growable int arrays */
 typedef struct {
@@ -623,19 +615,63 @@ static int run_query(const Engine *self, TSTree *tree, const char *src, Columns 
     return rc;
 }
 
+static int bit_length(uint64_t x) {
+    int bits = 0;
+    while (x) bits++, x >>= 1;
+    return bits;
+}
+
+/* Sort keys that use their low `bits` bits: least-significant digit first, 11 bits a pass (counting, stable). A
+ * file's captures are tens of thousands of pairs, and a comparison sort's call per comparison cost a fifth as much as
+ * running the query. */
+static int radix_sort(uint64_t *keys, size_t n, int bits) {
+    if (n < 2) return 0;
+    uint64_t *tmp = malloc(n * sizeof(uint64_t));
+    if (!tmp) return -1;
+    size_t count[2048];
+    uint64_t *src = keys, *dst = tmp;
+    for (int shift = 0; shift < bits; shift += 11) {
+        memset(count, 0, sizeof count);
+        for (size_t i = 0; i < n; i++) count[(src[i] >> shift) & 2047]++;
+        size_t sum = 0;
+        for (size_t d = 0; d < 2048; d++) {
+            size_t here = count[d];
+            count[d] = sum;
+            sum += here;
+        }
+        for (size_t i = 0; i < n; i++) dst[count[(src[i] >> shift) & 2047]++] = src[i];
+        uint64_t *was = src;
+        src = dst, dst = was;
+    }
+    if (src != keys) memcpy(keys, src, n * sizeof(uint64_t));
+    free(tmp);
+    return 0;
+}
+
 /* {capture id: sorted unique node ids} */
 static PyObject *captures_dict(const Columns *c, IntCache *ids) {
     size_t n = c->cap_id.len;
-    int64_t *pairs = malloc((n ? n : 1) * sizeof(int64_t));
+    /* a pair is (capture id << node_bits) | node id: capture ids and node ids are small and non-negative */
+    int node_bits = bit_length(c->kinds.len), cap_bits = 0;
+    for (size_t k = 0; k < n; k++) {
+        int b = bit_length((uint32_t)c->cap_id.data[k]);
+        if (b > cap_bits) cap_bits = b;
+    }
+    const uint64_t node_mask = ((uint64_t)1 << node_bits) - 1;
+    uint64_t *pairs = malloc((n ? n : 1) * sizeof(uint64_t));
     if (!pairs) return PyErr_NoMemory();
-    for (size_t k = 0; k < n; k++) pairs[k] = ((int64_t)c->cap_id.data[k] << 32) | (uint32_t)c->cap_node.data[k];
-    qsort(pairs, n, sizeof(int64_t), cmp_pair);
+    for (size_t k = 0; k < n; k++)
+        pairs[k] = ((uint64_t)(uint32_t)c->cap_id.data[k] << node_bits) | (uint32_t)c->cap_node.data[k];
+    if (radix_sort(pairs, n, node_bits + cap_bits) < 0) {
+        free(pairs);
+        return PyErr_NoMemory();
+    }
     PyObject *dict = PyDict_New();
     size_t k = 0;
     while (dict && k < n) {
-        int32_t cap = (int32_t)(pairs[k] >> 32);
+        int32_t cap = (int32_t)(pairs[k] >> node_bits);
         size_t end = k, uniq = 0;
-        while (end < n && (int32_t)(pairs[end] >> 32) == cap) {
+        while (end < n && (int32_t)(pairs[end] >> node_bits) == cap) {
             if (end == k || pairs[end] != pairs[end - 1]) uniq++;
             end++;
         }
@@ -650,7 +686,7 @@ static PyObject *captures_dict(const Columns *c, IntCache *ids) {
         Py_ssize_t u = 0;
         for (size_t q = k; q < end; q++) {
             if (q != k && pairs[q] == pairs[q - 1]) continue;
-            PyObject *x = cache_get(ids, (int32_t)(pairs[q] & 0xffffffff));
+            PyObject *x = cache_get(ids, (int32_t)(pairs[q] & node_mask));
             if (!x) {
                 Py_DECREF(list);
                 Py_DECREF(key);

@@ -479,7 +479,7 @@ class _Scopes:
         self.globals: dict[int, set[bytes]] = {}
         self.nonlocals: dict[int, set[bytes]] = {}
         stack = [0]
-        for (sb, eb), pset in sorted(spans.items(), key=lambda kv: (kv[0][0], -kv[0][1])):
+        for (sb, eb), pset in sorted(spans.items(), key=lambda kv: (kv[0][0] << 32) - kv[0][1]):  # outer first
             if eb >= size and len(self.start) == 1:  # the file's own node: settings of the root
                 self.binding[0] = pset.get("local.scope.binding") or default_binding
                 self.hidden[0] = "local.scope.hidden" in pset
@@ -493,12 +493,19 @@ class _Scopes:
             self.end.append(eb)
             self.parent.append(parent)
             self.depth.append(self.depth[parent] + 1)
+            stack.append(len(self.start) - 1)
+            if not pset:  # most scopes (a block) have no settings
+                self.binding.append(default_binding)
+                self.kind.append("block")
+                self.hidden.append(False)
+                self.opaque.append(False)
+                self.fallback.append(0)
+                continue
             self.binding.append(pset.get("local.scope.binding") or default_binding)
             self.kind.append(pset.get("local.scope.kind") or "block")
             self.hidden.append("local.scope.hidden" in pset)
             self.opaque.append("local.scope.opaque" in pset)
             self.fallback.append(_FALLBACK.get(pset.get("local.scope.fallback") or "", 0))
-            stack.append(len(self.start) - 1)
 
     def __len__(self) -> int:
         return len(self.start)
@@ -640,7 +647,7 @@ class _Names:
         else:
             if found < 0:
                 found = fallback if fallback >= 0 else boundary if walled and boundary >= 0 else 0
-            v = self.var(found, name)
+            v = self.var_of((found << 32) | nid)
         if memoise:
             if not depends:
                 self.memo[key] = v
