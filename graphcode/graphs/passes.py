@@ -1018,7 +1018,7 @@ class _CFG:
     owner: list[int]  # owner scope per flow (0 for the file)
     catch: dict[int, range]  # handler entry block -> the try body's blocks (any of their events may reach it)
     stmts: list[list[int]]  # statement nodes per block, in execution order (control flow only)
-    labels: dict[tuple[int, int], int]  # (pred, block) -> a mask of 1 << L_TRUE, L_FALSE, L_BACK; absent: plain
+    labels: dict[int, int]  # (pred << 32) | block -> a mask of 1 << L_TRUE, L_FALSE, L_BACK; absent: plain
     jump_from: set[int]  # blocks that a return, break or continue leaves
     finally_copies: set[int]  # entry blocks of the copies of finally blocks
     returns_from: set[int]  # blocks a return (raise, throw, `?`) may leave the function from
@@ -1071,7 +1071,7 @@ class _Blocks:
         self.stmts: list[list[int]] = []  # per block: its statements, in execution order
         self.preds: list[list[int]] = []
         self.flow: list[int] = []
-        self.labels: dict[tuple[int, int], int] = {}  # (pred, block) -> a mask of 1 << L_TRUE, L_FALSE, L_BACK
+        self.labels: dict[int, int] = {}  # (pred << 32) | block -> a mask of 1 << L_TRUE, L_FALSE, L_BACK
         self.point: list[list[int]] = []  # per flow: predecessors of the current point
         self.open_b: list[int] = []  # per flow: the block at the current point, or -1
         self.pending: list[dict[int, int] | None] = []  # per flow: labels of the edges into the next block made
@@ -1102,7 +1102,7 @@ class _Blocks:
             for p in preds:
                 label = marks.pop(p, 0)
                 if label:
-                    self.labels[(p, b)] = label
+                    self.labels[(p << 32) | b] = label
         return b
 
     def at_point(self, flow: int) -> int:
@@ -1124,7 +1124,7 @@ class _Blocks:
         """Label back edges (with the test's outcome that takes them, when one is pending)."""
         marks = self.pending[flow] or {}
         for p in preds:
-            self.labels[(p, head)] = (1 << L_BACK) | marks.pop(p, 0)
+            self.labels[(p << 32) | head] = (1 << L_BACK) | marks.pop(p, 0)
 
 
 def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], moved: list[bool],
@@ -1410,7 +1410,7 @@ def _build_cfg(order: list[int], payloads: list[Payload], ev_scope: list[int], m
 
 def _copy_finally(top: _Frame, flow: int, b_events: list[list[int]], b_stmts: list[list[int]],
                   b_preds: list[list[int]], b_flow: list[int], catch: dict[int, range],
-                  labels: dict[tuple[int, int], int]) -> int:
+                  labels: dict[int, int]) -> int:
     """Copy the blocks of a try's finally (from its entry block on) for the ways into it other than falling
     through: the copy's entry follows ``top.abnormal`` and any event of the try body or handlers (an exception),
     and its end leads nowhere (the return, break, continue or exception goes on). The copies share the
@@ -1428,9 +1428,10 @@ def _copy_finally(top: _Frame, flow: int, b_events: list[list[int]], b_stmts: li
         b_preds[new] = [copy.get(p, p) for p in b_preds[b] if p in copy] if b != start else list(top.abnormal)
         if b in catch:
             catch[new] = catch[b]
-    for (p, b), label in list(labels.items()):
+    for pb, label in list(labels.items()):
+        p, b = pb >> 32, pb & 0xFFFFFFFF
         if p in copy and b in copy:
-            labels[(copy[p], copy[b])] = label
+            labels[(copy[p] << 32) | copy[b]] = label
     catch[copy[start]] = top.raised
     return copy[start]
 
@@ -1936,7 +1937,7 @@ def _ways(cfg: _CFG, succs: list[list[int]], b: int) -> list[tuple[int, int]]:
             if c in cfg.finally_copies and b in cfg.jump_from and b in cfg.catch[c]:
                 out.append((c, 0))
             continue
-        out.append((c, cfg.labels.get((b, c), 0)))
+        out.append((c, cfg.labels.get((b << 32) | c, 0)))
     return out
 
 
@@ -1991,30 +1992,30 @@ def _control(cfg: _CFG, function_of: list[int]) -> Edges:
         for p in cfg.preds[b]:
             succs[p].append(b)
     catch = cfg.catch
-    found: set[int] = set()  # (source << 36) | (target << 4) | label: ints sort and hash faster than tuples
+    found: list[int] = []  # (source << 36) | (target << 4) | label: ints sort faster than tuples; repeats dropped below
 
     for b in range(n_blocks):
         stmts = cfg.stmts[b]
         if not stmts:
             continue
         for i in range(len(stmts) - 1):
-            found.add((stmts[i] << 36) | (stmts[i + 1] << 4) | L_NEXT)
+            found.append((stmts[i] << 36) | (stmts[i + 1] << 4) | L_NEXT)
         last = stmts[-1]
         for t, mask in _after(cfg, succs, b):
             if t < 0:
-                found.add((last << 36) | (function_of[cfg.flow[b]] << 4) | L_EXIT)
+                found.append((last << 36) | (function_of[cfg.flow[b]] << 4) | L_EXIT)
             elif not mask:
-                found.add((last << 36) | (t << 4) | L_NEXT)
+                found.append((last << 36) | (t << 4) | L_NEXT)
             else:
                 for label in (L_TRUE, L_FALSE, L_BACK):
                     if mask & (1 << label):
-                        found.add((last << 36) | (t << 4) | label)
+                        found.append((last << 36) | (t << 4) | label)
     for f, e in enumerate(cfg.entry):
         for t in _first(cfg, succs, e):
-            found.add((function_of[f] << 36) | (t << 4) | L_ENTRY)
+            found.append((function_of[f] << 36) | (t << 4) | L_ENTRY)
     for chain in cfg.tests.values():  # an exception tries the handlers in order
         for i in range(len(chain) - 1):
-            found.add((chain[i] << 36) | (chain[i + 1] << 4) | L_FALSE)
+            found.append((chain[i] << 36) | (chain[i + 1] << 4) | L_FALSE)
     for h, body in catch.items():
         tried = cfg.tests.get(h)
         targets = [tried[0]] if tried else _first(cfg, succs, h)
@@ -2024,10 +2025,14 @@ def _control(cfg: _CFG, function_of: list[int]) -> Edges:
                 for s in cfg.stmts[b]:
                     if s not in cfg.quiet:
                         for t in targets:
-                            found.add((s << 36) | (t << 4) | L_RAISE)
+                            found.append((s << 36) | (t << 4) | L_RAISE)
     result: Edges = {kind: [] for kind in CFG_KINDS}
-    for k in sorted(found):
-        result[CFG_KINDS[k & 15]].append((k >> 36, (k >> 4) & 0xFFFFFFFF))
+    found.sort()
+    prev = -1
+    for k in found:
+        if k != prev:
+            result[CFG_KINDS[k & 15]].append((k >> 36, (k >> 4) & 0xFFFFFFFF))
+            prev = k
     return result
 
 
