@@ -972,13 +972,17 @@ def _schedule(ev_kind: list[int], ev_start: list[int], ev_end: list[int], ev_sco
     loop_parts = sorted((a[0], a[1], a[2]) for a in anchors if a[3] == -1)
     part_starts = [a[0] for a in loop_parts]
     up = _enclosing(part_starts, [a[1] for a in loop_parts])  # the last part holding a statement: up this chain
+    n_parts = len(part_starts)
+    jp = 0  # the parts starting at or before the statement (statements come in document order)
     for n, (sb, eb) in zip(statements, stmt_spans, strict=True):
         # last of what closes at its start (a function's own statement), or first of what opens after the
         # regions that open there; a statement in a loop's once or last part moves with it (`for (int i = 0;`)
         own = _close_key(big, sb, 0, 0, 1) if (sb, eb) in functions else _open_key(big, sb, eb, 7, 0)
         key = own
         after = 0
-        j = bisect.bisect_right(part_starts, sb) - 1 if part_starts else -1
+        while jp < n_parts and part_starts[jp] <= sb:
+            jp += 1
+        j = jp - 1
         while j >= 0:
             if loop_parts[j][0] <= sb and eb <= loop_parts[j][1]:
                 key = loop_parts[j][2]
