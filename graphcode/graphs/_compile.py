@@ -102,8 +102,8 @@ def runtime_source(cache_dir: Path, version: str) -> Path:
 
 def lto_flags(cc: str, scratch: Path) -> list[str]:
     """The compiler's link-time optimisation flag, or none where it has none (or complains about it): with it, the
-    runtime's cursor and node functions inline into the walk and the query loop, a tenth of a C file's graph build
-    (``benchmarks/bench_graphs.py``). ``-flto=auto`` (GCC: parallel, no note about serial compilation) is tried
+    runtime's cursor and node functions inline into the walk and the query loop (a few percent of a C file's graph
+    build, ``benchmarks/bench_graphs.py``). ``-flto=auto`` (GCC: parallel, no note about serial compilation) is tried
     before ``-flto`` (Clang)."""
     probe = scratch / "lto_probe.c"
     probe.write_text("int graphcode_lto_probe(void) { return 0; }\n", encoding="utf-8")

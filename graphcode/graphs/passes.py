@@ -1090,10 +1090,10 @@ class _Blocks:
     def goto(self, flow: int, preds: list[int]) -> None:
         # without duplicates: nested branches whose arms make no block (`a && b && c` in a `#if`) would
         # otherwise double the list at every level
-        if len(preds) == 2:
-            self.point[flow] = [preds[0], preds[1]] if preds[0] != preds[1] else [preds[0]]
+        if len(preds) == 2 and preds[0] != preds[1]:  # the common case, without a dict
+            self.point[flow] = [preds[0], preds[1]]
         else:
-            self.point[flow] = list(dict.fromkeys(preds)) if len(preds) > 2 else preds
+            self.point[flow] = list(dict.fromkeys(preds)) if len(preds) > 1 else preds
         self.open_b[flow] = -1
 
     def make(self, flow: int, preds: list[int]) -> int:
@@ -1582,21 +1582,20 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
         w_off: dict[int, int] = {}
         n_bits = 0
         for v, count in n_w.items():
-            w_off[v] = woff_l[v] = n_bits
-            roff_l[v] = n_bits + count
+            w_off[v] = woff_l[v] = next_w[v] = n_bits
+            roff_l[v] = next_r[v] = n_bits + count
             nw_l[v] = count
             n_bits += count + nr_l[v]
         node_of = [0] * n_bits  # bit -> graph node (or -1 - var for an outside bit)
         init = 0
-        w_next = dict(w_off)
         for v in outside:
-            node_of[w_next[v]] = -1 - v
-            init |= 1 << w_next[v]
-            w_next[v] += 1
+            node_of[next_w[v]] = -1 - v
+            init |= 1 << next_w[v]
+            next_w[v] += 1
         for v in unset:
-            node_of[w_next[v]] = _UNSET
-            init |= 1 << w_next[v]
-            w_next[v] += 1
+            node_of[next_w[v]] = _UNSET
+            init |= 1 << next_w[v]
+            next_w[v] += 1
         stuck_mask = 0  # the closure-writes bits: no write clears them
         stuck_at: dict[int, list[tuple[int, int]]] = {}  # block -> (event index, the bits set before that event)
         if stuck:
@@ -1604,14 +1603,11 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
             for b in blocks:
                 copies.setdefault(id(cfg.events[b]), []).append(b)
             for k, (v, b_born, i_born) in enumerate(stuck):
-                node_of[w_next[v]] = _STICKY - (first_sticky + k)
-                stuck_mask |= 1 << w_next[v]
+                node_of[next_w[v]] = _STICKY - (first_sticky + k)
+                stuck_mask |= 1 << next_w[v]
                 for b in copies[id(cfg.events[b_born])]:
-                    stuck_at.setdefault(b, []).append((i_born, 1 << w_next[v]))
-                w_next[v] += 1
-        for v, bit in w_next.items():
-            next_w[v] = bit
-            next_r[v] = roff_l[v]
+                    stuck_at.setdefault(b, []).append((i_born, 1 << next_w[v]))
+                next_w[v] += 1
         for e in flow_events:
             v = ev_var[e]
             if ev_kind[e] == READ:
@@ -1647,7 +1643,6 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
                     g |= bits
             gen[b] = g
             keep[b] = ~kill
-            out[b] = -1
         extra: dict[int, int] = {}
         for h in handlers_of.get(f, ()):
             bits = 0
