@@ -8,15 +8,18 @@ score each on the validation split, and put a confidence interval on the BLEU th
 Each arm is ``graphcode fit -c CONFIG`` with its overrides (default config:
 ``configs/codexglue-java-cs-cpu.yaml``), then ``graphcode test --ckpt_path=best`` on the validation split
 (``--data.splits.test=valid``): CodeXGLUE BLEU, exact match, CodeBLEU and syntax validity of every validation
-example, greedy. Arms run one after another in child processes (``--jobs N``: N arms of a seed at once, for a
+example, decoded as the config's ``model.task_metrics`` says (the CPU config: beam 5 within a length limit that
+grows with the source). Arms run one after another in child processes (``--jobs N``: N arms of a seed at once, for a
 GPU that one arm leaves mostly idle); each arm's folder is
 ``<out>/<arm>/seed<S>/version_N`` (graphcode's run folders). The wall time and the peak resident memory of the
 ``fit`` process are recorded.
 
-It resumes: an arm with a result is skipped, and an arm whose ``fit`` stopped resumes from its last
-checkpoint (``--ckpt_path=last``). Prints a table and writes ``<out>/ablation.json`` and ``<out>/ablation.md``,
+It resumes: an arm with a result is skipped, an arm whose ``fit`` stopped resumes from its last checkpoint
+(``--ckpt_path=last``), and an arm scored with other decoding settings (the config's ``model.task_metrics`` and
+its overrides) is scored again from its best checkpoint without training. Prints a table and writes ``<out>/ablation.json`` and ``<out>/ablation.md``,
 with a paired bootstrap 95% interval of the BLEU difference between each arm and ``nograph`` of the same
-seed, on the same examples, and, with several seeds, pooled over them. A second table compares each arm with
+seed, on the same examples, and, with several seeds, pooled over them (``copy`` is also compared with
+``nograph-copy``, the backbone with the same copy head). A second table compares each arm with
 ``nograph`` at equal training time rather than equal steps: its validation loss at the step it reaches in the time
 ``nograph`` takes for all of its (``--step-ratio``: its time per step over ``nograph``'s; by default from the arms'
 own fit times).
@@ -40,16 +43,20 @@ sys.path.insert(0, str(REPO))
 
 ARMS: dict[str, list[str]] = {
     "nograph": ["--model.graph=false"],
-    "graph": [],  # the config's default: RGCN, add+memory, AST and data-flow edges
+    "graph": [],  # the config's default: RGCN, add+memory (every node in the memory), AST and data-flow edges
     "gcn": ["--model.gnn.conv=gcn"],
     "fusion-add": ["--model.fusion.mode=add"],
     "fusion-memory": ["--model.fusion.mode=memory"],
     "fusion-gate": ["--model.fusion.mode=gate"],
     "memory-dataflow": ["--model.fusion.memory_nodes=dataflow"],  # the memory holds only the data-flow nodes
+    "copy": ["--model.copy=true"],  # the default graph with a copy head (pointer-generator)
+    "nograph-copy": ["--model.graph=false", "--model.copy=true"],  # the backbone with a copy head: the control
     "ast-only": ["--data.graph_options.edges=[child,next_token]"],
 }
 """Each arm's overrides of the config."""
 MAIN = ("nograph", "graph")
+CONTROLS: dict[str, str] = {"copy": "nograph-copy"}
+"""Arms also compared with an arm other than ``nograph``: the graph with a copy head against the backbone with one."""
 
 
 def _run(cmd: list[str], log: Path) -> tuple[int, float, float]:
@@ -79,10 +86,15 @@ def run_arm(config: str, out: Path, arm: str, seed: int, extra: list[str], split
     """Train and score one arm (or read its result); returns the result."""
     root = out / arm / f"seed{seed}"
     result_path = root / "result.json"
-    if result_path.is_file():
-        return json.loads(result_path.read_text(encoding="utf-8"))
-    root.mkdir(parents=True, exist_ok=True)
     overrides = ARMS[arm]
+    test = ["--ckpt_path=best", f"--data.splits.test={split}", "--model.task_metrics.test_max_examples=null"]
+    decoding = decoding_settings(config, [*overrides, *extra, *test])
+    if result_path.is_file():
+        stored = json.loads(result_path.read_text(encoding="utf-8"))
+        if stored.get("decoding") == decoding:
+            return stored
+        print(f"{arm} seed {seed}: decoding settings changed; scoring its checkpoint again", file=sys.stderr)
+    root.mkdir(parents=True, exist_ok=True)
     fit_path = root / "fit.json"
     fit = json.loads(fit_path.read_text(encoding="utf-8")) if fit_path.is_file() else {"wall_s": 0.0, "peak_rss_mib": 0.0}
     if not fit.get("done"):
@@ -93,7 +105,6 @@ def run_arm(config: str, out: Path, arm: str, seed: int, extra: list[str], split
         if code != 0:
             raise SystemExit(f"{arm} seed {seed}: graphcode fit failed (exit {code}); see {root / 'fit.log'}")
     before = {p.name for p in root.glob("version_*")}
-    test = ["--ckpt_path=best", f"--data.splits.test={split}", "--model.task_metrics.test_max_examples=null"]
     code, wall, _ = _run(_graphcode("test", config, root, seed, overrides, [*extra, *test]), root / "test.log")
     if code != 0:
         raise SystemExit(f"{arm} seed {seed}: graphcode test failed (exit {code}); see {root / 'test.log'}")
@@ -111,9 +122,26 @@ def run_arm(config: str, out: Path, arm: str, seed: int, extra: list[str], split
         "codebleu": next(iter((summary["codebleu"] or {}).values()), {"codebleu": None})["codebleu"],
         "syntax_valid": next(iter((summary["syntax_valid"] or {}).values()), {"rate": None})["rate"],
         "report": (run / "test").relative_to(out).as_posix(),  # relative: the folder can move
+        "decoding": decoding,
     }
     result_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return result
+
+
+def decoding_settings(config: str, args: list[str]) -> dict[str, Any]:
+    """How ``test`` decodes an arm: the config's ``model.task_metrics`` with the command line's
+    ``--model.task_metrics.NAME=VALUE`` overrides applied. A stored result decoded otherwise is scored again from
+    its checkpoint (its ``fit`` is kept)."""
+    import yaml
+
+    data = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
+    settings = dict((data.get("model") or {}).get("task_metrics") or {})
+    prefix = "--model.task_metrics."
+    for arg in args:
+        if arg.startswith(prefix) and "=" in arg:
+            name, value = arg[len(prefix):].split("=", 1)
+            settings[name] = yaml.safe_load(value)
+    return settings
 
 
 def _examples(out: Path, result: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -207,6 +235,14 @@ def wall_clock_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def control_table(comparisons: list[dict[str, Any]]) -> str:
+    lines = ["| arm | against | seed | ΔBLEU [95% CI] |", "|---|---|---|---|"]
+    for c in comparisons:
+        seed = c["seed"] if c["seed"] != "pooled" else f"seeds {', '.join(map(str, c['seeds']))} pooled"
+        lines.append(f"| {c['arm']} | {c['against']} | {seed} | {c['difference']:+.2f} [{c['low']:+.2f}, {c['high']:+.2f}] |")
+    return "\n".join(lines)
+
+
 def table(results: list[dict[str, Any]], comparisons: list[dict[str, Any]]) -> str:
     def num(value: Any, digits: int = 2) -> str:
         return "-" if value is None else f"{value:.{digits}f}"
@@ -268,16 +304,26 @@ def main(argv: list[str] | None = None) -> int:
         pairs = [(base[r["seed"]], r) for r in results if r["arm"] == arm and r["seed"] in base]
         if len(pairs) > 1:
             comparisons.append(compare(out, pairs, args.resamples))
+    controlled = []
+    for arm, control in CONTROLS.items():
+        against = {r["seed"]: r for r in results if r["arm"] == control}
+        pairs = [(against[r["seed"]], r) for r in results if r["arm"] == arm and r["seed"] in against]
+        controlled += [compare(out, [pair], args.resamples) for pair in pairs]
+        if len(pairs) > 1:
+            controlled.append(compare(out, pairs, args.resamples))
     if args.step_ratio is not None and not args.step_ratio > 0:
         parser.error(f"--step-ratio: expected a positive number, found {args.step_ratio}")
     wall_clock = [row for r in results if r["arm"] != "nograph" and r["seed"] in base
                   for row in [equal_wall_clock(out, base[r["seed"]], r, args.step_ratio)] if row is not None]
     text = table(results, comparisons)
+    if controlled:
+        text += "\n\nAgainst a control other than nograph:\n\n" + control_table(controlled)
     if wall_clock:
         text += "\n\nAt equal training time (validation loss; lower is better):\n\n" + wall_clock_table(wall_clock)
     print(text)
     (out / "ablation.json").write_text(json.dumps({"config": args.config, "extra": extra, "results": results,
-                                                   "comparisons": comparisons, "equal_wall_clock": wall_clock},
+                                                   "comparisons": comparisons, "controlled": controlled,
+                                                   "equal_wall_clock": wall_clock},
                                                   indent=2) + "\n", encoding="utf-8")
     (out / "ablation.md").write_text(text + "\n", encoding="utf-8")
     return 0

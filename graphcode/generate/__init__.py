@@ -2,6 +2,7 @@
 
 - :mod:`graphcode.generate.prefix`: is a text a viable prefix? (``VALID``, ``OPEN``, ``DEAD`` with a proof);
 - :mod:`graphcode.generate.guided`: :class:`SyntaxGuidedLogitsProcessor`, a Hugging Face logits processor;
+- :mod:`graphcode.generate.length`: :class:`SourceLengthCap`, a length limit that grows with the source;
 - :mod:`graphcode.generate.decoding`: :class:`DecodingConfig` and :func:`generate_candidates`;
 - :mod:`graphcode.generate.candidates`: checking candidates and choosing one (``valid``, ``repaired``,
   ``no_valid_candidate``); :mod:`graphcode.generate.repair`: named repairs;
@@ -19,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from graphcode.generate.candidates import CheckedCandidate, Selection, check_candidate, select
     from graphcode.generate.decoding import DecodingConfig, Generated, GenerationOutput, generate_candidates
     from graphcode.generate.guided import GuidedStats, SyntaxGuidedLogitsProcessor
+    from graphcode.generate.length import SourceLengthCap
     from graphcode.generate.prefix import PrefixChecker, PrefixState, Viability
     from graphcode.generate.repair import Repair, truncate_repair
 
@@ -33,6 +35,7 @@ _LAZY = {
     "generate_candidates": "graphcode.generate.decoding",
     "GuidedStats": "graphcode.generate.guided",
     "SyntaxGuidedLogitsProcessor": "graphcode.generate.guided",
+    "SourceLengthCap": "graphcode.generate.length",
     "PrefixChecker": "graphcode.generate.prefix",
     "PrefixState": "graphcode.generate.prefix",
     "Viability": "graphcode.generate.prefix",
@@ -50,6 +53,7 @@ __all__ = [
     "PrefixState",
     "Repair",
     "Selection",
+    "SourceLengthCap",
     "SyntaxGuidedLogitsProcessor",
     "Viability",
     "check_candidate",

@@ -59,6 +59,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     d.add_argument("--seed", type=int, help="random seed, set once before generating (sampling)")
     d.add_argument("--max-new-tokens", type=int,
                    help="most tokens per candidate (default: the model's max_target_length, else 128)")
+    d.add_argument("--max-len-a", type=float,
+                   help="with --max-len-b: at most A * x + B tokens for a prompt of x tokens (fairseq's rule; "
+                        "a translation is about as long as its source), within --max-new-tokens (default: no limit)")
+    d.add_argument("--max-len-b", type=int, default=0, help="see --max-len-a (default: 0)")
     d.add_argument("--guided", action="store_true",
                    help="syntax-guided decoding: mask tokens that make the code unrepairable, and ending on invalid code")
     d.add_argument("--guided-max-checks", type=int, default=32, help="guided: tokens checked per row and step (default: 32)")
@@ -140,6 +144,8 @@ def run(args: argparse.Namespace) -> int:
         top_p=args.top_p,
         top_k=args.top_k,
         max_new_tokens=args.max_new_tokens if args.max_new_tokens is not None else 128,
+        max_len_a=args.max_len_a,
+        max_len_b=args.max_len_b,
         guided=args.guided,
         guided_max_checks=args.guided_max_checks,
     )

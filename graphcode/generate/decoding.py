@@ -19,6 +19,7 @@ import torch
 
 from graphcode.errors import ConfigError
 from graphcode.generate.guided import GuidedStats, SyntaxGuidedLogitsProcessor
+from graphcode.generate.length import SourceLengthCap, check_length_cap
 from graphcode.models.batch import GraphCodeBatch
 
 Strategy = Literal["greedy", "beam", "sample"]
@@ -52,6 +53,11 @@ class DecodingConfig:
     """Keep the k most likely tokens; 0 keeps all (``sample`` only)."""
     max_new_tokens: int = 128
     """Most tokens generated per candidate."""
+    max_len_a: float | None = None
+    """With ``max_len_b``: at most ``max_len_a * x + max_len_b`` tokens for a prompt of ``x`` tokens (fairseq's
+    rule, :class:`graphcode.generate.length.SourceLengthCap`), within ``max_new_tokens``; ``None``: no such limit."""
+    max_len_b: int = 0
+    """See ``max_len_a``."""
     guided: bool = False
     """Mask tokens that make the code unrepairable (:class:`SyntaxGuidedLogitsProcessor`)."""
     guided_max_checks: int = 32
@@ -86,6 +92,8 @@ class DecodingConfig:
                     raise _fail(name, f"the default with --strategy {self.strategy} (sampling only)", getattr(self, name))
         if not _is_int(self.max_new_tokens, 1):
             raise _fail("max_new_tokens", "an integer >= 1", self.max_new_tokens)
+        check_length_cap(self.max_len_a, self.max_len_b, "decoding.max_len_a (--max-len-a)",
+                         "decoding.max_len_b (--max-len-b)")
         if not isinstance(self.guided, bool):
             raise _fail("guided", "true or false", self.guided)
         if not _is_int(self.guided_max_checks, 1):
@@ -192,12 +200,11 @@ def generate_candidates(
     B = batch.batch_size
     skip = 1 if model.is_encoder_decoder else 0  # the decoder start token
     kwargs = config.generate_kwargs()
+    processors: list[Any] = []
     processor = None
     if config.guided:
         if lang is None:
             raise ValueError("generate_candidates: expected lang (the target language) with guided decoding, found None")
-        from transformers import LogitsProcessorList
-
         processor = SyntaxGuidedLogitsProcessor(
             tokenizer,
             lang,
@@ -209,7 +216,14 @@ def generate_candidates(
             compiler=compiler,
             dead_rows="drop" if config.strategy == "beam" else "eos",
         )
-        kwargs["logits_processor"] = LogitsProcessorList([processor])
+        processors.append(processor)
+    if config.max_len_a is not None:  # last: it may overrule the guided processor's mask
+        processors.append(SourceLengthCap(batch.attention_mask.sum(dim=1), config.max_len_a, config.max_len_b,
+                                          eos_token_id=eos, skip_tokens=skip))
+    if processors:
+        from transformers import LogitsProcessorList
+
+        kwargs["logits_processor"] = LogitsProcessorList(processors)
     out = model.generate(batch, eos_token_id=eos, pad_token_id=pad, **kwargs)
     sequences = out.sequences[:, skip:]  # (B * N, L)
     if config.strategy == "beam":

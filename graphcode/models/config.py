@@ -168,11 +168,15 @@ class GraphCodeConfig:
     """A Hugging Face model name or local path (pretrained weights), or a backbone config dict with a
     ``model_type`` key (fresh weights), e.g. ``{"model_type": "t5", "d_model": 32, ...}``."""
     graph: bool = True
-    """Use the code graph. ``false`` gives exactly the backbone alone."""
+    """Use the code graph. ``false`` (with ``copy: false``) gives exactly the backbone alone."""
     gnn: GNNConfig = field(default_factory=GNNConfig)
     """The graph encoder."""
     fusion: FusionConfig = field(default_factory=FusionConfig)
     """How node states enter the backbone."""
+    copy: bool = False
+    """Encoder-decoder only: a pointer-generator head (:mod:`graphcode.models.copy`) mixes the next-token
+    distribution with a copy distribution over the source tokens. ``graph: false`` with ``copy: false`` is exactly
+    the backbone."""
 
     def __post_init__(self) -> None:
         if isinstance(self.backbone, str):
@@ -192,6 +196,8 @@ class GraphCodeConfig:
             )
         if not isinstance(self.graph, bool):
             raise _fail("config", "graph", "true or false", self.graph)
+        if not isinstance(self.copy, bool):
+            raise _fail("config", "copy", "true or false", self.copy)
         self.gnn = _from_dict(GNNConfig, "gnn", self.gnn)
         self.fusion = _from_dict(FusionConfig, "fusion", self.fusion)
 

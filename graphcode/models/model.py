@@ -11,13 +11,15 @@ Decoder-only backbones::
     graph ─► GraphEncoder ─► (N, D_gnn) ─────┴► DecoderOnlyFusion ─► (B, P + T, D) ─► decoder ─► logits (B, T, V)
 
 With ``graph=False`` the model is the backbone alone: :meth:`GraphCodeModel.forward` calls it on the
-tokens exactly as a plain Hugging Face model would be called.
+tokens exactly as a plain Hugging Face model would be called. ``copy=True`` (encoder-decoder only) adds a
+pointer-generator head (:mod:`graphcode.models.copy`) on the backbone's output layer, with or without the graph:
+the logits are then the log-probabilities of the mixture.
 
 A saved model is a directory::
 
     graphcode_config.json   the GraphCodeConfig, with "format_version"
     backbone/               the backbone's own save_pretrained (config.json, model.safetensors, ...)
-    graph.safetensors       the graph encoder and fusion weights (graph on only)
+    graph.safetensors       the graph encoder, fusion and copy head weights (graph or copy on only)
     tokenizer/              the tokenizer's save_pretrained (when one is attached)
 """
 
@@ -43,6 +45,7 @@ from graphcode.models.checkpoint import (
     read_json,
 )
 from graphcode.models.config import GraphCodeConfig
+from graphcode.models.copy import CopyHead, CopySource
 from graphcode.models.fusion import DecoderOnlyFusion, EncoderDecoderFusion, FusedInputs, build_fusion
 from graphcode.models.gnn import GraphEncoder
 
@@ -62,9 +65,10 @@ class GraphCodeOutput:
 
     loss: Tensor | None
     """Mean cross-entropy over the labels that are not -100, or ``None`` without labels."""
-    logits: Tensor
-    """Encoder-decoder: ``(B, L, V)`` over the target. Decoder-only: ``(B, T, V)`` aligned with
-    ``input_ids`` (the logits of a graph prefix are dropped)."""
+    logits: Tensor | None
+    """Encoder-decoder: ``(B, L, V)`` over the target (with the copy head, the mixture's log-probabilities).
+    Decoder-only: ``(B, T, V)`` aligned with ``input_ids`` (the logits of a graph prefix are dropped). ``None`` only
+    with the copy head and ``forward(..., logits=False)``."""
     node_states: Tensor | None = None
     """``(N, D_gnn)``, the graph encoder's output, or ``None`` with the graph off."""
     encoder_last_hidden_state: Tensor | None = None
@@ -140,7 +144,43 @@ class GraphCodeModel(nn.Module):
             self.fusion = build_fusion(
                 config.fusion, self.is_encoder_decoder, config.gnn.hidden_size, model_dim
             )
+        self.copy_head: CopyHead | None = None
+        self._copy_call: _CopyCall | None = None
+        if config.copy:
+            if not self.is_encoder_decoder:
+                raise ConfigError("config.copy: expected an encoder-decoder backbone (T5, BART) to copy from its "
+                                  f"source, found a decoder-only one ({self.backbone.config.model_type!r})")
+            self.copy_head = CopyHead(self.backbone.get_input_embeddings().embedding_dim, config.fusion.init_std)
+            self.backbone.get_output_embeddings().register_forward_hook(self._mix_copy)
         self._accepts_position_ids = "position_ids" in inspect.signature(self.backbone.forward).parameters
+
+    def _mix_copy(self, module: nn.Module, inputs: tuple[Tensor, ...], logits: Tensor) -> Tensor | None:
+        """Forward hook of the backbone's output layer, for the call that :meth:`_copying_from` set up: its logits
+        ``(R, L, V)`` become the copy mixture's log-probabilities, or (``mix=False``) stay as they are while the
+        decoder states ``(R, L, D)`` are kept for :meth:`CopyHead.loss`."""
+        call = self._copy_call
+        if call is None:
+            raise RuntimeError("GraphCodeModel: expected a copy source for the copy head, found none; call the model "
+                               "through forward() or generate(), not its backbone alone")
+        if not call.mix:
+            call.hidden = inputs[0]
+            return None
+        return self.copy_head(inputs[0], logits, call.source)
+
+    def _copying_from(self, source: CopySource | None, mix: bool = True) -> Any:
+        """A context in which the copy head copies from ``source``; yields the :class:`_CopyCall` (``None`` when the
+        head is off)."""
+        import contextlib
+
+        @contextlib.contextmanager
+        def context() -> Any:
+            self._copy_call = _CopyCall(source, mix) if self.copy_head is not None and source is not None else None
+            try:
+                yield self._copy_call
+            finally:
+                self._copy_call = None
+
+        return context()
 
     @property
     def is_encoder_decoder(self) -> bool:
@@ -156,10 +196,14 @@ class GraphCodeModel(nn.Module):
 
     # ------------------------------------------------------------------ forward
 
-    def forward(self, batch: GraphCodeBatch, **backbone_kwargs: Any) -> GraphCodeOutput:
-        """Run the model on a batch; ``backbone_kwargs`` (e.g. ``decoder_input_ids``) go to the backbone."""
+    def forward(self, batch: GraphCodeBatch, *, logits: bool = True, **backbone_kwargs: Any) -> GraphCodeOutput:
+        """Run the model on a batch; ``backbone_kwargs`` (e.g. ``decoder_input_ids``) go to the backbone.
+
+        ``logits=False`` is for a step that reads only the loss: with the copy head and labels, the loss is then
+        computed without the ``(B, L, V)`` mixture, which is left out (``logits`` is ``None``). Other models compute
+        their logits anyway and return them."""
         batch.validate()
-        if not self.config.graph:
+        if not self.config.graph and self.copy_head is None:
             out = self.backbone(
                 input_ids=batch.input_ids,
                 attention_mask=batch.attention_mask,
@@ -168,19 +212,33 @@ class GraphCodeModel(nn.Module):
             )
             return GraphCodeOutput(loss=out.loss, logits=out.logits)
         if self.is_encoder_decoder:
-            return self._forward_encoder_decoder(batch, **backbone_kwargs)
+            return self._forward_encoder_decoder(batch, logits, **backbone_kwargs)
         return self._forward_decoder_only(batch, **backbone_kwargs)
 
-    def _forward_encoder_decoder(self, batch: GraphCodeBatch, **backbone_kwargs: Any) -> GraphCodeOutput:
+    def _forward_encoder_decoder(self, batch: GraphCodeBatch, logits: bool = True,
+                                 **backbone_kwargs: Any) -> GraphCodeOutput:
         from transformers.modeling_outputs import BaseModelOutput
 
         node_states, memory, memory_mask = self._fused_encoder(batch)
-        out = self.backbone(
-            encoder_outputs=BaseModelOutput(last_hidden_state=memory),
-            attention_mask=memory_mask,
-            labels=batch.labels,
-            **backbone_kwargs,
-        )
+        source = self._copy_source_of(batch, memory)
+        if source is not None and batch.labels is not None:
+            # The copy head's loss from the labels' probabilities alone; the backbone computes no loss of its own.
+            if backbone_kwargs.get("decoder_input_ids") is None:
+                backbone_kwargs["decoder_input_ids"] = self.backbone.prepare_decoder_input_ids_from_labels(
+                    labels=batch.labels)  # (B, L)
+            with self._copying_from(source, mix=False) as call:
+                out = self.backbone(encoder_outputs=BaseModelOutput(last_hidden_state=memory),
+                                    attention_mask=memory_mask, **backbone_kwargs)
+            loss = self.copy_head.loss(call.hidden, out.logits, source, batch.labels)
+            mixed = self.copy_head(call.hidden, out.logits, source) if logits else None
+            return GraphCodeOutput(loss=loss, logits=mixed, node_states=node_states, encoder_last_hidden_state=memory)
+        with self._copying_from(source):
+            out = self.backbone(
+                encoder_outputs=BaseModelOutput(last_hidden_state=memory),
+                attention_mask=memory_mask,
+                labels=batch.labels,
+                **backbone_kwargs,
+            )
         return GraphCodeOutput(
             loss=out.loss, logits=out.logits, node_states=node_states, encoder_last_hidden_state=memory
         )
@@ -226,10 +284,20 @@ class GraphCodeModel(nn.Module):
             node_token_index=_pairs(batch),
         )  # (N, D_gnn)
 
-    def _fused_encoder(self, batch: GraphCodeBatch) -> tuple[Tensor, Tensor, Tensor]:
-        """Node states ``(N, D_gnn)``, the fused encoder memory ``(B, T', D)`` and its mask ``(B, T')``."""
+    def _copy_source_of(self, batch: GraphCodeBatch, memory: Tensor) -> CopySource | None:
+        """The source tokens' part of the encoder memory ``(B, T', D)`` (the graph's nodes come after them)."""
+        if self.copy_head is None:
+            return None
+        T = batch.input_ids.size(1)
+        return CopySource(memory[:, :T], batch.attention_mask, batch.input_ids)
+
+    def _fused_encoder(self, batch: GraphCodeBatch) -> tuple[Tensor | None, Tensor, Tensor]:
+        """Node states ``(N, D_gnn)`` (``None`` with the graph off), the fused encoder memory ``(B, T', D)`` and
+        its mask ``(B, T')``; with the graph off, the encoder's output and the tokens' mask."""
         encoder = self.backbone.get_encoder()
         encoded = encoder(input_ids=batch.input_ids, attention_mask=batch.attention_mask, return_dict=True)
+        if not self.config.graph:
+            return None, encoded.last_hidden_state, batch.attention_mask
         node_states = self.encode_graph(batch)  # (N, D_gnn)
         graph = batch.graph
         fused = self.fusion(
@@ -302,18 +370,19 @@ class GraphCodeModel(nn.Module):
             cache = beam_search_cache(self.backbone, generate_kwargs)
             if cache is not None:
                 generate_kwargs = {**generate_kwargs, "past_key_values": cache}
-            if not self.config.graph:
+            if not self.config.graph and self.copy_head is None:
                 return self.backbone.generate(
                     input_ids=batch.input_ids, attention_mask=batch.attention_mask, **generate_kwargs
                 )
             from transformers.modeling_outputs import BaseModelOutput
 
             _, memory, memory_mask = self._fused_encoder(batch)  # (B, T', D), (B, T')
-            return self.backbone.generate(
-                encoder_outputs=BaseModelOutput(last_hidden_state=memory),
-                attention_mask=memory_mask,
-                **generate_kwargs,
-            )
+            with self._copying_from(self._copy_source_of(batch, memory)):
+                return self.backbone.generate(
+                    encoder_outputs=BaseModelOutput(last_hidden_state=memory),
+                    attention_mask=memory_mask,
+                    **generate_kwargs,
+                )
         _, fused = self._fused_inputs(batch)
         return self.backbone.generate(
             inputs_embeds=fused.inputs_embeds, attention_mask=fused.attention_mask, **generate_kwargs
@@ -322,7 +391,8 @@ class GraphCodeModel(nn.Module):
     # ------------------------------------------------------------------ saving and loading
 
     def graph_state_dict(self) -> dict[str, Tensor]:
-        """The weights of the graph encoder and the fusion (empty with the graph off)."""
+        """The weights outside the backbone: the graph encoder, the fusion and the copy head (empty with the graph
+        and copying off)."""
         return {name: value for name, value in self.state_dict().items() if not name.startswith("backbone.")}
 
     def save_pretrained(self, save_directory: str | Path) -> None:
@@ -334,7 +404,7 @@ class GraphCodeModel(nn.Module):
 
         with atomic_directory(save_directory) as tmp:
             self.backbone.save_pretrained(tmp / BACKBONE_DIR)
-            if self.config.graph:
+            if self.config.graph or self.config.copy:
                 weights = {
                     name: value.detach().cpu().contiguous() for name, value in self.graph_state_dict().items()
                 }
@@ -406,16 +476,27 @@ class GraphCodeModel(nn.Module):
         model = cls(config, backbone=backbone, tokenizer=tokenizer)
 
         weights_path = path / WEIGHTS_NAME
-        if config.graph:
+        if config.graph or config.copy:
             state = load_safetensors(weights_path)
             check_state_dict(weights_path, model.graph_state_dict(), state)
             model.load_state_dict(state, strict=False)
         elif weights_path.exists():
             raise CheckpointError(
-                f"{weights_path}: expected no graph weights since {config_path} says graph is "
+                f"{weights_path}: expected no graph weights since {config_path} says graph and copy are "
                 f"false, found the file"
             )
         return model
+
+
+@dataclass
+class _CopyCall:
+    """One backbone call with the copy head: its source, and whether the output layer's hook mixes (generation,
+    logits) or keeps the decoder states for :meth:`CopyHead.loss` (training)."""
+
+    source: CopySource
+    mix: bool
+    hidden: Tensor | None = None
+    """``(R, L, D)`` the output layer's input, kept when ``mix`` is false."""
 
 
 def _load_backbone(backbone_dir: Path, **backbone_kwargs: Any) -> PreTrainedModel:

@@ -41,9 +41,12 @@ from graphcode.training.module import DATA_SETTINGS_KEY, TASK_METRICS, GraphCode
 
 SPECIAL_CKPT_PATHS = frozenset({"last", "best", "hpc", "registry"})
 """``--ckpt_path`` values that Lightning resolves itself."""
-CHECKED_HPARAMS: tuple[str, ...] = ("backbone", "graph", "gnn", "fusion", "tokenizer")
+CHECKED_HPARAMS: tuple[str, ...] = ("backbone", "graph", "gnn", "fusion", "copy", "tokenizer")
 """Hyper-parameters a checkpoint must share with the config: they decide the weights' names, shapes and
 what the token ids mean."""
+GRAPH_HPARAMS: tuple[str, ...] = ("gnn", "fusion")
+"""Of those, the ones that build the graph's weights: not compared when the config and the checkpoint both have the
+graph off (``--model.graph=false`` beside a config written for the graph)."""
 RUN_LOGGERS: tuple[str, ...] = ("CSVLogger", "TensorBoardLogger")
 """Loggers whose folder is ``<save_dir>/<name>`` in a run, with no version folder of their own."""
 
@@ -72,11 +75,32 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     return checkpoint
 
 
+def _with_defaults(key: str, found: Any, expected: Any) -> Any:
+    """A checkpoint's ``gnn`` or ``fusion`` settings, with the defaults of the fields the config has and the
+    checkpoint lacks: fields added since it was written (a checkpoint from before ``fusion.memory_nodes`` loads with
+    that field's default, so it compares with it); ``copy`` is false in a checkpoint from before it existed."""
+    import dataclasses
+
+    from graphcode.models.config import FusionConfig, GNNConfig
+
+    if key == "copy" and found is None:  # written before the copy head existed: without one
+        return False
+    kind = {"gnn": GNNConfig, "fusion": FusionConfig}.get(key)
+    if kind is None or not isinstance(found, dict) or not isinstance(expected, dict):
+        return found
+    defaults = {f.name: f.default for f in dataclasses.fields(kind) if f.default is not dataclasses.MISSING}
+    return {**{k: defaults[k] for k in expected if k not in found and k in defaults}, **found}
+
+
 def check_hyperparameters(path: str | Path, checkpoint: Mapping[str, Any], hparams: Mapping[str, Any]) -> None:
     """Raise :class:`CheckpointError` when the checkpoint's model settings differ from the config's."""
     found_hparams = checkpoint["hyper_parameters"]
+    graph_off = hparams.get("graph") is False and found_hparams.get("graph") is False
     for key in CHECKED_HPARAMS:
-        expected, found = hparams.get(key), found_hparams.get(key)
+        if graph_off and key in GRAPH_HPARAMS:
+            continue
+        expected = hparams.get(key, False) if key == "copy" else hparams.get(key)
+        found = _with_defaults(key, found_hparams.get(key), expected)
         if expected != found:
             raise CheckpointError(f"{path}: model.{key}: expected {expected!r} (the config), found {found!r} "
                                   "(the checkpoint)")

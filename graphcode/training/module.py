@@ -22,11 +22,11 @@ With several processes each decodes its share and the predictions are gathered b
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import random
 import sys
+from copy import deepcopy as _deepcopy
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -38,6 +38,7 @@ from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 
 from graphcode.data.tokenizer import TokenizerConfig, load_pretrained_tokenizer
 from graphcode.errors import CheckpointError, ConfigError
+from graphcode.generate.length import check_length_cap as _check_length_cap
 from graphcode.models.batch import GraphCodeBatch
 from graphcode.models.config import FusionConfig, GNNConfig, GraphCodeConfig
 
@@ -105,12 +106,18 @@ class GenerationSettings:
     """Most tokens generated per example."""
     num_beams: int = 1
     """Beam width; 1 is greedy decoding."""
+    max_len_a: float | None = None
+    """With ``max_len_b``: at most ``max_len_a * x + max_len_b`` tokens for a source of ``x`` tokens (fairseq's rule,
+    :class:`graphcode.generate.length.SourceLengthCap`), within ``max_new_tokens``; null: no such limit."""
+    max_len_b: int = 0
+    """See ``max_len_a``."""
 
     def __post_init__(self) -> None:
         for name in ("max_new_tokens", "num_beams"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"generation.{name}: expected an integer >= 1, found {value!r}")
+        _check_length_cap(self.max_len_a, self.max_len_b, "generation.max_len_a", "generation.max_len_b")
 
 
 @dataclass
@@ -133,6 +140,11 @@ class TaskMetricsConfig:
     """Most tokens generated per example."""
     num_beams: int = 1
     """Beam width; 1 is greedy decoding."""
+    max_len_a: float | None = None
+    """With ``max_len_b``: at most ``max_len_a * x + max_len_b`` tokens for a source of ``x`` tokens (fairseq's rule,
+    :class:`graphcode.generate.length.SourceLengthCap`), within ``max_new_tokens``; null: no such limit."""
+    max_len_b: int = 0
+    """See ``max_len_a``."""
     codebleu: bool = True
     """Compute CodeBLEU too (the slowest metric)."""
 
@@ -145,6 +157,7 @@ class TaskMetricsConfig:
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise ConfigError(f"task_metrics.{name}: expected a positive integer or null, found {value!r}")
+        _check_length_cap(self.max_len_a, self.max_len_b, "task_metrics.max_len_a", "task_metrics.max_len_b")
 
 
 TASK_METRICS: tuple[str, ...] = ("exact_match", "bleu", "codebleu", "syntax_valid", "rouge_l")
@@ -198,6 +211,8 @@ class GraphCodeModule(pl.LightningModule):
         graph: Use the code graph; ``false`` trains exactly the backbone.
         gnn: The graph encoder (``num_node_types`` comes from ``data.lang``).
         fusion: How node states enter the backbone.
+        copy: Encoder-decoder only: a pointer-generator head that copies source tokens
+            (:mod:`graphcode.models.copy`), with or without the graph.
         optimizer: AdamW settings.
         scheduler: Learning-rate warmup and decay.
         generation: How ``predict`` generates.
@@ -216,6 +231,7 @@ class GraphCodeModule(pl.LightningModule):
         graph: bool = True,
         gnn: GNNConfig = GNNConfig(),  # noqa: B008 - a dataclass default is read, never mutated
         fusion: FusionConfig = FusionConfig(),  # noqa: B008
+        copy: bool = False,
         optimizer: OptimizerConfig = OptimizerConfig(),  # noqa: B008
         scheduler: SchedulerConfig = SchedulerConfig(),  # noqa: B008
         generation: GenerationSettings = GenerationSettings(),  # noqa: B008
@@ -230,8 +246,8 @@ class GraphCodeModule(pl.LightningModule):
         optimizer, scheduler = _typed(optimizer, OptimizerConfig), _typed(scheduler, SchedulerConfig)
         generation, tokenizer = _typed(generation, GenerationSettings), _typed(tokenizer, TokenizerConfig)
         task_metrics = _typed(task_metrics, TaskMetricsConfig)
-        self.config = GraphCodeConfig(backbone=copy.deepcopy(backbone), graph=graph, gnn=copy.deepcopy(gnn),
-                                      fusion=copy.deepcopy(fusion))
+        self.config = GraphCodeConfig(backbone=_deepcopy(backbone), graph=graph, gnn=_deepcopy(gnn),
+                                      fusion=_deepcopy(fusion), copy=copy)
         self.optimizer_config = optimizer
         self.scheduler_config = scheduler
         self.generation = generation
@@ -240,7 +256,7 @@ class GraphCodeModule(pl.LightningModule):
         self.tokenizer_config = tokenizer
         self.gradient_checkpointing = gradient_checkpointing
         self.save_hyperparameters({
-            "backbone": _plain(backbone), "graph": graph, "gnn": _plain(gnn), "fusion": _plain(fusion),
+            "backbone": _plain(backbone), "graph": graph, "gnn": _plain(gnn), "fusion": _plain(fusion), "copy": copy,
             "optimizer": _plain(optimizer), "scheduler": _plain(scheduler), "generation": _plain(generation),
             "task_metrics": _plain(task_metrics), "export_dir": export_dir, "tokenizer": _plain(tokenizer),
             "gradient_checkpointing": gradient_checkpointing,
@@ -276,7 +292,7 @@ class GraphCodeModule(pl.LightningModule):
             if "decoder_start_token_id" not in backbone and tokenizer.pad_token_id is not None:
                 backbone["decoder_start_token_id"] = tokenizer.pad_token_id
         return GraphCodeConfig(backbone=backbone, graph=self.config.graph, gnn=self.config.gnn,
-                               fusion=self.config.fusion)
+                               fusion=self.config.fusion, copy=self.config.copy)
 
     def configure_model(self) -> None:
         """Build the GraphCodeModel (once): the tokenizer decides the backbone's vocabulary."""
@@ -284,7 +300,7 @@ class GraphCodeModule(pl.LightningModule):
             return
         from graphcode.models.model import GraphCodeModel
 
-        tokenizer = copy.deepcopy(self._tokenizer())
+        tokenizer = _deepcopy(self._tokenizer())
         model = GraphCodeModel(self._model_config(tokenizer), tokenizer=tokenizer)
         embeddings = model.backbone.get_input_embeddings().num_embeddings
         if len(tokenizer) > embeddings:
@@ -307,12 +323,12 @@ class GraphCodeModule(pl.LightningModule):
         return max(1, int((batch.labels != -100).sum())) if batch.labels is not None else batch.batch_size
 
     def training_step(self, batch: GraphCodeBatch, batch_idx: int) -> torch.Tensor:
-        loss = self.model(batch).loss
+        loss = self.model(batch, logits=False).loss  # the loss alone: no (B, L, V) copy mixture
         self.log("train_loss", loss, prog_bar=True, batch_size=batch.batch_size)
         return loss
 
     def _eval_step(self, batch: GraphCodeBatch, name: str) -> torch.Tensor:
-        loss = self.model(batch).loss
+        loss = self.model(batch, logits=False).loss
         # Weighted by target tokens: the epoch value is the mean loss per target token.
         self.log(name, loss, prog_bar=True, sync_dist=True, batch_size=self._label_tokens(batch))
         return loss
@@ -323,10 +339,20 @@ class GraphCodeModule(pl.LightningModule):
     def test_step(self, batch: GraphCodeBatch, batch_idx: int) -> torch.Tensor:
         return self._eval_step(batch, "test_loss")
 
-    def _decode(self, batch: Any, max_new_tokens: int, num_beams: int) -> list[str]:
-        """Generate for a :class:`graphcode.training.datamodule.PredictBatch`; returns the decoded texts."""
+    def _decode(self, batch: Any, settings: GenerationSettings | TaskMetricsConfig) -> list[str]:
+        """Generate for a :class:`graphcode.training.datamodule.PredictBatch` with ``settings``' token limits and
+        beam width; returns the decoded texts."""
+        kwargs: dict[str, Any] = {"max_new_tokens": settings.max_new_tokens, "num_beams": settings.num_beams}
+        if settings.max_len_a is not None:
+            from transformers import LogitsProcessorList
+
+            from graphcode.generate.length import SourceLengthCap
+
+            kwargs["logits_processor"] = LogitsProcessorList([SourceLengthCap(
+                batch.batch.attention_mask.sum(dim=1), settings.max_len_a, settings.max_len_b,
+                eos_token_id=self.model.tokenizer.eos_token_id, skip_tokens=1 if self.model.is_encoder_decoder else 0)])
         with self.trainer.precision_plugin.forward_context():
-            tokens = self.model.generate(batch.batch, max_new_tokens=max_new_tokens, num_beams=num_beams)
+            tokens = self.model.generate(batch.batch, **kwargs)
         return self.model.tokenizer.batch_decode(tokens, skip_special_tokens=True)
 
     def predict_step(self, batch: Any, batch_idx: int) -> list[dict[str, Any]]:
@@ -334,7 +360,7 @@ class GraphCodeModule(pl.LightningModule):
         ``{"id", "prediction", "status", "output"}``. ``status`` is the generation checker's verdict on the
         prediction (``valid``, ``repaired`` with the repaired code as ``output``, or ``no_valid_candidate``),
         ``null`` for text targets, which no checker reads."""
-        texts = self._decode(batch, self.generation.max_new_tokens, self.generation.num_beams)
+        texts = self._decode(batch, self.generation)
         datamodule = getattr(self.trainer, "datamodule", None)
         lang = getattr(datamodule, "output_lang", None)
         if lang is None:
@@ -375,7 +401,7 @@ class GraphCodeModule(pl.LightningModule):
         with torch.no_grad():
             for batch in datamodule.generation_dataloader(use, limit):
                 batch = batch.to(self.device)
-                rows.extend(zip(batch.ids, self._decode(batch, settings.max_new_tokens, settings.num_beams),
+                rows.extend(zip(batch.ids, self._decode(batch, settings),
                                 strict=True))
         if self.trainer.world_size > 1 and torch.distributed.is_available() and torch.distributed.is_initialized():
             gathered: list[Any] = [None] * self.trainer.world_size

@@ -79,6 +79,17 @@ def test_beam_search_on_a_graph_model(t5_graph, tmp_path):
     _check_records(records, rc)
 
 
+def test_max_len_a_and_b_hold_each_prompt_to_its_own_length(gpt2_plain, tmp_path):
+    out = tmp_path / "out.jsonl"
+    args = ["generate", "--model", str(gpt2_plain), "x=1\n", "--lang", "python", "--out", str(out), "--no-progress",
+            "--max-new-tokens", "12"]
+    main(args)
+    free = _records(out)[0]["candidates"][0]["text"]
+    main([*args, "--max-len-a", "0.25", "--max-len-b", "1"])
+    capped = _records(out)[0]["candidates"][0]["text"]
+    assert free.startswith(capped) and len(capped) < len(free), "the untrained model runs on; the cap cuts it"
+
+
 def test_precision_runs_generation_under_autocast(t5_graph, tmp_path, monkeypatch):
     """``--precision bf16-mixed`` generates under torch's autocast in bfloat16 (as ``graphcode test`` does for a
     model trained so); the default runs float32 without it. Either way every record is checked."""
@@ -205,6 +216,8 @@ def test_a_checkpoint_that_needs_pickle_is_refused_unless_allowed(tmp_path, caps
         (["--prompts-file", "/nonexistent.jsonl"], 3, "expected a prompts file, found nothing"),
         ([], 3, "expected a language"),
         (["--reject", "semantic:fatal"], 6, "--reject: expected semantic[:error|warning|note]"),
+        (["--max-len-a", "0"], 6, "decoding.max_len_a (--max-len-a): expected a number > 0 or null"),
+        (["--max-len-a", "1", "--max-len-b", "-2"], 6, "decoding.max_len_b (--max-len-b): expected an integer >= 0"),
     ],
 )
 def test_errors_have_exit_codes(gpt2_plain, extra, code, message, capsys):

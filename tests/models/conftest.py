@@ -130,7 +130,8 @@ def collate(
 
 
 def build_model(
-    backbone: str, mode: str = "auto", graph: bool = True, seed: int = 0, memory_nodes: str = "all", **gnn: object
+    backbone: str, mode: str = "auto", graph: bool = True, seed: int = 0, memory_nodes: str = "all",
+    copy: bool = False, **gnn: object
 ) -> GraphCodeModel:
     """A tiny model in eval mode with fixed weights."""
     torch.manual_seed(seed)
@@ -139,6 +140,7 @@ def build_model(
         graph=graph,
         gnn={**GNN, **gnn},
         fusion={"mode": mode, "num_prefix_tokens": 3, "memory_nodes": memory_nodes},
+        copy=copy,
     )
     return GraphCodeModel(config).eval()
 

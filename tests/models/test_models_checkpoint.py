@@ -18,16 +18,19 @@ def _outputs(model, batch):
 
 
 @pytest.mark.parametrize(
-    ("backbone", "mode", "graph"),
-    [("t5", "add+memory", True), ("gpt2", "prefix+add", True), ("t5", "auto", False)],
+    ("backbone", "mode", "graph", "copy"),
+    [("t5", "add+memory", True, False), ("gpt2", "prefix+add", True, False), ("t5", "auto", False, False),
+     ("t5", "add+memory", True, True), ("t5", "auto", False, True)],
 )
 def test_round_trip_gives_identical_outputs(
-    backbone, mode, graph, make_model, make_batch, examples, tmp_path
+    backbone, mode, graph, copy, make_model, make_batch, examples, tmp_path
 ):
-    model = make_model(backbone, mode, graph=graph, conv="rgcn")
+    model = make_model(backbone, mode, graph=graph, conv="rgcn", copy=copy)
+    if copy:  # a copy head that does something: its gate away from the initial bias, so that its weights matter
+        torch.nn.init.normal_(model.copy_head.gate.weight, std=1.0)
     batch = make_batch(examples, decoder_only=backbone == "gpt2", graph=graph)
     model.save_pretrained(tmp_path / "ckpt")
-    assert (tmp_path / "ckpt" / WEIGHTS_NAME).exists() == graph
+    assert (tmp_path / "ckpt" / WEIGHTS_NAME).exists() == (graph or copy)
     loaded = GraphCodeModel.from_pretrained(tmp_path / "ckpt").eval()
     assert loaded.config == model.config
     expected, found = _outputs(model, batch), _outputs(loaded, batch)

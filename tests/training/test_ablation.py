@@ -39,6 +39,16 @@ def test_a_tiny_pair_of_arms_trains_scores_compares_and_resumes(records_file, tm
     assert ablation.main(argv) == 0
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*.ckpt")} == stamps
     assert capsys.readouterr().out == printed
+    # other decoding settings: the arms are scored again from their checkpoints, not trained again
+    capped = [*argv, "--model.task_metrics.max_len_a=0.5", "--model.task_metrics.max_len_b=1"]
+    assert ablation.main(capped) == 0
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*.ckpt")} == stamps
+    report = json.loads((out / "ablation.json").read_text(encoding="utf-8"))
+    assert all(r["decoding"]["max_len_a"] == 0.5 and r["decoding"]["max_len_b"] == 1 for r in report["results"])
+    assert all(r["report"] != first["report"] for r, first in zip(report["results"], (nograph, graph), strict=True))
+    assert ablation.main(capped) == 0 and json.loads((out / "ablation.json").read_text(encoding="utf-8")) == report
+    assert ablation.main(argv) == 0  # and back
+    capsys.readouterr()
     # a second seed: each seed compared on its own, and both pooled (every example of each seed is one pair)
     two = [*argv[:argv.index("--seeds") + 1], "0,1", *argv[argv.index("--seeds") + 2:]]
     assert ablation.main(two) == 0
@@ -47,6 +57,15 @@ def test_a_tiny_pair_of_arms_trains_scores_compares_and_resumes(records_file, tm
     assert len(pooled) == 1 and pooled[0]["seeds"] == [0, 1] and pooled[0]["examples"] == 12
     assert pooled[0]["low"] <= pooled[0]["difference"] <= pooled[0]["high"]
     assert "| graph | seeds 0, 1 pooled |" in capsys.readouterr().out
+    # the copy head's arms: each compared with nograph, and the graph's one also with the backbone's one
+    copies = [*argv[:argv.index("--arms") + 1], "nograph,copy,nograph-copy", *argv[argv.index("--arms") + 2:]]
+    assert ablation.main(copies) == 0
+    report = json.loads((out / "ablation.json").read_text(encoding="utf-8"))
+    (controlled,) = report["controlled"]
+    assert (controlled["arm"], controlled["against"], controlled["seed"]) == ("copy", "nograph-copy", 0)
+    assert "| copy | nograph-copy | 0 |" in capsys.readouterr().out
+    copy_arm = next(r for r in report["results"] if r["arm"] == "copy")
+    assert copy_arm["parameters"] > graph["parameters"], "the copy head adds weights"
     assert ablation.main(argv) == 0  # back to seed 0 alone
     printed = capsys.readouterr().out
     # results name their reports relative to the output folder: a moved folder still compares

@@ -284,3 +284,19 @@ def test_summaries_log_text_metrics(records_file, tmp_path, monkeypatch):
     columns = set(_csv(run)[0])
     assert {"val_bleu", "val_exact_match", "val_rouge_l"} <= columns
     assert not {"val_codebleu", "val_syntax_valid"} & columns, "no syntax check or CodeBLEU for text"
+
+
+def test_best_checkpoint_is_found_in_a_run_folder_that_moved(tmp_path):
+    from graphcode.training.runs import find_checkpoint
+
+    folder = tmp_path / "moved" / "version_0" / "checkpoints"
+    folder.mkdir(parents=True)
+    best = folder / "best-step=2-val_loss=1.500.ckpt"
+    torch.save({"global_step": 2}, best)
+    recorded = f"{tmp_path}/before/version_0/checkpoints/{best.name}"  # where the run was trained
+    torch.save({"callbacks": {"ModelCheckpoint{'monitor': 'val_loss'}": {"best_model_path": recorded,
+                                                                          "monitor": "val_loss"}}}, folder / "last.ckpt")
+    assert find_checkpoint(tmp_path / "moved", "best") == best
+    best.unlink()
+    with pytest.raises(CheckpointError, match=r"expected a best checkpoint .* found only last.ckpt"):
+        find_checkpoint(tmp_path / "moved", "best")

@@ -20,6 +20,7 @@ from graphcode.training.cli import run_lightning_cli, validate_checkpoint
 from graphcode.training.datamodule import EpochShuffleSampler, GraphCodeDataModule
 from graphcode.training.module import (
     DATA_SETTINGS_NAME,
+    GenerationSettings,
     GraphCodeModule,
     OptimizerConfig,
     SchedulerConfig,
@@ -192,6 +193,21 @@ def test_predict_generates_for_every_example(records_file, tmp_path, backbone):
     dm.records.pop("predict"), dm.datasets.pop("predict")
     out = trainer(tmp_path, max_steps=1).predict(module, dm)
     assert sum(len(batch) for batch in out) == 3
+
+
+def test_predict_holds_each_example_to_its_source_length_cap(records_file, tmp_path):
+    module, dm = make(records_file, tmp_path, TINY_T5, max_examples=4, task="docstring-to-body")
+    module.generation = GenerationSettings(max_new_tokens=24)
+    trainer(tmp_path, max_steps=1).predict(module, dm)  # builds the model
+    # an untrained model that never ends on its own and writes no special token (the cap still ends it)
+    module.model.backbone.generation_config.suppress_tokens = list(module.model.tokenizer.all_special_ids)
+    free = {r["id"]: r["prediction"] for batch in trainer(tmp_path, max_steps=1).predict(module, dm) for r in batch}
+    module.generation = GenerationSettings(max_new_tokens=24, max_len_a=0.1, max_len_b=1)
+    capped = {r["id"]: r["prediction"] for batch in trainer(tmp_path, max_steps=1).predict(module, dm) for r in batch}
+    assert capped.keys() == free.keys()
+    assert all(free[key].startswith(text) for key, text in capped.items()), "a cut, not another output"
+    assert all(free.values()), "with end-of-sequence suppressed, every output runs to max_new_tokens"
+    assert all(len(capped[key]) < len(free[key]) for key in free), "and past its cap"
 
 
 def test_graph_off_module_is_the_backbone(records_file, tmp_path):
@@ -389,3 +405,25 @@ def test_export_settings_say_what_generation_checks(tmp_path, task, check):
     # a records file with mining settings: the file is used as it is, and only data.task says what it holds
     assert GraphCodeDataModule(path=str(tmp_path / "records.jsonl"), mine=MineConfig(task="completion"),
                                task=task).export_settings()["check"] == check
+
+
+def test_graph_settings_are_not_compared_when_both_have_the_graph_off():
+    from graphcode.training.cli import check_hyperparameters
+
+    config = {"backbone": TINY_T5, "graph": False, "gnn": {"conv": "rgcn"}, "fusion": {"memory_nodes": "dataflow"}}
+    checkpoint = {"hyper_parameters": {**config, "fusion": {"memory_nodes": "all"}, "gnn": {"conv": "gcn"}}}
+    check_hyperparameters("x.ckpt", checkpoint, config)  # the graph's settings build no weight here
+    with pytest.raises(CheckpointError, match=r"model.gnn: expected \{'conv': 'rgcn'\} \(the config\)"):
+        check_hyperparameters("x.ckpt", {"hyper_parameters": {**checkpoint["hyper_parameters"], "graph": True}},
+                              {**config, "graph": True})
+
+
+def test_a_checkpoint_from_before_a_setting_existed_compares_with_its_default():
+    from graphcode.training.cli import check_hyperparameters
+
+    config = {"backbone": TINY_T5, "graph": True, "fusion": {"mode": "add+memory", "memory_nodes": "all"}}
+    older = {"hyper_parameters": {**config, "fusion": {"mode": "add+memory"}}}  # written before memory_nodes
+    check_hyperparameters("old.ckpt", older, config)
+    with pytest.raises(CheckpointError, match=r"model.fusion: expected .*'memory_nodes': 'dataflow'.* \(the config\), "
+                                              r"found .*'memory_nodes': 'all'.* \(the checkpoint\)"):
+        check_hyperparameters("old.ckpt", older, {**config, "fusion": {"mode": "add+memory", "memory_nodes": "dataflow"}})

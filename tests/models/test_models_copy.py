@@ -1,0 +1,114 @@
+"""The copy head (pointer-generator): its mixture, the rows of beams, training and generating through the model."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.testing import assert_close
+
+from graphcode.errors import ConfigError
+from graphcode.models.copy import CopyHead, CopySource
+
+
+def _source() -> CopySource:
+    states = torch.randn(2, 3, 8)  # (B, T, D)
+    mask = torch.tensor([[1, 1, 1], [1, 1, 0]])
+    ids = torch.tensor([[4, 4, 7], [5, 6, 0]])  # a repeated id, and padding (id 0) at the end of prompt 1
+    return CopySource(states, mask, ids)
+
+
+def test_a_closed_gate_is_the_vocabulary_and_an_open_one_the_source():
+    torch.manual_seed(0)
+    head = CopyHead(8)
+    hidden, logits, source = torch.randn(2, 4, 8), torch.randn(2, 4, 10), _source()
+    with torch.no_grad():
+        head.gate.weight.zero_()
+        head.gate.bias.fill_(50.0)  # keep the vocabulary
+        assert_close(head(hidden, logits, source), F.log_softmax(logits, dim=-1), rtol=1e-5, atol=1e-5)
+        head.gate.bias.fill_(-50.0)  # copy only
+        probs = head(hidden, logits, source).exp()  # (B, L, V)
+    assert_close(probs.sum(-1), torch.ones(2, 4))
+    assert probs[0, :, [4, 7]].sum(-1).allclose(torch.ones(4)), "prompt 0 copies only its ids 4 (twice) and 7"
+    assert probs[1, :, [5, 6]].sum(-1).allclose(torch.ones(4)) and probs[1, :, 0].max() < 1e-6, "padding is not copied"
+
+
+def test_the_mixture_is_a_distribution_for_any_gate():
+    torch.manual_seed(1)
+    head = CopyHead(8)
+    torch.nn.init.normal_(head.gate.weight, std=1.0)
+    out = head(torch.randn(2, 5, 8), torch.randn(2, 5, 10), _source())
+    assert out.dtype == torch.float32 and torch.isfinite(out).all()
+    assert_close(out.exp().sum(-1), torch.ones(2, 5))
+
+
+def test_beam_rows_copy_from_their_own_prompt():
+    source = _source()
+    rows = source.rows(6)  # 3 beams per prompt, consecutive
+    assert rows.token_ids.tolist() == [[4, 4, 7]] * 3 + [[5, 6, 0]] * 3
+    assert torch.equal(rows.states[3], source.states[1])
+    with pytest.raises(ValueError, match=r"expected the decoder rows \(5\) to be a multiple of the prompts \(2\)"):
+        source.rows(5)
+
+
+@pytest.mark.parametrize("graph", [True, False], ids=["graph", "no-graph"])
+def test_the_loss_is_the_mixtures_negative_log_likelihood(graph, make_model, make_batch, examples):
+    model = make_model("t5", "add+memory", graph=graph, copy=True)
+    batch = make_batch(examples, decoder_only=False, graph=graph)
+    out = model(batch)
+    assert_close(out.logits.exp().sum(-1), torch.ones(out.logits.shape[:2]))  # log-probabilities
+    assert_close(out.loss, F.nll_loss(out.logits.flatten(0, 1), batch.labels.flatten(), ignore_index=-100))
+    out.loss.backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.copy_head.parameters())
+    plain = make_model("t5", "add+memory", graph=graph)
+    assert plain.copy_head is None and not torch.allclose(plain(batch).loss, out.loss)
+
+
+@pytest.mark.parametrize("graph", [True, False], ids=["graph", "no-graph"])
+def test_generate_decodes_the_mixture(graph, make_model, make_batch, examples):
+    """The first greedy token is the argmax of forward's mixture, and beam search runs over it with each beam
+    copying from its own prompt."""
+    model = make_model("t5", "add+memory", graph=graph, copy=True)
+    with torch.no_grad():  # lean on copying, so that the mixture and the vocabulary disagree
+        model.copy_head.gate.bias.fill_(-3.0)
+    prompt = make_batch(examples, decoder_only=False, graph=graph)
+    prompt.labels = None
+    first = model.generate(prompt, max_new_tokens=1, do_sample=False)[:, -1]
+    start = torch.zeros(2, 1, dtype=torch.long)  # the decoder start token
+    assert torch.equal(first, model(prompt, decoder_input_ids=start).logits[:, -1].argmax(-1))
+    assert set(first.tolist()) <= set(prompt.input_ids.flatten().tolist()), "a copy-heavy head copies"
+    beams = model.generate(prompt, max_new_tokens=4, num_beams=3, num_return_sequences=2, do_sample=False)
+    assert beams.shape[0] == 4
+    assert model._copy_call is None, "the source is dropped after generating"
+
+
+@pytest.mark.parametrize("graph", [True, False], ids=["graph", "no-graph"])
+def test_the_loss_alone_equals_the_loss_of_the_full_mixture(graph, make_model, make_batch, examples):
+    """``logits=False`` (a training step) skips the (B, L, V) mixture; its loss and gradients are the full one's."""
+    model = make_model("t5", "add+memory", graph=graph, copy=True)
+    torch.nn.init.normal_(model.copy_head.gate.weight, std=1.0)
+    batch = make_batch(examples, decoder_only=False, graph=graph)
+    full = model(batch)
+    dense = F.nll_loss(full.logits.flatten(0, 1), batch.labels.flatten(), ignore_index=-100)
+    dense.backward()
+    expected = {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
+    model.zero_grad()
+    light = model(batch, logits=False)
+    assert light.logits is None
+    assert_close(light.loss, dense)
+    light.loss.backward()
+    for name, p in model.named_parameters():
+        if name in expected:
+            assert_close(p.grad, expected[name], rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_copy_needs_an_encoder_decoder(make_model):
+    with pytest.raises(ConfigError, match=r"config.copy: expected an encoder-decoder backbone .* found a decoder-only"):
+        make_model("gpt2", "prefix", copy=True)
+
+
+def test_the_backbone_alone_cannot_run_the_copy_head(make_model, make_batch, examples):
+    model = make_model("t5", "add+memory", graph=False, copy=True)
+    batch = make_batch(examples, decoder_only=False, graph=False)
+    with pytest.raises(RuntimeError, match="expected a copy source for the copy head"):
+        model.backbone(input_ids=batch.input_ids, attention_mask=batch.attention_mask, labels=batch.labels)
