@@ -204,8 +204,9 @@ def beam_vs_greedy(args: argparse.Namespace) -> int:
     batches = [(p, encode(model, tokenizer, p, settings, max_source_length))
                for p in batches_of(prompts, args.batch_size)]
     run_generation(model, tokenizer, batches[:1], DecodingConfig(max_new_tokens=4), args.seed)  # warm-up
-    greedy = DecodingConfig(max_new_tokens=max_new)
-    beam = DecodingConfig(strategy="beam", num_beams=5, max_new_tokens=max_new)
+    cap = {"max_len_a": args.max_len_a, "max_len_b": args.max_len_b}
+    greedy = DecodingConfig(max_new_tokens=max_new, **cap)
+    beam = DecodingConfig(strategy="beam", num_beams=5, max_new_tokens=max_new, **cap)
     arms = [("greedy", greedy, False), ("beam 5", beam, False)]
     if args.reorder_baseline:
         arms.append(("beam 5, memory reordered", beam, True))
@@ -218,6 +219,7 @@ def beam_vs_greedy(args: argparse.Namespace) -> int:
         texts[name] = [c[0].text for c in out]
     print(f"model: {args.model} (graph {'on' if model.config.graph else 'off'}); {len(prompts)} lines of "
           f"{args.beam_vs_greedy}, batch size {args.batch_size}, max_new_tokens {max_new}, "
+          f"{'no length limit' if args.max_len_a is None else f'at most {args.max_len_a} x + {args.max_len_b}'}, "
           f"precision {args.precision}, torch threads {torch.get_num_threads()}")
     for name, seconds in times.items():
         print(f"{name:<8} {seconds:8.1f} s  {len(prompts) / seconds:6.2f} lines/s  "
@@ -269,6 +271,9 @@ def main() -> int:
     ap.add_argument("--precision", default="32", choices=PRECISIONS,
                     help="--beam-vs-greedy: as `graphcode generate --precision` (default: 32)")
     ap.add_argument("--lines", type=int, default=0, help="--beam-vs-greedy: the first this many lines (0: all)")
+    ap.add_argument("--max-len-a", type=float, help="--beam-vs-greedy: as `graphcode generate --max-len-a` (default: "
+                                                    "no length limit)")
+    ap.add_argument("--max-len-b", type=int, default=0, help="--beam-vs-greedy: as `graphcode generate --max-len-b`")
     ap.add_argument("--reorder-baseline", action="store_true",
                     help="--beam-vs-greedy: also beam 5 with Hugging Face's own cache, which reorders the encoder "
                          "memory's attention states every step, and check that the outputs are the same")

@@ -64,7 +64,7 @@ class CopyHead(nn.Module):
 
     Args:
         model_dim: The backbone's width ``D``.
-        init_std: Standard deviation of the query and key maps' initial weights. (default: :obj:`0.02`)
+        init_std: Standard deviation of the query, key and gate weights at first. (default: :obj:`0.02`)
 
     Shapes:
         - **hidden:** ``(R, L, D)`` the decoder states that enter the output layer
