@@ -191,7 +191,7 @@ def rates(results: list[tuple[list[Any], Any]]) -> dict[str, float]:
 
 def beam_vs_greedy(args: argparse.Namespace) -> int:
     """Beam 5 against greedy on the same source lines with one exported model, in one run: one output per line,
-    no checking, so the times are decoding's (the issue's target: beam 5 on CodeXGLUE's 499 validation lines
+    no checking, so the times are decoding's; the lines are batched longest first, as ``graphcode test`` does (the issue's target: beam 5 on CodeXGLUE's 499 validation lines
     within 5 minutes on 2 cores)."""
     from graphcode.generate.loading import load_model, precision_context
 
@@ -199,6 +199,7 @@ def beam_vs_greedy(args: argparse.Namespace) -> int:
     model, tokenizer, settings = loaded.model, loaded.tokenizer, loaded.settings
     lines = Path(args.beam_vs_greedy).read_text(encoding="utf-8").splitlines()
     prompts = lines[: args.lines] if args.lines else lines
+    prompts = sorted(prompts, key=len, reverse=True)  # longest first, as graphcode test batches: least padding
     max_new = args.max_new_tokens or int(settings.get("max_target_length") or 256)
     max_source_length = int(settings.get("max_source_length") or 256)
     batches = [(p, encode(model, tokenizer, p, settings, max_source_length))
