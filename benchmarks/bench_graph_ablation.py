@@ -172,6 +172,20 @@ def compare(out: Path, pairs: list[tuple[dict[str, Any], dict[str, Any]]], resam
             "wins": result.wins, "examples": result.examples}
 
 
+def compare_with(out: Path, results: list[dict[str, Any]], control: str, arms: set[str], resamples: int
+                 ) -> list[dict[str, Any]]:
+    """:func:`compare` each result of ``arms`` with ``control``'s of the same seed, in the results' order, then, for
+    an arm with several seeds, pooled over them."""
+    against = {r["seed"]: r for r in results if r["arm"] == control}
+    pairs: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+    for r in results:
+        if r["arm"] in arms and r["seed"] in against:
+            pairs.setdefault(r["arm"], []).append((against[r["seed"]], r))
+    singles = [compare(out, [(against[r["seed"]], r)], resamples) for r in results
+               if r["arm"] in arms and r["seed"] in against]
+    return singles + [compare(out, each, resamples) for each in pairs.values() if len(each) > 1]
+
+
 def unique_parameters(state_dict: dict[str, Any]) -> int:
     """Numbers in a state dict, each tensor's storage counted once: tied weights (T5's shared embedding is also the
     encoder's, the decoder's and the output layer's) are one parameter, as ``Module.parameters()`` counts them."""
@@ -298,19 +312,9 @@ def main(argv: list[str] | None = None) -> int:
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:  # each arm is a child process: threads only wait
             results.extend(pool.map(one, order))
     base = {r["seed"]: r for r in results if r["arm"] == "nograph"}
-    comparisons = [compare(out, [(base[r["seed"]], r)], args.resamples) for r in results
-                   if r["arm"] != "nograph" and r["seed"] in base]
-    for arm in dict.fromkeys(r["arm"] for r in results if r["arm"] != "nograph"):  # several seeds: pooled too
-        pairs = [(base[r["seed"]], r) for r in results if r["arm"] == arm and r["seed"] in base]
-        if len(pairs) > 1:
-            comparisons.append(compare(out, pairs, args.resamples))
-    controlled = []
-    for arm, control in CONTROLS.items():
-        against = {r["seed"]: r for r in results if r["arm"] == control}
-        pairs = [(against[r["seed"]], r) for r in results if r["arm"] == arm and r["seed"] in against]
-        controlled += [compare(out, [pair], args.resamples) for pair in pairs]
-        if len(pairs) > 1:
-            controlled.append(compare(out, pairs, args.resamples))
+    comparisons = compare_with(out, results, "nograph", {r["arm"] for r in results} - {"nograph"}, args.resamples)
+    controlled = [c for arm, control in CONTROLS.items() for c in compare_with(out, results, control, {arm},
+                                                                               args.resamples)]
     if args.step_ratio is not None and not args.step_ratio > 0:
         parser.error(f"--step-ratio: expected a positive number, found {args.step_ratio}")
     wall_clock = [row for r in results if r["arm"] != "nograph" and r["seed"] in base

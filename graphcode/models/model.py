@@ -25,9 +25,11 @@ A saved model is a directory::
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -167,20 +169,15 @@ class GraphCodeModel(nn.Module):
             return None
         return self.copy_head(inputs[0], logits, call.source)
 
-    def _copying_from(self, source: CopySource | None, mix: bool = True) -> Any:
+    @contextlib.contextmanager
+    def _copying_from(self, source: CopySource | None, mix: bool = True) -> Iterator[_CopyCall | None]:
         """A context in which the copy head copies from ``source``; yields the :class:`_CopyCall` (``None`` when the
         head is off)."""
-        import contextlib
-
-        @contextlib.contextmanager
-        def context() -> Any:
-            self._copy_call = _CopyCall(source, mix) if self.copy_head is not None and source is not None else None
-            try:
-                yield self._copy_call
-            finally:
-                self._copy_call = None
-
-        return context()
+        self._copy_call = _CopyCall(source, mix) if self.copy_head is not None and source is not None else None
+        try:
+            yield self._copy_call
+        finally:
+            self._copy_call = None
 
     @property
     def is_encoder_decoder(self) -> bool:

@@ -75,21 +75,22 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     return checkpoint
 
 
-def _with_defaults(key: str, found: Any, expected: Any) -> Any:
-    """A checkpoint's ``gnn`` or ``fusion`` settings, with the defaults of the fields the config has and the
-    checkpoint lacks: fields added since it was written (a checkpoint from before ``fusion.memory_nodes`` loads with
-    that field's default, so it compares with it); ``copy`` is false in a checkpoint from before it existed."""
+def _with_defaults(key: str, value: Any, other: Any) -> Any:
+    """One side's setting ``key`` (the config's or the checkpoint's), with the defaults of what it lacks and the
+    ``other`` side has: settings added since a checkpoint was written load with their defaults, so they compare with
+    them (a checkpoint from before ``fusion.memory_nodes`` has that field's default; one from before ``copy``, no
+    copy head)."""
     import dataclasses
 
     from graphcode.models.config import FusionConfig, GNNConfig
 
-    if key == "copy" and found is None:  # written before the copy head existed: without one
-        return False
+    if key == "copy":
+        return False if value is None else value
     kind = {"gnn": GNNConfig, "fusion": FusionConfig}.get(key)
-    if kind is None or not isinstance(found, dict) or not isinstance(expected, dict):
-        return found
+    if kind is None or not isinstance(value, dict) or not isinstance(other, dict):
+        return value
     defaults = {f.name: f.default for f in dataclasses.fields(kind) if f.default is not dataclasses.MISSING}
-    return {**{k: defaults[k] for k in expected if k not in found and k in defaults}, **found}
+    return {**{k: defaults[k] for k in other if k not in value and k in defaults}, **value}
 
 
 def check_hyperparameters(path: str | Path, checkpoint: Mapping[str, Any], hparams: Mapping[str, Any]) -> None:
@@ -99,8 +100,8 @@ def check_hyperparameters(path: str | Path, checkpoint: Mapping[str, Any], hpara
     for key in CHECKED_HPARAMS:
         if graph_off and key in GRAPH_HPARAMS:
             continue
-        expected = hparams.get(key, False) if key == "copy" else hparams.get(key)
-        found = _with_defaults(key, found_hparams.get(key), expected)
+        expected = _with_defaults(key, hparams.get(key), found_hparams.get(key))
+        found = _with_defaults(key, found_hparams.get(key), hparams.get(key))
         if expected != found:
             raise CheckpointError(f"{path}: model.{key}: expected {expected!r} (the config), found {found!r} "
                                   "(the checkpoint)")
