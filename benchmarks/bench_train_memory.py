@@ -21,20 +21,23 @@ import sys
 import time
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 
-def child(config_path: str, graph: bool, checkpointing: bool, steps: int) -> dict:
+def child(config_path: str, graph: bool, checkpointing: bool, steps: int, overrides: dict[str, Any]) -> dict:
     import torch
     import yaml
     from bench_train_step import build, typed_data
 
     from graphcode.training.datamodule import GraphCodeDataModule
+    from graphcode.training.module import micro_batch_losses, micro_batches
 
     config = yaml.safe_load(Path(config_path).read_text(encoding="utf-8"))
+    config.setdefault("model", {}).update(overrides)
     data = typed_data(config)
     torch.manual_seed(0)
     dm = GraphCodeDataModule(**data, backbone=config["model"]["backbone"], graph=graph)
@@ -55,8 +58,12 @@ def child(config_path: str, graph: bool, checkpointing: bool, steps: int) -> dic
     times = []  # the first step warms the allocator and the kernels up: not timed
     for batch in [batches[0], *batches]:
         start = time.perf_counter()
+        parts = micro_batches(module.model, batch, module.micro_batch_tokens)  # model.micro_batch_tokens
         with autocast():
-            loss = module.model(batch).loss
+            if len(parts) == 1:
+                loss = module.model(batch).loss
+            else:  # as GraphCodeModule.training_step runs it
+                _, loss = micro_batch_losses(module.model, parts, torch.Tensor.backward)
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
@@ -71,15 +78,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-c", "--config", default=str(REPO / "configs" / "codexglue-java-cs-cpu.yaml"))
     parser.add_argument("--steps", type=int, default=3, help="the longest batches to train on (default: 3)")
+    parser.add_argument("--attention-dropout", type=float, default=None,
+                        help="override model.attention_dropout (dropout on attention probabilities alone)")
+    parser.add_argument("--micro-batch-tokens", type=int, default=None,
+                        help="override model.micro_batch_tokens (a token budget for each forward and backward)")
     parser.add_argument("--child", nargs=2, metavar=("GRAPH", "CHECKPOINTING"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(child(args.config, args.child[0] == "1", args.child[1] == "1", args.steps)))
+        overrides = {key: value for key, value in (("attention_dropout", args.attention_dropout),
+                                                   ("micro_batch_tokens", args.micro_batch_tokens)) if value is not None}
+        print(json.dumps(child(args.config, args.child[0] == "1", args.child[1] == "1", args.steps, overrides)))
         return 0
     rows = []
     for graph in (False, True):
         for checkpointing in (False, True):
-            done = subprocess.run([sys.executable, __file__, "-c", args.config, "--steps", str(args.steps),
+            override = [*([] if args.attention_dropout is None else ["--attention-dropout", str(args.attention_dropout)]),
+                        *([] if args.micro_batch_tokens is None else ["--micro-batch-tokens", str(args.micro_batch_tokens)])]
+            done = subprocess.run([sys.executable, __file__, "-c", args.config, "--steps", str(args.steps), *override,
                                    "--child", str(int(graph)), str(int(checkpointing))],
                                   capture_output=True, text=True, check=False)
             if done.returncode != 0:
@@ -87,11 +102,14 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             rows.append((graph, checkpointing, json.loads(done.stdout.strip().splitlines()[-1])))
     base = rows[0][2]
-    print(f"config  {args.config}; the {args.steps} longest training batches, first {base['shape']} (inputs, labels)")
+    dropout = "the config's" if args.attention_dropout is None else args.attention_dropout
+    budget = "the config's" if args.micro_batch_tokens is None else args.micro_batch_tokens
+    print(f"config  {args.config}; attention dropout {dropout}; micro-batch tokens {budget}; the {args.steps} longest "
+          f"training batches, first {base['shape']} (inputs, labels)")
     print(f"{'arm':<9} {'checkpointing':<14} {'peak RSS':>9} {'x base':>7} {'step':>8} {'x base':>7}")
     for graph, checkpointing, r in rows:
         print(f"{'graph' if graph else 'nograph':<9} {'on' if checkpointing else 'off':<14} "
-              f"{r['peak_gib']:7.2f} GB {r['peak_gib'] / base['peak_gib']:7.2f} {r['step_s']:7.2f}s "
+              f"{r['peak_gib']:6.2f} GiB {r['peak_gib'] / base['peak_gib']:7.2f} {r['step_s']:7.2f}s "
               f"{r['step_s'] / base['step_s']:7.2f}")
     return 0
 

@@ -38,7 +38,7 @@ from graphcode.data.dataset import featurize  # noqa: E402
 from graphcode.models.config import MEMORY_NODES, FusionConfig, GNNConfig  # noqa: E402
 from graphcode.models.fusion import dataflow_nodes  # noqa: E402
 from graphcode.training.datamodule import GraphCodeDataModule, node_type_count  # noqa: E402
-from graphcode.training.module import GraphCodeModule  # noqa: E402
+from graphcode.training.module import GraphCodeModule, micro_batch_losses, micro_batches  # noqa: E402
 
 
 def _section(config: dict, name: str) -> dict:
@@ -50,7 +50,10 @@ def build(config: dict, graph: bool, tokenizer) -> GraphCodeModule:
     data = _section(config, "data")
     gnn = {**_section(model, "gnn"), "num_node_types": node_type_count(data.get("lang", "python"))}
     module = GraphCodeModule(backbone=copy.deepcopy(model["backbone"]), graph=graph, gnn=GNNConfig(**gnn),
-                             fusion=FusionConfig(**_section(model, "fusion")))
+                             fusion=FusionConfig(**_section(model, "fusion")),
+                             attention_dropout=model.get("attention_dropout"),
+                             micro_batch_tokens=model.get("micro_batch_tokens"),
+                             gradient_checkpointing=bool(model.get("gradient_checkpointing", False)))
 
     class _Trainer:  # configure_model reads the tokenizer from trainer.datamodule
         datamodule = type("DM", (), {"tokenizer": tokenizer})()
@@ -86,9 +89,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fusion", default=None, help="override model.fusion.mode")
     parser.add_argument("--memory-nodes", default=None, choices=MEMORY_NODES,
                         help="override model.fusion.memory_nodes")
+    parser.add_argument("--attention-dropout", type=float, default=None,
+                        help="override model.attention_dropout (dropout on attention probabilities alone)")
+    parser.add_argument("--micro-batch-tokens", type=int, default=None,
+                        help="override model.micro_batch_tokens (a token budget for each forward and backward)")
     args = parser.parse_args(argv)
 
     config = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
+    if args.attention_dropout is not None:
+        config.setdefault("model", {})["attention_dropout"] = args.attention_dropout
+    if args.micro_batch_tokens is not None:
+        config.setdefault("model", {})["micro_batch_tokens"] = args.micro_batch_tokens
     if args.fusion:
         config.setdefault("model", {}).setdefault("fusion", {})["mode"] = args.fusion
     if args.memory_nodes:
@@ -122,8 +133,12 @@ def main(argv: list[str] | None = None) -> int:
             batch = copy.copy(batch)
             batch.graph, batch.node_token_index = None, None
         start = time.perf_counter()
+        parts = micro_batches(module.model, batch, module.micro_batch_tokens)  # model.micro_batch_tokens
         with autocast():
-            loss = module.model(batch).loss
+            if len(parts) == 1:
+                loss = module.model(batch).loss
+            else:  # as GraphCodeModule.training_step runs it
+                _, loss = micro_batch_losses(module.model, parts, torch.Tensor.backward)
         loss.backward()
         optimizers[module].step()
         optimizers[module].zero_grad(set_to_none=True)
@@ -165,8 +180,10 @@ def main(argv: list[str] | None = None) -> int:
             int(dataflow_nodes(b.graph.edge_index, b.graph.edge_type, b.graph.num_nodes).sum())
             if with_graph.model.fusion.memory_nodes == "dataflow" else b.graph.num_nodes for b in batches)
         fusion += f", memory nodes {with_graph.model.fusion.memory_nodes}: {kept:.0f} a batch"
+    dropout = "the backbone's" if with_graph.attention_dropout is None else with_graph.attention_dropout
     print(f"config            {args.config} (precision {precision}, fusion {fusion}, "
-          f"conv {with_graph.config.gnn.conv}, torch threads {torch.get_num_threads()})")
+          f"conv {with_graph.config.gnn.conv}, attention dropout {dropout}, "
+          f"torch threads {torch.get_num_threads()})")
     print(f"batch             {shape[0]} examples, mean {tokens:.0f} source tokens and {nodes:.0f} graph nodes "
           f"per batch, {args.steps} measured steps per model, padded source lengths "
           f"{min(b.input_ids.shape[1] for b in batches)}-{max(b.input_ids.shape[1] for b in batches)}")

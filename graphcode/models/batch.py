@@ -63,6 +63,41 @@ class GraphCodeBatch:
             node_token_index=move(self.node_token_index),
         )
 
+    def rows(self, start: int, stop: int) -> GraphCodeBatch:
+        """Examples ``start`` to ``stop`` (exclusive) as a batch of their own: tokens ``(stop - start, T)`` with the
+        same padding, their graphs renumbered from node 0, their node-token pairs re-based to match."""
+        B, T = self.input_ids.shape
+        if not 0 <= start < stop <= B:
+            raise IndexError(f"GraphCodeBatch.rows: expected 0 <= start < stop <= {B}, found {start}, {stop}")
+        graph = pairs = None
+        if self.graph is not None:
+            from torch_geometric.data import Batch
+
+            graph = Batch.from_data_list(self.graph.index_select(range(start, stop)))
+            pairs = self.node_token_index
+            if pairs is not None:
+                first, last = int(self.graph.ptr[start]), int(self.graph.ptr[stop])
+                kept = (pairs[0] >= first) & (pairs[0] < last)  # a node's pairs lie in its own example's row
+                offset = torch.tensor([[first], [start * T]], dtype=pairs.dtype, device=pairs.device)
+                pairs = pairs[:, kept] - offset  # (2, A')
+        return GraphCodeBatch(
+            input_ids=self.input_ids[start:stop],
+            attention_mask=self.attention_mask[start:stop],
+            labels=None if self.labels is None else self.labels[start:stop],
+            graph=graph,
+            node_token_index=pairs,
+        )
+
+    def split(self, max_tokens: int) -> list[GraphCodeBatch]:
+        """Consecutive groups of examples whose padded grids (``T`` tokens plus, with labels, ``L`` target tokens a
+        row) hold at most ``max_tokens`` tokens each, at least one example a group; ``[self]`` when all fit."""
+        width = self.input_ids.size(1) + (self.labels.size(1) if self.labels is not None else 0)
+        per_group = max(1, max_tokens // width)
+        if per_group >= self.batch_size:
+            return [self]
+        return [self.rows(start, min(start + per_group, self.batch_size))
+                for start in range(0, self.batch_size, per_group)]
+
     def validate(self) -> None:
         """Check shapes and index ranges; raises :class:`ValueError` naming the field, expected and found."""
         if self.input_ids.dim() != 2:

@@ -42,6 +42,12 @@ def _check_int(owner: str, name: str, value: Any, minimum: int) -> None:
         raise _fail(owner, name, f"an integer >= {minimum}", value)
 
 
+def check_rate(owner: str, name: str, value: Any) -> None:
+    """Refuse anything but a number in [0, 1) (a dropout rate), naming ``owner.name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise _fail(owner, name, "a number in [0, 1)", value)
+
+
 def _check_choice(owner: str, name: str, value: Any, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise _fail(owner, name, f"one of {', '.join(map(repr, choices))}", value)
@@ -92,12 +98,7 @@ class GNNConfig:
         _check_choice(owner, "conv", self.conv, CONV_KINDS)
         _check_int(owner, "num_layers", self.num_layers, 1)
         _check_int(owner, "hidden_size", self.hidden_size, 1)
-        if (
-            isinstance(self.dropout, bool)
-            or not isinstance(self.dropout, (int, float))
-            or not 0 <= self.dropout < 1
-        ):
-            raise _fail(owner, "dropout", "a number in [0, 1)", self.dropout)
+        check_rate(owner, "dropout", self.dropout)
         _check_int(owner, "num_node_types", self.num_node_types, 2)
         _check_int(owner, "num_edge_types", self.num_edge_types, 1)
         if not isinstance(self.add_reverse_edges, bool):

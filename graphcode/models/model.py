@@ -46,7 +46,7 @@ from graphcode.models.checkpoint import (
     load_safetensors,
     read_json,
 )
-from graphcode.models.config import GraphCodeConfig
+from graphcode.models.config import GraphCodeConfig, check_rate
 from graphcode.models.copy import CopyHead, CopySource
 from graphcode.models.fusion import DecoderOnlyFusion, EncoderDecoderFusion, FusedInputs, build_fusion
 from graphcode.models.gnn import GraphEncoder
@@ -190,6 +190,38 @@ class GraphCodeModel(nn.Module):
         forward pass of time. The graph encoder is small and keeps its activations."""
         self.backbone.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         self.backbone.config.use_cache = False  # a decoding cache is of no use in training and warns with it
+
+    def set_attention_dropout(self, rate: float) -> int:
+        """Set the dropout on the backbone's attention probabilities to ``rate``, leaving its other dropouts as they
+        are; returns how many attention modules changed.
+
+        T5 applies its one ``dropout_rate`` to attention probabilities too. On a CPU that dropout costs more than the
+        attention: it draws a random mask of ``(B, H, L, K)`` and keeps PyTorch's attention on its
+        math kernel, which materialises the scores; at rate 0 a cross-attention without a learned bias runs the fused
+        kernel. Hugging Face attention modules keep the rate as a float ``dropout`` (T5, BART) or
+        ``attention_dropout`` (Llama), or an ``attn_dropout`` layer (GPT-2); modules are found by the ``*Attention``
+        class names of transformers.
+        """
+        check_rate("model", "attention_dropout", rate)
+        changed = 0
+        for module in self.backbone.modules():
+            if not type(module).__name__.endswith("Attention"):
+                continue
+            layer = getattr(module, "attn_dropout", None)
+            if isinstance(layer, nn.Dropout):
+                layer.p = float(rate)
+            elif isinstance(getattr(module, "attention_dropout", None), float):
+                module.attention_dropout = float(rate)
+            elif isinstance(getattr(module, "dropout", None), float):
+                module.dropout = float(rate)
+            else:
+                continue
+            changed += 1
+        if not changed:
+            raise ConfigError(
+                "model.attention_dropout: expected a backbone whose attention modules keep their dropout rate "
+                f"(T5, BART, GPT-2, Llama), found none in {type(self.backbone).__name__}")
+        return changed
 
     # ------------------------------------------------------------------ forward
 

@@ -26,6 +26,7 @@ import json
 import math
 import random
 import sys
+from collections.abc import Callable
 from copy import deepcopy as _deepcopy
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -40,7 +41,7 @@ from graphcode.data.tokenizer import TokenizerConfig, load_pretrained_tokenizer
 from graphcode.errors import CheckpointError, ConfigError
 from graphcode.generate.length import check_length_cap as _check_length_cap
 from graphcode.models.batch import GraphCodeBatch
-from graphcode.models.config import FusionConfig, GNNConfig, GraphCodeConfig
+from graphcode.models.config import FusionConfig, GNNConfig, GraphCodeConfig, check_rate
 
 DATA_SETTINGS_KEY = "graphcode_data"
 """Where a checkpoint keeps the data settings it was trained with (``GraphCodeDataModule.export_settings``)."""
@@ -202,6 +203,37 @@ def _typed(value: Any, cls: type) -> Any:
     return value
 
 
+def _loss_tokens(model: Any, batch: GraphCodeBatch) -> int:
+    """The target tokens a batch's mean loss averages over (a decoder-only backbone predicts each label from the
+    tokens before it, so a row's first label is never scored)."""
+    labels = batch.labels if model.is_encoder_decoder else batch.labels[:, 1:]
+    return int((labels != -100).sum())
+
+
+def micro_batches(model: Any, batch: GraphCodeBatch, max_tokens: int | None) -> list[GraphCodeBatch]:
+    """The parts of a training batch under a token budget (:meth:`GraphCodeBatch.split`), those with targets;
+    ``[batch]`` when it runs whole (no budget, no labels, or one part)."""
+    if not max_tokens or batch.labels is None:
+        return [batch]
+    parts = [part for part in batch.split(max_tokens) if _loss_tokens(model, part)]
+    return parts if len(parts) > 1 else [batch]
+
+
+def micro_batch_losses(model: Any, parts: list[GraphCodeBatch],
+                       backward: Callable[[torch.Tensor], None]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Forward and ``backward`` of every part but the last, each loss weighted by its share of the parts' target
+    tokens, so that the gradients add up to the whole batch's; returns the whole batch's loss (detached) and the
+    last part's weighted loss, whose backward is the caller's."""
+    total = max(1, sum(_loss_tokens(model, part) for part in parts))
+    done = torch.zeros((), device=parts[0].input_ids.device)
+    for part in parts[:-1]:
+        piece = model(part, logits=False).loss * (_loss_tokens(model, part) / total)
+        backward(piece)
+        done += piece.detach()
+    last = model(parts[-1], logits=False).loss * (_loss_tokens(model, parts[-1]) / total)
+    return done + last.detach(), last
+
+
 class GraphCodeModule(pl.LightningModule):
     """Trains a GraphCodeModel: a Hugging Face backbone, optionally with a code graph.
 
@@ -223,6 +255,16 @@ class GraphCodeModule(pl.LightningModule):
         gradient_checkpointing: Recompute the backbone's layer activations in the backward pass instead of
             keeping them (:meth:`GraphCodeModel.gradient_checkpointing_enable`): less memory for more time. The
             same gradients; a training setting, not saved with the exported model.
+        attention_dropout: Dropout on the attention probabilities alone, or ``None`` for the backbone's own (T5:
+            its ``dropout_rate``). ``0`` keeps the other dropouts and makes attention on a CPU several times cheaper
+            in time and memory (:meth:`GraphCodeModel.set_attention_dropout`). A training setting, like
+            ``gradient_checkpointing``: the exported backbone keeps its own config.
+        micro_batch_tokens: Run a training batch whose padded grids hold more than this many tokens (``T`` source
+            plus ``L`` target tokens a row: :meth:`GraphCodeBatch.split`) as consecutive micro-batches, forward and
+            backward one at a time, each loss weighted by its share of the batch's target tokens: the same
+            gradient and the same optimizer step as the whole batch, with the activations of a micro-batch alone.
+            Peak memory follows this budget instead of the longest batch; ``None`` runs every batch whole. One
+            process only (with several, use ``trainer.accumulate_grad_batches``).
     """
 
     def __init__(
@@ -239,6 +281,8 @@ class GraphCodeModule(pl.LightningModule):
         export_dir: str | None = None,
         tokenizer: TokenizerConfig | None = None,
         gradient_checkpointing: bool = False,
+        attention_dropout: float | None = None,
+        micro_batch_tokens: int | None = None,
     ) -> None:
         super().__init__()
         # load_from_checkpoint passes the saved hyper-parameters back as plain dicts
@@ -255,11 +299,20 @@ class GraphCodeModule(pl.LightningModule):
         self.export_dir = export_dir
         self.tokenizer_config = tokenizer
         self.gradient_checkpointing = gradient_checkpointing
+        if attention_dropout is not None:
+            check_rate("model", "attention_dropout", attention_dropout)
+        self.attention_dropout = attention_dropout
+        if micro_batch_tokens is not None and (isinstance(micro_batch_tokens, bool)
+                                               or not isinstance(micro_batch_tokens, int) or micro_batch_tokens < 1):
+            raise ConfigError(f"model.micro_batch_tokens: expected an integer >= 1 or null, found {micro_batch_tokens!r}")
+        self.micro_batch_tokens = micro_batch_tokens
+        self._gradients_kept = False  # this step's micro-batches left their gradients: Lightning must not zero them
         self.save_hyperparameters({
             "backbone": _plain(backbone), "graph": graph, "gnn": _plain(gnn), "fusion": _plain(fusion), "copy": copy,
             "optimizer": _plain(optimizer), "scheduler": _plain(scheduler), "generation": _plain(generation),
             "task_metrics": _plain(task_metrics), "export_dir": export_dir, "tokenizer": _plain(tokenizer),
-            "gradient_checkpointing": gradient_checkpointing,
+            "gradient_checkpointing": gradient_checkpointing, "attention_dropout": attention_dropout,
+            "micro_batch_tokens": micro_batch_tokens,
         })
         self.model: Any = None  # a GraphCodeModel, built in configure_model
         self._pending_rng: dict[str, Any] | None = None
@@ -311,6 +364,8 @@ class GraphCodeModule(pl.LightningModule):
             tokenizer.padding_side = "left"  # what generation with the exported tokenizer needs
         if self.gradient_checkpointing:
             model.gradient_checkpointing_enable()
+        if self.attention_dropout is not None:
+            model.set_attention_dropout(self.attention_dropout)
         self.model = model.train()  # from_pretrained gives eval mode; Lightning switches modes itself
 
     # ------------------------------------------------------------------ steps
@@ -323,9 +378,31 @@ class GraphCodeModule(pl.LightningModule):
         return max(1, int((batch.labels != -100).sum())) if batch.labels is not None else batch.batch_size
 
     def training_step(self, batch: GraphCodeBatch, batch_idx: int) -> torch.Tensor:
-        loss = self.model(batch, logits=False).loss  # the loss alone: no (B, L, V) copy mixture
+        parts = micro_batches(self.model, batch, self.micro_batch_tokens)
+        if len(parts) == 1:
+            loss = self.model(batch, logits=False).loss  # the loss alone: no (B, L, V) copy mixture
+            self.log("train_loss", loss, prog_bar=True, batch_size=batch.batch_size)
+            return loss
+        if self.trainer.world_size > 1:
+            raise ConfigError(f"model.micro_batch_tokens: expected one process, found {self.trainer.world_size}; "
+                              "use trainer.accumulate_grad_batches with several")
+        # Lightning zeroes the gradients between training_step and its backward: the first micro-batches' would be
+        # lost. Zero them here instead, where Lightning would for this step, and skip its zeroing (optimizer_zero_grad).
+        if batch_idx % self.trainer.accumulate_grad_batches == 0:  # the batches where Lightning zeroes
+            for optimizer in self.trainer.optimizers:
+                optimizer.zero_grad(set_to_none=True)
+            self._gradients_kept = True
+        accumulate = self.trainer.accumulate_grad_batches  # Lightning divides the returned loss by it: so do these
+        loss, last = micro_batch_losses(self.model, parts,
+                                        lambda piece: self.trainer.strategy.backward(piece / accumulate, None))
         self.log("train_loss", loss, prog_bar=True, batch_size=batch.batch_size)
-        return loss
+        return last  # Lightning's backward adds the last micro-batch's gradient
+
+    def optimizer_zero_grad(self, epoch: int, batch_idx: int, optimizer: torch.optim.Optimizer) -> None:
+        if self._gradients_kept:  # zeroed by training_step before its micro-batches
+            self._gradients_kept = False
+            return
+        optimizer.zero_grad()
 
     def _eval_step(self, batch: GraphCodeBatch, name: str) -> torch.Tensor:
         loss = self.model(batch, logits=False).loss

@@ -5,7 +5,8 @@ import torch
 from torch.testing import assert_close
 from transformers import LogitsProcessor, LogitsProcessorList
 
-from graphcode.models import GraphCodeModel
+from graphcode.errors import ConfigError
+from graphcode.models import GraphCodeConfig, GraphCodeModel
 
 ALL_MODES = [
     ("t5", "add"),
@@ -265,6 +266,83 @@ def test_gradient_checkpointing_gives_the_same_loss_and_gradients(backbone, make
     assert plain.keys() == ckpt.keys() and len(plain) > 10
     for name in plain:
         assert_close(ckpt[name], plain[name], rtol=1e-4, atol=1e-6, msg=name)
+
+
+@pytest.mark.parametrize("backbone", ["t5", "gpt2"])
+def test_batch_rows_are_the_batch_of_those_examples(backbone, make_model, make_batch, examples):
+    decoder_only = _decoder_only(backbone)
+    short, long = sorted(examples[:2], key=lambda e: len(e.input_ids))
+    chosen = [long, short, short, long]
+    whole = make_batch(chosen, decoder_only=decoder_only)
+    part, alone = whole.rows(1, 3), make_batch(chosen[1:3], decoder_only=decoder_only)
+    for name in ("x", "edge_index", "edge_type", "batch", "ptr"):
+        assert torch.equal(getattr(part.graph, name), getattr(alone.graph, name)), name
+    T, t = whole.input_ids.size(1), alone.input_ids.size(1)
+    assert t < T  # the rows keep the whole batch's padding
+    assert torch.equal(part.node_token_index[0], alone.node_token_index[0])
+    rows_of = part.node_token_index[1].div(T, rounding_mode="floor")
+    assert torch.equal(rows_of, alone.node_token_index[1].div(t, rounding_mode="floor"))
+    assert torch.equal(part.node_token_index[1] % T, alone.node_token_index[1] % t)
+    part.validate()
+    model = make_model(backbone, "prefix+add" if decoder_only else "add+memory")
+    assert_close(model(part).loss, model(alone).loss)
+    with pytest.raises(IndexError, match=r"expected 0 <= start < stop <= 4, found 2, 2"):
+        whole.rows(2, 2)
+
+
+def test_batch_split_keeps_each_part_within_the_token_budget(make_batch, examples):
+    whole = make_batch([examples[0], examples[1], examples[1], examples[0], examples[1]], decoder_only=False)
+    width = whole.input_ids.size(1) + whole.labels.size(1)
+    assert whole.split(5 * width) == [whole]
+    parts = whole.split(2 * width + 1)
+    assert [p.batch_size for p in parts] == [2, 2, 1]
+    assert torch.equal(torch.cat([p.input_ids for p in parts]), whole.input_ids)
+    assert torch.equal(torch.cat([p.labels for p in parts]), whole.labels)
+    assert sum(p.graph.num_nodes for p in parts) == whole.graph.num_nodes
+    assert sum(p.node_token_index.size(1) for p in parts) == whole.node_token_index.size(1)
+    assert [p.batch_size for p in whole.split(1)] == [1] * 5  # never fewer than one example
+
+
+@pytest.mark.parametrize(("backbone", "modules"), [("t5", 6), ("gpt2", 2)])
+def test_attention_dropout_changes_the_attention_probabilities_alone(backbone, modules, make_model, make_batch,
+                                                                      examples, monkeypatch):
+    decoder_only = _decoder_only(backbone)
+    model = make_model(backbone, "prefix+add" if decoder_only else "add+memory").train()
+    batch = make_batch(examples, decoder_only=decoder_only)
+    rates: list[float] = []
+    attention = torch.nn.functional.scaled_dot_product_attention
+
+    def spy(*args, dropout_p=0.0, **kwargs):
+        rates.append(dropout_p)
+        return attention(*args, dropout_p=dropout_p, **kwargs)
+
+    monkeypatch.setattr(torch.nn.functional, "scaled_dot_product_attention", spy)
+    model(batch)
+    assert len(rates) == modules and set(rates) == {0.1}  # the backbones' defaults: T5 dropout_rate, GPT-2 attn_pdrop
+    assert model.set_attention_dropout(0.0) == modules
+    rates.clear()
+    torch.manual_seed(0)
+    first = model(batch).loss
+    assert len(rates) == modules and set(rates) == {0.0}
+    torch.manual_seed(1)
+    assert not torch.equal(first, model(batch).loss)  # the other dropouts still draw
+    model.eval()
+    with pytest.raises(ConfigError, match=r"model.attention_dropout: expected a number in \[0, 1\), found 1.0"):
+        model.set_attention_dropout(1.0)
+
+
+def test_attention_dropout_on_a_backbone_without_attention_modules_is_refused():
+    class Plain(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layer = torch.nn.Linear(4, 4)
+
+        def forward(self, input_ids):
+            return self.layer(input_ids)
+
+    model = GraphCodeModel(GraphCodeConfig(backbone={"model_type": "t5"}, graph=False), backbone=Plain())
+    with pytest.raises(ConfigError, match="found none in Plain"):
+        model.set_attention_dropout(0.0)
 
 
 @pytest.mark.parametrize("graph", [True, False])

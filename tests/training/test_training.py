@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import lightning.pytorch as pl
 import pytest
@@ -30,7 +31,7 @@ from tests.training.conftest import REPO, TINY_GNN, TINY_GPT2, TINY_T5, fast_ove
 
 
 def make(records: Path, tmp: Path, backbone: dict, graph: bool = True, export: bool = False,
-         gradient_checkpointing: bool = False, **data):
+         gradient_checkpointing: bool = False, attention_dropout: float | None = None, **data):
     datamodule = GraphCodeDataModule(
         path=str(records), tokenizer=TokenizerConfig(vocab_size=400), cache_dir=str(tmp / "cache"),
         max_source_length=48, max_target_length=32, batch_size=data.pop("batch_size", 4),
@@ -40,6 +41,7 @@ def make(records: Path, tmp: Path, backbone: dict, graph: bool = True, export: b
         backbone=backbone, graph=graph, gnn=GNNConfig(**TINY_GNN, num_node_types=300),
         optimizer=OptimizerConfig(lr=3e-3), scheduler=SchedulerConfig(kind="cosine", warmup_steps=1),
         export_dir=str(tmp / "export") if export else None, gradient_checkpointing=gradient_checkpointing,
+        attention_dropout=attention_dropout,
     )
     return module, datamodule
 
@@ -168,6 +170,17 @@ def test_gradient_checkpointing_is_a_training_setting_that_reaches_the_backbone(
     module, dm = make(records_file, tmp_path, TINY_T5, gradient_checkpointing=on)
     trainer(tmp_path, max_steps=2).fit(module, dm)
     assert module.model.backbone.is_gradient_checkpointing is on and module.hparams["gradient_checkpointing"] is on
+
+
+@pytest.mark.parametrize("rate", [0.0, None])
+def test_attention_dropout_is_a_training_setting_that_reaches_the_backbone(records_file, tmp_path, rate):
+    module, dm = make(records_file, tmp_path, TINY_T5, attention_dropout=rate)
+    trainer(tmp_path, max_steps=2).fit(module, dm)
+    attention = [m for m in module.model.backbone.modules() if type(m).__name__ == "T5Attention"]
+    assert attention and {m.dropout for m in attention} == {0.1 if rate is None else rate}
+    assert module.hparams["attention_dropout"] == rate
+    with pytest.raises(ConfigError, match=r"model.attention_dropout: expected a number in \[0, 1\), found -0.5"):
+        GraphCodeModule(backbone=TINY_T5, attention_dropout=-0.5)
 
 
 def trainer_best(tmp: Path) -> Path:
@@ -427,3 +440,51 @@ def test_a_checkpoint_from_before_a_setting_existed_compares_with_its_default():
     with pytest.raises(CheckpointError, match=r"model.fusion: expected .*'memory_nodes': 'dataflow'.* \(the config\), "
                                               r"found .*'memory_nodes': 'all'.* \(the checkpoint\)"):
         check_hyperparameters("old.ckpt", older, {**config, "fusion": {"mode": "add+memory", "memory_nodes": "dataflow"}})
+
+
+class _Watch(pl.Callback):
+    """Records the starting weights, the backward passes and the logged training loss of each batch."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, Any] = {"losses": [], "parts": 0}
+
+    def on_train_start(self, trainer, pl_module):
+        self.seen["start"] = {n: p.detach().clone() for n, p in pl_module.model.named_parameters()}
+
+    def on_before_backward(self, trainer, pl_module, loss):
+        self.seen["parts"] += 1
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        self.seen["losses"].append(float(trainer.callback_metrics["train_loss"]))
+
+
+@pytest.mark.parametrize("accumulate", [1, 2])
+def test_micro_batches_give_the_whole_batch_step(records_file, tmp_path, accumulate):
+    """A batch split by model.micro_batch_tokens (one example a micro-batch here) ends its optimizer steps with the
+    same weights and logs the same losses as the whole batch; with gradient accumulation too."""
+    backbone = {**TINY_T5, "dropout_rate": 0.0}  # no random draws: the two runs must agree
+    results = []
+    for budget in (None, 1):
+        _, dm = make(records_file, tmp_path / str(budget), backbone, batch_size=4)
+        module = GraphCodeModule(backbone=backbone, gnn=GNNConfig(**{**TINY_GNN, "dropout": 0.0}, num_node_types=300),
+                                 optimizer=OptimizerConfig(lr=3e-3), micro_batch_tokens=budget)
+        watch = _Watch()
+        torch.manual_seed(0)
+        pl.Trainer(default_root_dir=tmp_path, logger=False, enable_progress_bar=False, enable_model_summary=False,
+                   enable_checkpointing=False, max_steps=2, accumulate_grad_batches=accumulate,
+                   callbacks=[watch]).fit(module, dm)
+        results.append((watch.seen, {n: p.detach().clone() for n, p in module.model.named_parameters()}))
+    (whole_seen, whole), (micro_seen, micro) = results
+    assert len(whole_seen["losses"]) == 2 * accumulate and whole_seen["parts"] == 2 * accumulate
+    assert micro_seen["parts"] == 4 * 2 * accumulate  # a backward for each example of each batch
+    assert_close(micro_seen["losses"], whole_seen["losses"], rtol=1e-5, atol=1e-6)
+    assert whole.keys() == micro.keys() == whole_seen["start"].keys()
+    assert_close(micro_seen["start"], whole_seen["start"], rtol=0, atol=0)
+    assert sum(not torch.equal(value, whole_seen["start"][name]) for name, value in whole.items()) > 10
+    for name, value in whole.items():
+        assert_close(micro[name], value, rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_micro_batch_tokens_must_be_a_positive_integer():
+    with pytest.raises(ConfigError, match=r"model.micro_batch_tokens: expected an integer >= 1 or null, found 0"):
+        GraphCodeModule(backbone=TINY_T5, micro_batch_tokens=0)
