@@ -31,10 +31,9 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 def child(config_path: str, graph: bool, checkpointing: bool, steps: int, overrides: dict[str, Any]) -> dict:
     import torch
     import yaml
-    from bench_train_step import build, typed_data
+    from bench_train_step import build, step_loss, typed_data
 
     from graphcode.training.datamodule import GraphCodeDataModule
-    from graphcode.training.module import micro_batch_losses, micro_batches
 
     config = yaml.safe_load(Path(config_path).read_text(encoding="utf-8"))
     config.setdefault("model", {}).update(overrides)
@@ -58,12 +57,8 @@ def child(config_path: str, graph: bool, checkpointing: bool, steps: int, overri
     times = []  # the first step warms the allocator and the kernels up: not timed
     for batch in [batches[0], *batches]:
         start = time.perf_counter()
-        parts = micro_batches(module.model, batch, module.micro_batch_tokens)  # model.micro_batch_tokens
         with autocast():
-            if len(parts) == 1:
-                loss = module.model(batch).loss
-            else:  # as GraphCodeModule.training_step runs it
-                _, loss = micro_batch_losses(module.model, parts, torch.Tensor.backward)
+            loss = step_loss(module, batch)
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)

@@ -64,6 +64,15 @@ def build(config: dict, graph: bool, tokenizer) -> GraphCodeModule:
     return module
 
 
+def step_loss(module: GraphCodeModule, batch) -> torch.Tensor:
+    """The loss whose ``backward`` ends a training step, as ``GraphCodeModule.training_step`` computes it: over a
+    ``model.micro_batch_tokens`` budget, every micro-batch but the last is run backward here and the last is returned."""
+    parts = micro_batches(module.model, batch, module.micro_batch_tokens)
+    if len(parts) == 1:
+        return module.model(batch).loss
+    return micro_batch_losses(module.model, parts, torch.Tensor.backward)[1]
+
+
 def typed_data(config: dict) -> dict:
     """The config's ``data`` section with its nested settings as the data module's dataclasses."""
     from graphcode.data.dataset import ParallelFiles, SplitNames
@@ -133,12 +142,8 @@ def main(argv: list[str] | None = None) -> int:
             batch = copy.copy(batch)
             batch.graph, batch.node_token_index = None, None
         start = time.perf_counter()
-        parts = micro_batches(module.model, batch, module.micro_batch_tokens)  # model.micro_batch_tokens
         with autocast():
-            if len(parts) == 1:
-                loss = module.model(batch).loss
-            else:  # as GraphCodeModule.training_step runs it
-                _, loss = micro_batch_losses(module.model, parts, torch.Tensor.backward)
+            loss = step_loss(module, batch)
         loss.backward()
         optimizers[module].step()
         optimizers[module].zero_grad(set_to_none=True)

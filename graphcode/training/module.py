@@ -224,13 +224,14 @@ def micro_batch_losses(model: Any, parts: list[GraphCodeBatch],
     """Forward and ``backward`` of every part but the last, each loss weighted by its share of the parts' target
     tokens, so that the gradients add up to the whole batch's; returns the whole batch's loss (detached) and the
     last part's weighted loss, whose backward is the caller's."""
-    total = max(1, sum(_loss_tokens(model, part) for part in parts))
+    counts = [_loss_tokens(model, part) for part in parts]
+    total = max(1, sum(counts))
     done = torch.zeros((), device=parts[0].input_ids.device)
-    for part in parts[:-1]:
-        piece = model(part, logits=False).loss * (_loss_tokens(model, part) / total)
+    for part, count in zip(parts[:-1], counts[:-1], strict=True):
+        piece = model(part, logits=False).loss * (count / total)
         backward(piece)
         done += piece.detach()
-    last = model(parts[-1], logits=False).loss * (_loss_tokens(model, parts[-1]) / total)
+    last = model(parts[-1], logits=False).loss * (counts[-1] / total)
     return done + last.detach(), last
 
 
@@ -388,11 +389,11 @@ class GraphCodeModule(pl.LightningModule):
                               "use trainer.accumulate_grad_batches with several")
         # Lightning zeroes the gradients between training_step and its backward: the first micro-batches' would be
         # lost. Zero them here instead, where Lightning would for this step, and skip its zeroing (optimizer_zero_grad).
-        if batch_idx % self.trainer.accumulate_grad_batches == 0:  # the batches where Lightning zeroes
+        accumulate = self.trainer.accumulate_grad_batches  # Lightning divides the returned loss by it: so do these
+        if batch_idx % accumulate == 0:  # the batches where Lightning zeroes
             for optimizer in self.trainer.optimizers:
                 optimizer.zero_grad(set_to_none=True)
             self._gradients_kept = True
-        accumulate = self.trainer.accumulate_grad_batches  # Lightning divides the returned loss by it: so do these
         loss, last = micro_batch_losses(self.model, parts,
                                         lambda piece: self.trainer.strategy.backward(piece / accumulate, None))
         self.log("train_loss", loss, prog_bar=True, batch_size=batch.batch_size)
