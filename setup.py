@@ -7,7 +7,9 @@ reads it there. A wheel has no repository around it, so ``build_py`` copies the 
 ``build_ext`` compiles the fast path of graph building with the steps of ``graphcode/graphs/_compile.py`` (loaded by
 path: it needs only the standard library): ``_native.c`` against tree-sitter's C runtime, fetched from the pinned
 py-tree-sitter source distribution and checked against its SHA-256, and ``passes.py`` with mypyc. Outputs are built
-in the build tree and land in the wheel as ``graphcode/graphs/_native*.so`` and ``_graphcode_passes-*.so``.
+in the build tree and land in the wheel as ``graphcode/graphs/_native*.so`` and ``_graphcode_passes-*.so``. Both are
+profile-guided where the compiler can be (GCC): each is first built instrumented and trained on graphcode's own Python
+sources, with tree-sitter and its Python grammar from the build requirements (see ``_compile.compile_walk``).
 
 ``GRAPHCODE_BUILD_NATIVE`` decides what a failure does:
 
@@ -99,8 +101,8 @@ class BuildNative(build_ext):
             cc = compile_.compiler()
             version = _pinned_tree_sitter()
             lib = compile_.runtime_source(Path(self.build_temp) / "tree-sitter-src", version)
-            built = [compile_.compile_walk(GRAPHS / "_native.c", lib, out, version, cc),
-                     compile_.compile_passes(GRAPHS / "passes.py", out)]
+            built = [compile_.compile_walk(GRAPHS / "_native.c", lib, out, version, cc, train_root=HERE),
+                     compile_.compile_passes(GRAPHS / "passes.py", out, train_root=HERE)]
         except (OSError, RuntimeError, subprocess.CalledProcessError) as err:
             if MODE == "1":
                 raise SystemExit(f"graphcode build: GRAPHCODE_BUILD_NATIVE=1 and the compiled path did not build: {err}") from err

@@ -55,3 +55,13 @@ def test_without_a_compiler_the_wheel_builds_pure_python_and_says_so_or_fails_wh
 
     bad = _build(src, tmp_path / "dist3", GRAPHCODE_BUILD_NATIVE="maybe")
     assert bad.returncode != 0 and "GRAPHCODE_BUILD_NATIVE: expected auto, 1 or 0, found 'maybe'" in bad.stdout + bad.stderr
+
+
+def test_the_build_requirements_pin_the_training_run_as_the_dependencies_do():
+    """The profile-guided builds train with tree-sitter and its Python grammar: the same pins as at run time."""
+    import tomllib
+
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    training = {r.replace(" ", "") for r in meta["build-system"]["requires"] if r.startswith("tree-sitter")}
+    assert {r.split("==")[0] for r in training} == {"tree-sitter", "tree-sitter-python"}
+    assert training <= {d.replace(" ", "") for d in meta["project"]["dependencies"]}

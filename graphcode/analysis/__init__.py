@@ -22,6 +22,7 @@ from graphcode.analysis.security import security_findings, security_rules
 from graphcode.analysis.semantic import RULES as SEMANTIC_RULES
 from graphcode.analysis.semantic import semantic_findings, semantic_rules
 from graphcode.graphs.build import GraphOptions, build_graph, parse_tree
+from graphcode.graphs.codegraph import EdgeList
 from graphcode.graphs.languages import get_spec
 from graphcode.graphs.source import validate_source
 
@@ -43,7 +44,7 @@ def analyze(code: str | bytes, lang: str, *, semantic: bool = True, security: bo
     findings: list[Finding] = []
     sem = semantic_rules(lang) if semantic or security else None
     sec = security_rules(lang) if security else None
-    facts: dict[str, list[tuple[int, int]]] = {}
+    facts: dict[str, EdgeList] = {}
     if sem is not None or sec is not None:
         kinds = {"child", "last_write", "computed_from"} if sec is not None else {"child"}
         graph = build_graph(source, lang, GraphOptions(edges=frozenset(kinds)), path=path,

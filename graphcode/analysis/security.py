@@ -26,7 +26,7 @@ import tree_sitter as ts
 from graphcode.analysis.findings import Finding
 from graphcode.check import char_column
 from graphcode.errors import ConfigError
-from graphcode.graphs.codegraph import CodeGraph
+from graphcode.graphs.codegraph import CodeGraph, EdgeList
 from graphcode.graphs.languages import get_spec, ts_language
 from graphcode.graphs.passes import DEF_KINDS
 
@@ -113,7 +113,7 @@ class _Flow:
     kind_of: dict[int, int]  # definition -> its ``DEF_KINDS`` index
 
     @classmethod
-    def of(cls, graph: CodeGraph, facts: dict[str, list[tuple[int, int]]]) -> _Flow:
+    def of(cls, graph: CodeGraph, facts: dict[str, EdgeList]) -> _Flow:
         writes: dict[int, list[int]] = {}
         for use, definition in graph.edges.get("last_write", []):
             writes.setdefault(use, []).append(definition)
@@ -160,7 +160,7 @@ def _provenance(graph: CodeGraph, sink: int, flow: _Flow) -> tuple[str, str]:
     return "low", "only constants reach it"
 
 
-def security_findings(graph: CodeGraph, tree: ts.Tree, facts: dict[str, list[tuple[int, int]]],
+def security_findings(graph: CodeGraph, tree: ts.Tree, facts: dict[str, EdgeList],
                       rules: SecurityRules) -> list[Finding]:
     """The security findings of a file: every match of its language's rules, with data-flow confidence."""
     found: list[Finding] = []

@@ -33,7 +33,7 @@ from pathlib import Path
 from graphcode.analysis.findings import Finding
 from graphcode.check import char_column
 from graphcode.errors import ConfigError
-from graphcode.graphs.codegraph import CodeGraph
+from graphcode.graphs.codegraph import CodeGraph, EdgeList
 from graphcode.graphs.languages import get_spec
 from graphcode.graphs.passes import DEF_KINDS, DEF_LOCAL
 
@@ -91,7 +91,7 @@ def semantic_rules(lang: str) -> SemanticRules | None:
                          frozenset(table.get("hoisted", [])))
 
 
-def semantic_findings(graph: CodeGraph, facts: dict[str, list[tuple[int, int]]]) -> list[Finding]:
+def semantic_findings(graph: CodeGraph, facts: dict[str, EdgeList]) -> list[Finding]:
     """The semantic findings of a graph, from the facts its build gathered (``build_graph(..., facts=)``)."""
     rules = semantic_rules(graph.lang)
     if rules is None or not facts:

@@ -12,6 +12,7 @@ from graphcode.graphs.codegraph import (
     DATAFLOW_EDGE_KINDS,
     EDGE_KINDS,
     CodeGraph,
+    EdgeList,
     Node,
     Point,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "DATAFLOW_EDGE_KINDS",
     "EDGE_KINDS",
     "CodeGraph",
+    "EdgeList",
     "GraphOptions",
     "Node",
     "Point",

@@ -7,7 +7,7 @@ module imports nothing from graphcode and nothing outside the standard library; 
 - :func:`runtime_source`: tree-sitter's C runtime (``lib/``) from py-tree-sitter's source distribution, fetched by
   pip (so the user's index settings apply) and refused unless its SHA-256 is the pinned one.
 - :func:`compile_walk`: ``_native.c`` (the tree walk and query) linked with that runtime, with link-time
-  optimisation where the compiler has it (:func:`lto_flags`).
+  optimisation where the compiler has it (:func:`lto_flags`), profile-guided where it can be (:func:`pgo_flags`).
 - :func:`compile_passes`: ``passes.py`` compiled by mypyc under :data:`PASSES_MODULE`, into a file whose name
   carries a digest of the source (:func:`passes_file`), so an edited source never meets a stale build.
 
@@ -25,9 +25,10 @@ import sys
 import sysconfig
 import tarfile
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-ABI = 11
+ABI = 13
 """Bumped whenever ``_native.c``'s interface changes; a module built for another ABI is not used."""
 RUNTIME_SDIST_SHA256: dict[str, str] = {
     "0.25.2": "fe43c158555da46723b28b52e058ad444195afd1db3ca7720c59a254544e9c20",
@@ -115,29 +116,135 @@ def lto_flags(cc: str, scratch: Path) -> list[str]:
     return []
 
 
-def compile_walk(source: Path, lib: Path, out_dir: Path, version: str, cc: str) -> Path:
-    """Compile ``source`` (``_native.c``) with tree-sitter's runtime ``lib`` into ``out_dir/_native<suffix>``."""
+def pgo_flags(cc: str, scratch: Path, profiles: Path) -> tuple[list[str], list[str]] | None:
+    """The flags of a profile-guided build, (instrument, use), or None where the compiler has not both (GCC has;
+    Clang's profiles take another tool). ``-fprofile-partial-training`` keeps code the training run never reached
+    optimised as without a profile, so a language the training did not parse loses nothing. Profiles go to
+    ``profiles``; ``scratch`` holds the probe."""
+    probe = scratch / "pgo_probe.c"
+    probe.write_text("int graphcode_pgo_probe(int x) { return x + 1; }\n", encoding="utf-8")
+    instrument = [f"-fprofile-generate={profiles}", "-fprofile-update=single"]
+    use = [f"-fprofile-use={profiles}", "-fprofile-partial-training", "-Wno-missing-profile"]
+    for flags in (instrument, use):
+        done = subprocess.run([cc, *flags, "-O2", "-fPIC", "-c", str(probe), "-o", str(scratch / "pgo_probe.o")],
+                              capture_output=True, text=True)
+        if done.returncode != 0 or done.stderr.strip():
+            return None
+    return instrument, use
+
+
+_TRAIN_PRELUDE = """
+import importlib.util, sys
+from pathlib import Path
+name, so, root = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+spec = importlib.util.spec_from_file_location(name, so)
+mod = importlib.util.module_from_spec(spec)
+sys.modules[name] = mod
+spec.loader.exec_module(mod)
+files = sorted((root / "graphcode").rglob("*.py"))
+if not files:
+    sys.exit(f"{root}/graphcode: expected Python sources to train on, found none")
+"""
+
+_TRAIN_WALK = _TRAIN_PRELUDE + """
+from graphcode.graphs.dataflow import flow_query
+from graphcode.graphs.languages import kind_table, language_capsule
+fq, table = flow_query("python"), kind_table("python")
+collect = bytearray(max(fq.reference_kinds, default=0) + 1)
+for k in fq.reference_kinds:
+    collect[k] = 1
+engine = mod.Engine(language_capsule("python"), table.names, table.named, fq.text.encode("utf-8"))
+for path in files:
+    engine.build(path.read_bytes(), bytes(collect))
+"""
+"""The training run of the tree walk's profile-guided build: the instrumented module parses, walks and queries
+graphcode's own Python sources (``argv``: the module's name and path, the folder that holds the ``graphcode``
+package)."""
+
+_TRAIN_PASSES = _TRAIN_PRELUDE + """
+import graphcode.graphs.dataflow as dataflow
+from graphcode.graphs.build import GraphOptions, build_graph
+dataflow.passes = lambda: mod
+for path in files:
+    build_graph(path.read_bytes(), "python", GraphOptions(max_bytes=None), facts={})
+"""
+"""The training run of the passes' profile-guided build: graphs with every edge kind and the checks' facts, of
+graphcode's own Python sources, through the instrumented passes (the tree walk in Python)."""
+
+
+def _train(script: str, name: str, module: str, root: Path) -> str | None:
+    """Run a training ``script`` against the instrumented ``module`` (a path) in a fresh interpreter that imports
+    graphcode from ``root`` with its compiled path off; None when it ran, else what it printed."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+           "GRAPHCODE_NATIVE": "0"}
+    done = subprocess.run([sys.executable, "-c", script, name, module, str(root)], env=env, capture_output=True,
+                          text=True)
+    return None if done.returncode == 0 else (done.stdout + done.stderr).strip()[-500:] or f"exit {done.returncode}"
+
+
+def _profile_guided(part: str, build: Callable[[list[str]], None], script: str, name: str, module: Path,
+                    cc: str | None, scratch: Path, train_root: Path | None) -> None:
+    """Build ``part`` with ``build(extra compiler flags)``, which writes the module at ``module``: where ``cc`` has the
+    flags (:func:`pgo_flags`) and ``train_root`` is given, first instrumented, then trained by ``script`` (run as
+    :func:`_train` with the module's import ``name``), then again with that profile; else once, without. One line on
+    stderr says which (the build logs show it), and why not."""
+    pgo = pgo_flags(cc, scratch, scratch / "profiles") if cc is not None and train_root is not None else None
+    final: list[str] = []
+    why = "no profile: not asked for" if train_root is None else \
+        "no profile: the compiler has no -fprofile-use with partial training"
+    if pgo is not None and train_root is not None:
+        instrument, use = pgo
+        build(instrument)
+        failed = _train(script, name, str(module), train_root)
+        if failed is None:
+            final, why = use, "profile-guided (trained on graphcode's own Python sources)"
+        else:
+            why = f"no profile: its training run failed: {failed}"
+    print(f"graphcode: {part}: {why}", file=sys.stderr)
+    build(final)
+
+
+def compile_walk(source: Path, lib: Path, out_dir: Path, version: str, cc: str, train_root: Path | None = None) -> Path:
+    """Compile ``source`` (``_native.c``) with tree-sitter's runtime ``lib`` into ``out_dir/_native<suffix>``.
+
+    With ``train_root`` (the folder holding the ``graphcode`` package, importable with tree-sitter and its Python
+    grammar) and a compiler that has them (:func:`pgo_flags`), the build is profile-guided: an instrumented module
+    first builds graphs of the package's own Python sources (:data:`_TRAIN`), and the final module is compiled with
+    that profile: the parser's and the walk's branches laid out for real code (``benchmarks/bench_graphs.py``).
+    Where the training run fails, the module is built as without a profile, and a note on stderr says why.
+    """
     suffix = ext_suffix()
     include = sysconfig.get_paths()["include"]
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_dir, prefix="._native-build") as tmp:
-        common = [cc, "-O3", "-DNDEBUG", "-std=c11", "-fPIC", "-fvisibility=hidden", *lto_flags(cc, Path(tmp))]
-        runtime, ours, linked = (str(Path(tmp) / name) for name in ("lib.o", "native.o", f"_native{suffix}"))
-        # tree-sitter's runtime as its own build compiles it, then ours against Python's headers
-        subprocess.run([*common, "-Wno-cast-function-type", "-D_POSIX_C_SOURCE=200112L", "-D_DEFAULT_SOURCE",
-                        "-DTREE_SITTER_HIDE_SYMBOLS", f"-I{lib / 'include'}", f"-I{lib / 'src'}",
-                        "-c", str(lib / "src" / "lib.c"), "-o", runtime], check=True)
-        subprocess.run([*common, f"-DGRAPHCODE_NATIVE_ABI={ABI}", f'-DGRAPHCODE_TREE_SITTER_VERSION="{version}"',
-                        f"-I{lib / 'include'}", f"-I{include}", "-c", str(source), "-o", ours], check=True)
-        subprocess.run([*common, "-shared", ours, runtime, "-o", linked], check=True)
+        scratch = Path(tmp)
+        common = [cc, "-O3", "-DNDEBUG", "-std=c11", "-fPIC", "-fvisibility=hidden", *lto_flags(cc, scratch)]
+        runtime, ours, linked = (str(scratch / name) for name in ("lib.o", "native.o", f"_native{suffix}"))
+
+        def build(extra: list[str]) -> None:
+            # tree-sitter's runtime as its own build compiles it, then ours against Python's headers
+            flags = [*common, *extra]
+            subprocess.run([*flags, "-Wno-cast-function-type", "-D_POSIX_C_SOURCE=200112L", "-D_DEFAULT_SOURCE",
+                            "-DTREE_SITTER_HIDE_SYMBOLS", f"-I{lib / 'include'}", f"-I{lib / 'src'}",
+                            "-c", str(lib / "src" / "lib.c"), "-o", runtime], check=True)
+            subprocess.run([*flags, f"-DGRAPHCODE_NATIVE_ABI={ABI}", f'-DGRAPHCODE_TREE_SITTER_VERSION="{version}"',
+                            f"-I{lib / 'include'}", f"-I{include}", "-c", str(source), "-o", ours], check=True)
+            subprocess.run([*flags, "-shared", ours, runtime, "-o", linked], check=True)
+
+        _profile_guided("the tree walk and query", build, _TRAIN_WALK, "_native", Path(linked), cc, scratch, train_root)
         target = out_dir / f"_native{suffix}"
         os.replace(linked, target)  # atomic: an interrupted build leaves the old module or none
     return target
 
 
-def compile_passes(source: Path, out_dir: Path) -> Path:
+def compile_passes(source: Path, out_dir: Path, train_root: Path | None = None) -> Path:
     """Compile ``source`` (``passes.py``) with mypyc into ``out_dir/<passes_file(source)>``; older builds of other
-    sources there are removed. RuntimeError when mypyc is missing or fails."""
+    sources there are removed. RuntimeError when mypyc is missing or fails.
+
+    With ``train_root``, profile-guided where the compiler can (:func:`pgo_flags`), as :func:`compile_walk`: mypyc's
+    C is compiled instrumented, builds graphs of graphcode's own sources (:data:`_TRAIN_PASSES`), and is compiled
+    again with that profile (mypyc's code is dense with type checks and error branches that real code never takes).
+    """
     import importlib.util
 
     if importlib.util.find_spec("mypyc") is None:
@@ -146,13 +253,27 @@ def compile_passes(source: Path, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     name = passes_file(source)
     with tempfile.TemporaryDirectory(dir=out_dir, prefix="._passes-build") as tmp:
-        shutil.copyfile(source, Path(tmp) / f"{PASSES_MODULE}.py")
-        done = subprocess.run([sys.executable, "-m", "mypyc", f"{PASSES_MODULE}.py"], cwd=tmp,
-                              capture_output=True, text=True)
-        built = Path(tmp) / f"{PASSES_MODULE}{ext_suffix()}"
-        if done.returncode != 0 or not built.is_file():
-            raise RuntimeError(f"mypyc {source}: expected a compiled module, found exit status "
-                               f"{done.returncode}: {(done.stdout + done.stderr).strip()[-2000:]}")
+        scratch = Path(tmp)
+        shutil.copyfile(source, scratch / f"{PASSES_MODULE}.py")
+        built = scratch / f"{PASSES_MODULE}{ext_suffix()}"
+
+        def mypyc(flags: list[str]) -> None:
+            env = dict(os.environ)
+            for var in ("CFLAGS", "LDFLAGS"):  # setuptools adds both to mypyc's compile and link
+                env[var] = " ".join(filter(None, [os.environ.get(var), *flags]))
+            built.unlink(missing_ok=True)
+            shutil.rmtree(scratch / "build", ignore_errors=True)  # else setuptools keeps the last run's module
+            done = subprocess.run([sys.executable, "-m", "mypyc", f"{PASSES_MODULE}.py"], cwd=tmp, env=env,
+                                  capture_output=True, text=True)
+            if done.returncode != 0 or not built.is_file():
+                raise RuntimeError(f"mypyc {source}: expected a compiled module, found exit status "
+                                   f"{done.returncode}: {(done.stdout + done.stderr).strip()[-2000:]}")
+
+        try:
+            cc: str | None = compiler()  # the one mypyc's build uses, unless CC says otherwise
+        except RuntimeError:
+            cc = None
+        _profile_guided("the data-flow passes", mypyc, _TRAIN_PASSES, PASSES_MODULE, built, cc, scratch, train_root)
         target = out_dir / name
         os.replace(built, target)  # atomic: an interrupted build leaves the old module or none
     for old in out_dir.glob(f"{PASSES_MODULE}-*"):

@@ -5,9 +5,8 @@
  * against tree-sitter's C API and hands back plain lists, so the per-node cost leaves Python:
  *
  *   engine = Engine(language_capsule, names, named, query_text | None)
- *   engine.build(source: bytes, collect: bytes, child, next_token)
- *       -> (types, named, starts, ends, parent, leaves, errors, missing, collected, captures,
- *           child edges | None, next_token edges | None)
+ *   engine.build(source: bytes, collect: bytes)
+ *       -> (types, named, starts, ends, parent, leaves, errors, missing, collected, captures, parent_i32, leaves_i32)
  *
  * - types/named/starts/ends/parent: (N,) node columns in pre-order (node ids are positions), as
  *   the Python walk produces them (types and named looked up by kind id in the tuples given);
@@ -16,6 +15,8 @@
  * - captures: {capture id: [node id, ...]} for the query, each list sorted and without repeats,
  *   after the text predicates #eq?, #not-eq?, #match?, #not-match?, #any-of?, #not-any-of? (and
  *   their #any- forms) hold. Directives (#set! ...) are left to the caller.
+ * - parent_i32, leaves_i32: the parent and leaves columns again as native int32 bytes, which the caller turns
+ *   into the child and next_token edge columns with array copies (graphcode.graphs.codegraph.EdgeList).
  *
  * The data-flow passes that read these are graphcode/graphs/passes.py, one implementation (compiled by
  * mypyc where it can be); nothing here holds pass logic.
@@ -60,7 +61,7 @@ static int vec_push(IntVec *v, int32_t x) {
     return 0;
 }
 
-/* Every list build() returns holds only ints, strings, bools or (int, int) tuples, so none can be part of a
+/* Every list build() returns holds only ints, strings or bools, so none can be part of a
  * reference cycle: each is untracked by the cyclic collector as it is made, as CPython untracks tuples and dicts of
  * such values itself. A graph's columns are tens of thousands of items; tracked, the first collection after a
  * build would visit every item of every column (2-3% of a build), and each older collection again while the graph
@@ -108,30 +109,6 @@ static PyObject *vec_to_list(const int32_t *data, size_t len, IntCache *cache) {
             return NULL;
         }
         PyList_SET_ITEM(list, (Py_ssize_t)i, x);
-    }
-    PyObject_GC_UnTrack(list);
-    return list;
-}
-
-/* [(a[i], b[i]) ...] (b NULL: b[i] = b_first + i) as tuples of two ints. Like CPython's own collector
- * would on its first pass, they are untracked at once: tuples of ints cannot be in a cycle, and a
- * graph has thousands. */
-static PyObject *pair_list(const int32_t *a, const int32_t *b, int32_t b_first, size_t n, IntCache *cache) {
-    PyObject *list = PyList_New((Py_ssize_t)n);
-    if (!list) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        PyObject *x = cache_get(cache, a[i]), *y = cache_get(cache, b ? b[i] : b_first + (int32_t)i);
-        PyObject *t = (x && y) ? PyTuple_New(2) : NULL;
-        if (!t) {
-            Py_XDECREF(x);
-            Py_XDECREF(y);
-            Py_DECREF(list);
-            return NULL;
-        }
-        PyTuple_SET_ITEM(t, 0, x);
-        PyTuple_SET_ITEM(t, 1, y);
-        PyObject_GC_UnTrack(t);
-        PyList_SET_ITEM(list, (Py_ssize_t)i, t);
     }
     PyObject_GC_UnTrack(list);
     return list;
@@ -527,12 +504,41 @@ static PyObject *Engine_capture_names(Engine *self, PyObject *Py_UNUSED(ignored)
 
 typedef struct {
     IntVec kinds, starts, ends, parent, leaves, errors, missing, collected, cap_id, cap_node;
+    const void **node_ptr; /* by node id: tree-sitter's TSNode.id, unique per node of a tree */
+    size_t node_ptr_cap;
+    const void **slot_key; /* open addressing, linear probing: TSNode.id -> node id (NULL: empty) */
+    int32_t *slot_id;
+    size_t slot_mask;
 } Columns;
 
 static void columns_free(Columns *c) {
     IntVec *all[] = {&c->kinds, &c->starts, &c->ends, &c->parent, &c->leaves, &c->errors,
                      &c->missing, &c->collected, &c->cap_id, &c->cap_node};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++) free(all[i]->data);
+    free(c->node_ptr);
+    free(c->slot_key);
+    free(c->slot_id);
+}
+
+static size_t ptr_slot(const void *p, size_t mask) {
+    return (size_t)(((uint64_t)(uintptr_t)p * 0x9E3779B97F4A7C15ULL) >> 17) & mask;
+}
+
+/* The table from TSNode.id to node id, for the query's captures: a lookup instead of a binary search by span. */
+static int index_nodes(Columns *c) {
+    size_t n = c->kinds.len, size = 16;
+    while (size < 2 * n) size *= 2;
+    c->slot_key = calloc(size, sizeof *c->slot_key);
+    c->slot_id = malloc(size * sizeof *c->slot_id);
+    if (!c->slot_key || !c->slot_id) return -1;
+    c->slot_mask = size - 1;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = ptr_slot(c->node_ptr[i], c->slot_mask);
+        while (c->slot_key[k]) k = (k + 1) & c->slot_mask;
+        c->slot_key[k] = c->node_ptr[i];
+        c->slot_id[k] = (int32_t)i;
+    }
+    return 0;
 }
 
 /* Pre-order walk with a cursor; node ids are positions in this order. No recursion. */
@@ -546,6 +552,13 @@ static int walk(TSTree *tree, const unsigned char *collect, Py_ssize_t n_collect
     for (;;) {
         TSNode node = ts_tree_cursor_current_node(&cursor);
         TSSymbol kind = ts_node_symbol(node);
+        if (c->kinds.len == c->node_ptr_cap) {
+            size_t cap = c->node_ptr_cap ? c->node_ptr_cap * 2 : 256;
+            const void **grown = realloc(c->node_ptr, cap * sizeof *grown);
+            if (!grown) goto oom;
+            c->node_ptr = grown, c->node_ptr_cap = cap;
+        }
+        c->node_ptr[c->kinds.len] = node.id;
         if (vec_push(&c->kinds, kind) || vec_push(&c->starts, (int32_t)ts_node_start_byte(node))
             || vec_push(&c->ends, (int32_t)ts_node_end_byte(node)) || vec_push(&c->parent, par)) goto oom;
         if (kind < n_collect && collect[kind] && vec_push(&c->collected, i)) goto oom;
@@ -574,18 +587,10 @@ done:
     return rc;
 }
 
-/* The id of a node: the last node in pre-order with its start, end and kind. */
+/* The id of a node the query captured: the walk's node with its TSNode.id (index_nodes), -1 for none. */
 static int32_t node_id(const Columns *c, TSNode node) {
-    int32_t sb = (int32_t)ts_node_start_byte(node), eb = (int32_t)ts_node_end_byte(node);
-    int32_t kind = ts_node_symbol(node);
-    size_t lo = 0, hi = c->starts.len; /* first index with start > sb */
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (c->starts.data[mid] <= sb) lo = mid + 1;
-        else hi = mid;
-    }
-    for (size_t k = lo; k-- > 0 && c->starts.data[k] == sb;)
-        if (c->ends.data[k] == eb && c->kinds.data[k] == kind) return (int32_t)k;
+    for (size_t k = ptr_slot(node.id, c->slot_mask); c->slot_key[k]; k = (k + 1) & c->slot_mask)
+        if (c->slot_key[k] == node.id) return c->slot_id[k];
     return -1;
 }
 
@@ -707,8 +712,7 @@ static PyObject *captures_dict(const Columns *c, IntCache *ids) {
 
 static PyObject *Engine_build(Engine *self, PyObject *args) {
     Py_buffer source, collect;
-    int want_child = 0, want_next = 0;
-    if (!PyArg_ParseTuple(args, "y*y*|pp", &source, &collect, &want_child, &want_next)) return NULL;
+    if (!PyArg_ParseTuple(args, "y*y*", &source, &collect)) return NULL;
     if (source.len > UINT32_MAX / 2) {
         PyBuffer_Release(&source);
         PyBuffer_Release(&collect);
@@ -722,7 +726,8 @@ static PyObject *Engine_build(Engine *self, PyObject *args) {
         PyErr_SetString(PyExc_RuntimeError, "source: expected tree-sitter to return a tree, found none");
         goto out;
     }
-    if (walk(tree, collect.buf, collect.len, &c) < 0 || (self->query && run_query(self, tree, source.buf, &c) < 0)) {
+    if (walk(tree, collect.buf, collect.len, &c) < 0
+        || (self->query && (index_nodes(&c) < 0 || run_query(self, tree, source.buf, &c) < 0))) {
         PyErr_NoMemory();
         goto out;
     }
@@ -736,21 +741,14 @@ static PyObject *Engine_build(Engine *self, PyObject *args) {
         cache_free(&ids);
         goto out;
     }
-    PyObject *child = Py_None, *next = Py_None;
-    Py_INCREF(Py_None);
-    Py_INCREF(Py_None);
-    if (want_child) { /* (parent, child) for every node but the root */
-        Py_SETREF(child, c.parent.len ? pair_list(c.parent.data + 1, NULL, 1, c.parent.len - 1, &ids) : PyList_New(0));
-    }
-    if (want_next) { /* (leaf, next leaf) */
-        Py_SETREF(next, c.leaves.len ? pair_list(c.leaves.data, c.leaves.data + 1, 0, c.leaves.len - 1, &ids)
-                                     : PyList_New(0));
-    }
-    result = Py_BuildValue("(NNNNNNNNNNNN)", lookup_list(self->names, &c.kinds), lookup_list(self->named, &c.kinds),
+    /* the parent and leaves columns again as int32 bytes, from which the AST edges are two array copies */
+    result = Py_BuildValue("(NNNNNNNNNNy#y#)", lookup_list(self->names, &c.kinds), lookup_list(self->named, &c.kinds),
                            starts_list, ends_list, vec_to_list(c.parent.data, c.parent.len, &ids),
                            vec_to_list(c.leaves.data, c.leaves.len, &ids), vec_to_list(c.errors.data, c.errors.len, &ids),
                            vec_to_list(c.missing.data, c.missing.len, &ids),
-                           vec_to_list(c.collected.data, c.collected.len, &ids), captures_dict(&c, &ids), child, next);
+                           vec_to_list(c.collected.data, c.collected.len, &ids), captures_dict(&c, &ids),
+                           (const char *)c.parent.data, (Py_ssize_t)(c.parent.len * sizeof(int32_t)),
+                           (const char *)c.leaves.data, (Py_ssize_t)(c.leaves.len * sizeof(int32_t)));
     cache_free(&ids);
 out:
     columns_free(&c);
@@ -762,8 +760,8 @@ out:
 
 static PyMethodDef Engine_methods[] = {
     {"build", (PyCFunction)Engine_build, METH_VARARGS,
-     "build(source, collect, child=False, next_token=False) -> (types, named, starts, ends, parent, leaves, errors, "
-     "missing, collected, captures, child edges or None, next_token edges or None)"},
+     "build(source, collect) -> (types, named, starts, ends, parent, leaves, errors, missing, collected, captures, "
+     "parent and leaves as int32 bytes)"},
     {"capture_names", (PyCFunction)Engine_capture_names, METH_NOARGS, "The query's capture names, by capture id."},
     {NULL, NULL, 0, NULL},
 };
@@ -780,36 +778,7 @@ static PyTypeObject EngineType = {
     .tp_methods = Engine_methods,
 };
 
-/* untrack_pairs(lists): stop the cyclic collector tracking each (int, int) tuple in the given lists, and each list
- * that holds nothing else, as pair_list does for the edges made here. The data-flow passes return their edges as
- * such tuples; a graph holds thousands, none can be in a cycle, and the collector would otherwise scan them all
- * once before untracking the tuples itself (and scan the lists at every collection while the graph lives). */
-static PyObject *untrack_pairs(PyObject *Py_UNUSED(module), PyObject *lists) {
-    PyObject *seq = PySequence_Fast(lists, "untrack_pairs: expected a sequence of lists");
-    if (!seq) return NULL;
-    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
-        PyObject *list = PySequence_Fast_GET_ITEM(seq, i);
-        if (!PyList_CheckExact(list)) continue;
-        int only_pairs = 1;
-        for (Py_ssize_t k = 0; k < PyList_GET_SIZE(list); k++) {
-            PyObject *t = PyList_GET_ITEM(list, k);
-            if (PyTuple_CheckExact(t) && PyTuple_GET_SIZE(t) == 2 && PyLong_CheckExact(PyTuple_GET_ITEM(t, 0)) &&
-                PyLong_CheckExact(PyTuple_GET_ITEM(t, 1))) {
-                if (PyObject_GC_IsTracked(t)) PyObject_GC_UnTrack(t);
-            } else {
-                only_pairs = 0;
-            }
-        }
-        if (only_pairs && PyObject_GC_IsTracked(list)) PyObject_GC_UnTrack(list);
-    }
-    Py_DECREF(seq);
-    Py_RETURN_NONE;
-}
-
 static PyMethodDef module_methods[] = {
-    {"untrack_pairs", (PyCFunction)untrack_pairs, METH_O,
-     "untrack_pairs(lists): the cyclic collector stops tracking the (int, int) tuples in these lists, and each list "
-     "that holds only such tuples."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -8,8 +8,8 @@ deep builds like any other.
 from __future__ import annotations
 
 import gc
-import itertools
 import os
+from array import array
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -19,7 +19,14 @@ import tree_sitter as ts
 
 from graphcode.errors import ConfigError
 from graphcode.graphs import native
-from graphcode.graphs.codegraph import CFG_EDGE_KINDS, CFG_KINDS, DATAFLOW_EDGE_KINDS, EDGE_KINDS, CodeGraph
+from graphcode.graphs.codegraph import (
+    CFG_EDGE_KINDS,
+    CFG_KINDS,
+    DATAFLOW_EDGE_KINDS,
+    EDGE_KINDS,
+    CodeGraph,
+    EdgeList,
+)
 from graphcode.graphs.dataflow import captured_ids, dataflow_edges, flow_query
 from graphcode.graphs.languages import get_spec, kind_table, language_for_path, parser_for
 from graphcode.graphs.source import DEFAULT_MAX_BYTES, nul_safe, read_source, validate_source
@@ -74,9 +81,11 @@ class _Walk:
     errors: list[int]
     missing: list[int]
     collected: list[int]
+    node_ids: dict[int, int]
+    """tree-sitter's node ``id`` → graph id (with ``index`` only): how the query's captures find their node."""
 
 
-def _walk(tree: ts.Tree, collect: frozenset[int] = frozenset()) -> _Walk:
+def _walk(tree: ts.Tree, collect: frozenset[int] = frozenset(), index: bool = False) -> _Walk:
     """Pre-order walk with a cursor; node ids are positions in this order.
 
     Nodes whose kind id is in ``collect`` are listed in ``collected`` (the data-flow engine's
@@ -90,6 +99,7 @@ def _walk(tree: ts.Tree, collect: frozenset[int] = frozenset()) -> _Walk:
     errors: list[int] = []
     missing: list[int] = []
     collected: list[int] = []
+    node_ids: dict[int, int] = {}
     check_missing = tree.root_node.has_error
     add_kind, add_start, add_end, add_parent = kinds.append, starts.append, ends.append, parent.append
     add_leaf, add_collected = leaves.append, collected.append
@@ -109,6 +119,8 @@ def _walk(tree: ts.Tree, collect: frozenset[int] = frozenset()) -> _Walk:
         add_parent(par)
         if kind in collect:
             add_collected(i)
+        if index:
+            node_ids[node.id] = i
         if kind == _ERROR_KIND:
             errors.append(i)
         elif check_missing and node.is_missing:
@@ -122,8 +134,41 @@ def _walk(tree: ts.Tree, collect: frozenset[int] = frozenset()) -> _Walk:
         i += 1
         while not next_sibling():
             if not up():
-                return _Walk(kinds, starts, ends, parent, leaves, errors, missing, collected)
+                return _Walk(kinds, starts, ends, parent, leaves, errors, missing, collected, node_ids)
             par = pop()
+
+
+_IOTA = array("i")
+
+
+def _iota(start: int, stop: int) -> array:
+    """``array('i', range(start, stop))``, sliced from one column that grows as needed (a copy, not a loop)."""
+    global _IOTA
+    if len(_IOTA) < stop:
+        _IOTA = array("i", range(max(stop, 2 * len(_IOTA))))
+    return _IOTA[start:stop]
+
+
+def _int32(column: list[int] | bytes) -> array:
+    """A column of ids as ``array('i')``: from a list, or copied from native int32 bytes."""
+    if isinstance(column, bytes):
+        out = array("i")
+        out.frombytes(column)
+        return out
+    return array("i", column)
+
+
+def child_edges(parent: list[int] | bytes) -> EdgeList:
+    """``child`` edges, parent → child, from the parent column (ids in pre-order: every node but the root), a list
+    or native int32 bytes."""
+    column = _int32(parent)
+    return EdgeList(column[1:], _iota(1, len(column)))
+
+
+def next_token_edges(leaves: list[int] | bytes) -> EdgeList:
+    """``next_token`` edges, each leaf → the next leaf, from the leaves in source order (a list or int32 bytes)."""
+    column = _int32(leaves)
+    return EdgeList(column[:-1], column[1:])
 
 
 def parse_tree(source: bytes, lang: str) -> ts.Tree:
@@ -150,7 +195,7 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 def build_graph(source: bytes, lang: str, options: GraphOptions | None = None, *, path: str | None = None,
-                tree: ts.Tree | None = None, facts: dict[str, list[tuple[int, int]]] | None = None) -> CodeGraph:
+                tree: ts.Tree | None = None, facts: dict[str, EdgeList] | None = None) -> CodeGraph:
     """Build the :class:`CodeGraph` of ``source`` (already validated bytes).
 
     The parse, the walk and the data-flow query run in C when the accelerator is built (see
@@ -164,7 +209,7 @@ def build_graph(source: bytes, lang: str, options: GraphOptions | None = None, *
 
 
 def _build_graph(source: bytes, lang: str, options: GraphOptions | None, *, path: str | None,
-                 tree: ts.Tree | None, facts: dict[str, list[tuple[int, int]]] | None = None) -> CodeGraph:
+                 tree: ts.Tree | None, facts: dict[str, EdgeList] | None = None) -> CodeGraph:
     options = options or GraphOptions()
     spec = get_spec(lang)
     parsed = nul_safe(source)
@@ -173,43 +218,39 @@ def _build_graph(source: bytes, lang: str, options: GraphOptions | None, *, path
     fast = native.engine_for(spec.name, bool(flow_kinds) or want_facts) if tree is None else None
     captured: dict[str, list[int]] = {}
     if fast is not None:
-        (types, named, starts, ends, parent, leaves, errors, missing, collected, by_id, child_edges,
-         next_edges) = fast.engine.build(parsed, fast.collect, "child" in options.edges, "next_token" in options.edges)
-        w = _Walk([], starts, ends, parent, leaves, errors, missing, collected)
+        (types, named, starts, ends, parent, leaves, errors, missing, collected, by_id, parent_i32,
+         leaves_i32) = fast.engine.build(parsed, fast.collect)
+        w = _Walk([], starts, ends, parent, leaves, errors, missing, collected, {})
         names = fast.capture_names
         captured = {names[k]: ids for k, ids in by_id.items()}
     else:
-        child_edges = next_edges = None
+        parent_i32 = leaves_i32 = None
         if tree is None:
             tree = parser_for(spec.name).parse(parsed)
         fq = flow_query(spec.name) if flow_kinds or want_facts else None
-        w = _walk(tree, fq.reference_kinds if fq is not None else frozenset())
+        w = _walk(tree, fq.reference_kinds if fq is not None else frozenset(), index=fq is not None)
         if flow_kinds or want_facts:
-            captured = captured_ids(tree, spec.name, w.starts, w.ends, w.kinds)
+            captured = captured_ids(tree, spec.name, w.node_ids)
         table = kind_table(spec.name)
         types = list(map(table.names.__getitem__, w.kinds))
         named = list(map(table.named.__getitem__, w.kinds))
     for i in w.missing:  # a missing node has a kind but no text; say so in its type
         types[i] = f"MISSING {types[i]}"
 
-    edges: dict[str, list[tuple[int, int]]] = {}
+    edges: dict[str, EdgeList] = {}
     if "child" in options.edges:
-        if child_edges is None:
-            child_edges = list(zip(w.parent[1:], range(1, len(w.parent)), strict=True))
-        edges["child"] = child_edges
+        edges["child"] = child_edges(w.parent if parent_i32 is None else parent_i32)
     if "next_token" in options.edges:
-        edges["next_token"] = next_edges if next_edges is not None else list(itertools.pairwise(w.leaves))
+        edges["next_token"] = next_token_edges(w.leaves if leaves_i32 is None else leaves_i32)
     if flow_kinds or want_facts:
         flow = dataflow_edges(captured, source, spec.name, w.starts, w.ends, w.collected,
                               control=bool(flow_kinds & CFG_EDGE_KINDS), facts=want_facts)
         for kind in EDGE_KINDS:
             if kind in flow_kinds:
-                edges[kind] = flow[kind]
-        if fast is not None:  # tuples of ints: the collector need not scan them (as the walk's own edges)
-            fast.untrack_pairs([flow[kind] for kind in EDGE_KINDS if kind in flow_kinds])
+                edges[kind] = EdgeList.of_packed(flow[kind])
         if facts is not None:
-            facts.update({key: flow[key] for key in ("read", "def", "def_var", "undefined")})
-            facts["last_write"] = flow["last_write"]
+            facts.update({key: EdgeList.of_packed(flow[key]) for key in ("read", "def", "def_var", "undefined",
+                                                                         "last_write")})
     # A language without data-flow queries gets no data-flow or control-flow edges; meta["dataflow"] says so.
 
     graph = CodeGraph(
@@ -321,14 +362,14 @@ def simplify(graph: CodeGraph, *, drop_punctuation: bool = False, collapse_chain
                 out.append((new_id[rs], new_id[rd]))
         return out
 
-    edges: dict[str, list[tuple[int, int]]] = {}
+    edges: dict[str, EdgeList] = {}
     for kind, pairs in graph.edges.items():
         if kind == "child":
-            edges[kind] = [(p, c) for c, p in enumerate(parent) if p >= 0]
+            edges[kind] = child_edges(parent)
         elif kind == "next_token":
-            edges[kind] = list(itertools.pairwise(leaves))
+            edges[kind] = next_token_edges(leaves)
         else:
-            edges[kind] = mapped(pairs)
+            edges[kind] = EdgeList.of(mapped(pairs))
     return CodeGraph(
         lang=graph.lang,
         source=graph.source,
@@ -361,7 +402,7 @@ def subtree(graph: CodeGraph, root: int) -> CodeGraph:
     offset = graph.start_byte[root]
     shift = root
     edges = {
-        kind: [(s - shift, d - shift) for s, d in pairs if root <= s < end and root <= d < end]
+        kind: EdgeList.of([(s - shift, d - shift) for s, d in pairs if root <= s < end and root <= d < end])
         for kind, pairs in graph.edges.items()
     }
     return CodeGraph(

@@ -5,7 +5,9 @@ a parent comes before its children, siblings left to right), so ids are stable f
 grammar and options. Node data is held column-wise (one list per field) so that building a graph
 reads each tree-sitter node once and exports stay cheap.
 
-Edges are grouped by kind; every edge list holds ``(src, dst)`` pairs. Directions:
+Edges are grouped by kind; each kind is an :class:`EdgeList`, a sequence of ``(src, dst)`` pairs held as two
+``int32`` columns (``src``, ``dst``: PyG's ``edge_index`` rows), so that a graph's millions of AST edges are two
+arrays rather than millions of tuples. Directions:
 
 =================  ==========================================================================
 ``child``          parent → child in the AST.
@@ -30,9 +32,12 @@ The ``cfg_*`` kinds are statement-level control flow: their nodes are the statem
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+import itertools
+import sys
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
@@ -45,6 +50,88 @@ EDGE_KINDS: tuple[str, ...] = ("child", "next_token", "last_write", "last_read",
 AST_EDGE_KINDS: frozenset[str] = frozenset({"child", "next_token"})
 DATAFLOW_EDGE_KINDS: frozenset[str] = frozenset({"last_write", "last_read", "computed_from"})
 CFG_EDGE_KINDS: frozenset[str] = frozenset(CFG_KINDS)
+
+
+class EdgeList(Sequence[tuple[int, int]]):
+    """The edges of one kind: a read-only sequence of ``(src, dst)`` pairs, held as two ``int32`` columns.
+
+    It reads like the list of tuples it stands for (``len``, indexing, slicing, iteration, ``==`` against a list
+    of pairs), while building, holding and freeing it costs two arrays instead of a tuple an edge. ``src`` and
+    ``dst`` are ``array('i')`` columns of equal length (the rows of PyG's ``edge_index``): ``torch.frombuffer``
+    and ``numpy.frombuffer`` read them without a copy.
+    """
+
+    __slots__ = ("dst", "src")
+
+    def __init__(self, src: Iterable[int] = (), dst: Iterable[int] = ()) -> None:
+        self.src = src if isinstance(src, array) and src.typecode == "i" else array("i", src)
+        self.dst = dst if isinstance(dst, array) and dst.typecode == "i" else array("i", dst)
+        if len(self.src) != len(self.dst):
+            raise ValueError(f"edge columns: expected src and dst of one length, found {len(self.src)} and {len(self.dst)}")
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[int, int]] | EdgeList) -> EdgeList:
+        """``pairs`` as an :class:`EdgeList` (itself when it is one); ValueError when an item is not a pair."""
+        if isinstance(pairs, EdgeList):
+            return pairs
+        if not isinstance(pairs, (list, tuple)):
+            pairs = list(pairs)
+        flat = array("i", itertools.chain.from_iterable(pairs))
+        if len(flat) != 2 * len(pairs) or any(len(p) != 2 for p in pairs):
+            bad = next(p for p in pairs if len(p) != 2)
+            raise ValueError(f"edges: expected (src, dst) pairs, found {bad!r}")
+        return cls(flat[0::2], flat[1::2])
+
+    @classmethod
+    def of_packed(cls, packed: list[int]) -> EdgeList:
+        """Pairs packed as ``(src << 32) | dst`` ints (both below 2**31), as the data-flow passes give them: one
+        array of 64-bit ints whose halves are the two columns, no tuple made."""
+        wide = array("q", packed)
+        if sys.byteorder != "little":
+            wide.byteswap()
+        halves = array("i")
+        halves.frombytes(wide.tobytes())  # little-endian: (dst, src) per pair
+        if sys.byteorder != "little":
+            halves.byteswap()
+        return cls(halves[1::2], halves[0::2])
+
+    def __len__(self) -> int:
+        return len(self.src)
+
+    @overload
+    def __getitem__(self, i: int) -> tuple[int, int]: ...
+    @overload
+    def __getitem__(self, i: slice) -> EdgeList: ...
+    def __getitem__(self, i: int | slice) -> tuple[int, int] | EdgeList:
+        if isinstance(i, slice):
+            return EdgeList(self.src[i], self.dst[i])
+        return self.src[i], self.dst[i]
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return zip(self.src, self.dst, strict=True)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, EdgeList):
+            return self.src == other.src and self.dst == other.dst
+        if isinstance(other, (list, tuple)):
+            return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # equal to a list, as a list is
+
+    def __add__(self, other: Iterable[tuple[int, int]]) -> EdgeList:
+        more = EdgeList.of(other)
+        return EdgeList(self.src + more.src, self.dst + more.dst)
+
+    def __repr__(self) -> str:
+        return f"EdgeList({self.tolist()!r})"
+
+    def __reduce__(self) -> tuple[type[EdgeList], tuple[array, array]]:
+        return EdgeList, (self.src, self.dst)
+
+    def tolist(self) -> list[tuple[int, int]]:
+        """The pairs as a list of tuples."""
+        return list(self)
 
 
 class Point(NamedTuple):
@@ -88,7 +175,8 @@ class CodeGraph:
     parent: list[int]
     leaves: list[int]
     """Ids of the leaf nodes, in source order."""
-    edges: dict[str, list[tuple[int, int]]]
+    edges: dict[str, EdgeList]
+    """Edges by kind; any sequence of ``(src, dst)`` pairs given here is kept as an :class:`EdgeList`."""
     errors: list[int] = field(default_factory=list)
     """Ids of ``ERROR`` nodes."""
     missing: list[int] = field(default_factory=list)
@@ -99,6 +187,11 @@ class CodeGraph:
     _line_starts: list[int] | None = field(default=None, repr=False)
     _leaf_set: frozenset[int] | None = field(default=None, repr=False)
     _children: list[list[int]] | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for kind, pairs in self.edges.items():
+            if not isinstance(pairs, EdgeList):
+                self.edges[kind] = EdgeList.of(pairs)
 
     # ------------------------------------------------------------------ nodes
     @property

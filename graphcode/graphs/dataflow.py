@@ -51,7 +51,6 @@ variable.
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -283,29 +282,17 @@ def flow_query(lang: str) -> FlowQuery:
     return FlowQuery(query=query, text=rewritten, captures=captures, capture_index=index, reference_kinds=kinds)
 
 
-def _node_id(node: ts.Node, starts: list[int], ends: list[int], kinds: list[int]) -> int:
-    """The graph id of a node, found by its byte span and kind (ids are in document order)."""
-    sb, eb = node.byte_range
-    kind = node.kind_id
-    i = bisect.bisect_right(starts, sb) - 1
-    while i >= 0 and starts[i] == sb:
-        if ends[i] == eb and kinds[i] == kind:
-            return i
-        i -= 1
-    return -1
-
-
-def captured_ids(tree: ts.Tree, lang: str, starts: list[int], ends: list[int],
-                 kinds: list[int]) -> dict[str, list[int]]:
+def captured_ids(tree: ts.Tree, lang: str, node_ids: dict[int, int]) -> dict[str, list[int]]:
     """Run a language's data-flow query with py-tree-sitter: capture name → node ids (sorted, unique),
-    in the order of the query's capture ids (the C accelerator returns the same)."""
+    in the order of the query's capture ids (the C accelerator returns the same). ``node_ids`` maps each
+    node's tree-sitter ``id`` (unique in its tree) to its graph id, as the walk numbered them."""
     fq = flow_query(lang)
     found: dict[str, list[int]] = {}
     # whole matches, as the C accelerator runs the query (captures in document order can differ on broken code)
     by_name: dict[str, set[int]] = {}
     for _pattern, caps in ts.QueryCursor(fq.query).matches(tree.root_node):
         for cname, nodes in caps.items():
-            by_name.setdefault(cname, set()).update(_node_id(node, starts, ends, kinds) for node in nodes)
+            by_name.setdefault(cname, set()).update(node_ids.get(node.id, -1) for node in nodes)
     for cname, ids in by_name.items():
         ids.discard(-1)
         found[cname] = sorted(ids)
@@ -314,10 +301,11 @@ def captured_ids(tree: ts.Tree, lang: str, starts: list[int], ends: list[int],
 
 
 def dataflow_edges(captured: dict[str, list[int]], source: bytes, lang: str, starts: list[int], ends: list[int],
-                   references: list[int], *, control: bool = False, facts: bool = False) -> dict[str, list[tuple[int, int]]]:
+                   references: list[int], *, control: bool = False, facts: bool = False) -> dict[str, list[int]]:
     """Data-flow edges of a parsed file, keyed by edge kind (see the module docstring); with ``control``,
     the control-flow kinds too (``cfg_*``, from the same sweep); with ``facts``, what the semantic checks read
-    (``read``, ``def``, ``undefined``: see :func:`graphcode.graphs.passes.edges`).
+    (``read``, ``def``, ``undefined``: see :func:`graphcode.graphs.passes.edges`); every list packs its pairs as
+    ``(src << 32) | dst`` (``EdgeList.of_packed`` reads them).
 
     ``captured`` is the data-flow query's result as :func:`captured_ids` gives it; ``starts`` and
     ``ends`` are the graph's node columns; ``references`` the ids of nodes whose kind is in

@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from graphcode.errors import GraphcodeError, InputError
-from graphcode.graphs.codegraph import CFG_EDGE_KINDS, EDGE_KINDS, CodeGraph
+from graphcode.graphs.codegraph import CFG_EDGE_KINDS, EDGE_KINDS, CodeGraph, EdgeList
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
@@ -183,7 +183,7 @@ def from_dict(data: dict[str, Any]) -> CodeGraph:
         if node.get("missing"):
             missing.append(i)
     n = len(nodes)
-    edges: dict[str, list[tuple[int, int]]] = {}
+    edges: dict[str, EdgeList] = {}
     for kind, pairs in edges_in.items():
         if kind not in EDGE_KINDS:
             raise InputError(f"graph.edges: expected kinds among {', '.join(EDGE_KINDS)}, found {kind!r}")
@@ -192,7 +192,7 @@ def from_dict(data: dict[str, Any]) -> CodeGraph:
             if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, int) and 0 <= v < n for v in pair)):
                 raise InputError(f"graph.edges.{kind}[{k}]: expected [src, dst] with ids in 0..{n - 1}, found {pair!r}")
             out.append((pair[0], pair[1]))
-        edges[kind] = out
+        edges[kind] = EdgeList.of(out)
     return CodeGraph(
         lang=_field(data, "lang", str, "graph"),
         source=source,

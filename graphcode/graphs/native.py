@@ -56,8 +56,6 @@ class NativeEngine:
     """``collect[k] != 0``: list nodes of kind id ``k`` (the data-flow engine's catch-all references)."""
     capture_names: tuple[str, ...]
     """The query's capture names by capture id (empty without a query)."""
-    untrack_pairs: Any
-    """``_native.untrack_pairs(lists)``: the cyclic collector stops tracking the ``(int, int)`` tuples in them."""
 
 
 def _turned_off() -> bool:
@@ -208,8 +206,7 @@ def engine_for(lang: str, with_query: bool) -> NativeEngine | None:
         engine = mod.Engine(language_capsule(spec.name), table.names, table.named, text)
     except ValueError:  # e.g. a predicate only py-tree-sitter evaluates
         return None
-    return NativeEngine(engine=engine, collect=collect, capture_names=tuple(engine.capture_names()),
-                        untrack_pairs=mod.untrack_pairs)
+    return NativeEngine(engine=engine, collect=collect, capture_names=tuple(engine.capture_names()))
 
 
 # ------------------------------------------------------------------ building
@@ -227,7 +224,7 @@ def build_walk(source_cache: Path | None = None, quiet: bool = False) -> Path:
                                                    else cache_dir() / "src"), version)
     if not quiet:
         print("graphcode: compiling graphcode/graphs/_native.c with the tree-sitter runtime", file=sys.stderr)
-    target = _compile.compile_walk(_SOURCE, lib, folder, version, cc)
+    target = _compile.compile_walk(_SOURCE, lib, folder, version, cc, train_root=_HERE.parent.parent)
     # check it in a fresh interpreter: it must import and match this install
     check = subprocess.run([sys.executable, "-c", "from graphcode.graphs import native; import sys; "
                             "sys.exit(native._module()[0] is None)"], capture_output=True, text=True)
@@ -247,7 +244,7 @@ def build_passes(quiet: bool = False) -> Path:
     folder = _HERE if os.access(_HERE, os.W_OK) else cache_dir()
     if not quiet:
         print("graphcode: compiling graphcode/graphs/passes.py with mypyc", file=sys.stderr)
-    return _compile.compile_passes(_PASSES_SOURCE, folder)
+    return _compile.compile_passes(_PASSES_SOURCE, folder, train_root=_HERE.parent.parent)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -214,14 +214,17 @@ Captures = dict[str, list[int]]
 """A capture name → the ids of the nodes it captured (sorted, unique)."""
 CaptureInfo = dict[str, tuple[int, dict[str, str | None], int]]
 """A capture name → (category ``C_*``, its pattern's ``#set!`` settings, pattern group id or -1)."""
-Edges = dict[str, list[tuple[int, int]]]
+Edges = dict[str, list[int]]
+"""Edges (or facts) by kind, each pair packed as ``(src << 32) | dst`` (node ids are below 2**31); an edge kind's list
+is sorted and without repeats. ``graphcode.graphs.codegraph.EdgeList.of_packed`` reads them as pairs."""
 
 
 def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, starts: list[int], ends: list[int],
           references: list[int], control: bool = False, facts: bool = False) -> Edges:
     """Data-flow edges of a parsed file, keyed by edge kind: ``last_write``, ``last_read``, ``computed_from``;
-    with ``control``, also the statement-level control-flow edges ``CFG_KINDS`` (see :func:`_control`).
-    With ``facts``, also what the semantic checks read, as pairs: ``read`` (each read, its variable id),
+    with ``control``, also the statement-level control-flow edges ``CFG_KINDS`` (see :func:`_control`); each pair
+    packed as ``(src << 32) | dst`` (:data:`Edges`). With ``facts``, also what the semantic checks read, as pairs
+    packed alike: ``read`` (each read, its variable id),
     ``def`` (each definition or write, its ``DEF_KINDS`` index, plus ``DEF_LOCAL`` for a function's own),
     ``def_var`` (each definition or write, its variable id) and ``undefined`` (a read that some path
     reaches before any definition of its variable: ``(read, 1)`` when every path does, else ``(read, 0)``).
@@ -232,7 +235,9 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
     ``(kind) @local.reference`` patterns name, in document order.
     """
     # ------------------------------------------------------------ captures
-    flags: dict[int, int] = dict.fromkeys(references, F_REF)
+    flags: list[int] = [0] * len(starts)  # by node id: its F_* flags (a list the size of the graph, as starts is)
+    for n in references:
+        flags[n] = F_REF
     def_settings: dict[int, dict[str, str | None]] = {}  # definition node -> its pattern's settings
     scope_spans: dict[tuple[int, int], dict[str, str | None]] = {}
     decls: list[tuple[int, int, bytes, int]] = []
@@ -325,12 +330,14 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
         for n in unbound:
             at = -1
             for hb, he in handlers:
-                if hb <= starts[n] and ends[n] <= he and (flags.get(n, 0) & F_DEF):
+                if hb <= starts[n] and ends[n] <= he and (flags[n] & F_DEF):
                     at = he - 1  # the innermost handler: the last one containing it
             unbind_at[n] = at
     late: list[tuple[int, int]] = []  # (position, node) of unbinds after their node
-    for n in sorted(flags):
+    for n in range(len(flags)):  # document order
         f = flags[n]
+        if not f:
+            continue
         if f & F_READ or (f & F_REF and not f & (F_DEF | F_WRITE | F_IGNORE)):
             ev_node.append(n)
             ev_kind.append(READ)
@@ -418,15 +425,15 @@ def edges(captured: Captures, info: CaptureInfo, source: bytes, binding: str, st
                      anchors)
     result = empty
     if ev_node:
-        undefined: list[tuple[int, int]] | None = [] if facts else None
+        undefined: list[int] | None = [] if facts else None
         last_write, last_read = _reach(cfg, ev_node, ev_kind, ev_var, var_home, scopes, ev_fallback, undefined)
         if facts and undefined is not None:
-            result["read"] = [(n, v) for n, k, v in zip(ev_node, ev_kind, ev_var, strict=True) if k == READ]
-            result["def"] = [(n, def_kind.get(n, 0) | (DEF_LOCAL if scopes.in_function(var_home[v]) else 0))
+            result["read"] = [(n << 32) | v for n, k, v in zip(ev_node, ev_kind, ev_var, strict=True) if k == READ]
+            result["def"] = [(n << 32) | def_kind.get(n, 0) | (DEF_LOCAL if scopes.in_function(var_home[v]) else 0)
                              for n, k, v in zip(ev_node, ev_kind, ev_var, strict=True) if k in (WRITE, DEF)]
-            result["def_var"] = [(n, v) for n, k, v in zip(ev_node, ev_kind, ev_var, strict=True)
+            result["def_var"] = [(n << 32) | v for n, k, v in zip(ev_node, ev_kind, ev_var, strict=True)
                                  if k in (WRITE, DEF)]
-            result["undefined"] = sorted(set(undefined))
+            result["undefined"] = _unique(undefined)
         computed = _computed_from(ev_node, ev_kind, ev_start, ev_end, assigns)
         result.update({"last_write": last_write, "last_read": last_read, "computed_from": computed})
     if statements:
@@ -450,12 +457,11 @@ def _lift_outer(outer: list[Span], ev_start: list[int], ev_end: list[int], ev_sc
     return moved
 
 
-def _mark(flags: dict[int, int], def_settings: dict[int, dict[str, str | None]], flag: int, ids: list[int],
+def _mark(flags: list[int], def_settings: dict[int, dict[str, str | None]], flag: int, ids: list[int],
           settings: dict[str, str | None]) -> None:
     """Give nodes a flag (``F_*``), and definitions their pattern's settings."""
-    get = flags.get
     for n in ids:
-        flags[n] = get(n, 0) | flag
+        flags[n] |= flag
     if flag & F_DEF and settings:
         for n in ids:
             def_settings[n] = settings
@@ -1442,8 +1448,8 @@ def _copy_finally(top: _Frame, flow: int, b_events: list[list[int]], b_stmts: li
 
 # ------------------------------------------------------------------ may-reach
 def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int], var_home: list[int],
-           scopes: _Scopes, ev_fallback: list[int], undefined: list[tuple[int, int]] | None = None
-           ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+           scopes: _Scopes, ev_fallback: list[int], undefined: list[int] | None = None
+           ) -> tuple[list[int], list[int]]:
     """Bit-vector reaching analysis per flow (a bit per event: it is a latest write, or the latest read, of its
     variable on some path), iterated to a fixed point; then each block is replayed to emit edges.
 
@@ -1458,7 +1464,7 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
 
     With ``undefined`` (a list to fill), a variable the flow owns and writes also gets a bit for "not yet
     defined", set at the flow's entry: each read it reaches is added as ``(read, 1)`` when no write reaches
-    the read (used before any definition) or ``(read, 0)`` when some path leaves it undefined.
+    the read (used before any definition) or ``(read, 0)`` when some path leaves it undefined (packed as edges are).
 
     A variable of a ``local.scope.fallback`` scope always gets that bit: a read it reaches (the scope's own
     variable may not be bound yet) also reads ``ev_fallback[read]``, the variable of that name around the scope,
@@ -1515,7 +1521,7 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
         for p in preds[b]:
             if flow_of[p] == flow_of[b]:
                 succs[p].append(b)
-    last_write: list[int] = []  # edges packed as in _pairs: ints sort and hash faster than tuples
+    last_write: list[int] = []  # edges packed as in _unique: ints sort and hash faster than tuples
     last_read: list[int] = []
     local = [-1] * len(ev_node)  # event -> its bit in its flow
     # Per variable, for the flow at hand (only the flow's own variables' entries are current): lists indexed by the
@@ -1713,18 +1719,18 @@ def _reach(cfg: _CFG, ev_node: list[int], ev_kind: list[int], ev_var: list[int],
             if done < n:
                 _replay(events[done:], st, ev_node, ev_kind, ev_var, local, w_off, n_w, woff_l, roff_l, nw_l, nr_l, cur,
                         node_of, over, defs_of, sticky, stuck_mask, ev_fallback, undefined, last_write, last_read, False)
-    return _pairs(last_write), _pairs(last_read)
+    return _unique(last_write), _unique(last_read)
 
 
-def _pairs(packed: list[int]) -> list[tuple[int, int]]:
-    """Edges packed as ``(src << 32) | dst`` (node ids are below 2**32) -> sorted ``(src, dst)`` pairs, once each.
-    Sorts ``packed`` in place."""
+def _unique(packed: list[int]) -> list[int]:
+    """Edges packed as ``(src << 32) | dst`` (node ids are below 2**31), sorted (so by source, then target) and each
+    once. Sorts ``packed`` in place."""
     packed.sort()
-    out: list[tuple[int, int]] = []
+    out: list[int] = []
     prev = -1
     for k in packed:
         if k != prev:
-            out.append((k >> 32, k & 0xFFFFFFFF))
+            out.append(k)
             prev = k
     return out
 
@@ -1744,7 +1750,7 @@ def _replay(events: list[int], st: int, ev_node: list[int], ev_kind: list[int], 
             w_off: dict[int, int], n_w: dict[int, int], woff_l: list[int], roff_l: list[int], nw_l: list[int],
             nr_l: list[int], cur: _ReplayState, node_of: list[int], over: dict[int, list[int] | None],
             defs_of: dict[int, list[int]], sticky: list[list[int]], stuck_mask: int, ev_fallback: list[int],
-            undefined: list[tuple[int, int]] | None, last_write: list[int], last_read: list[int],
+            undefined: list[int] | None, last_write: list[int], last_read: list[int],
             want_state: bool) -> int:
     """Replay a block's events (or a run of them) from the state ``st`` before them and add their edges: a read
     reaches the latest writes of its variable (and its fallback's), and is the last read after it; a write replaces
@@ -1780,7 +1786,7 @@ def _replay(events: list[int], st: int, ev_node: list[int], ev_kind: list[int], 
                 unset_too, defined = _fall_back(node, u, u_st, w_off, n_w, node_of, over, defs_of, sticky, last_write,
                                                 defined)
             if unset_too and undefined is not None:
-                undefined.append((node, 0 if defined else 1))
+                undefined.append((node << 32) | (0 if defined else 1))
             x = r
             while x:
                 low = x & -x
@@ -1898,8 +1904,8 @@ def _held(c: int, v: int, made: dict[int, tuple[int, int, int, list[int]]], made
 
 
 def _computed_from(ev_node: list[int], ev_kind: list[int], ev_start: list[int], ev_end: list[int],
-                   assigns: list[Assign]) -> list[tuple[int, int]]:
-    out: list[int] = []  # packed as in _pairs
+                   assigns: list[Assign]) -> list[int]:
+    out: list[int] = []  # packed as in _unique
     n = len(ev_node)
     for _span, targets, values in assigns:
         if not targets or not values:
@@ -1924,7 +1930,7 @@ def _computed_from(ev_node: list[int], ev_kind: list[int], ev_start: list[int], 
             head = w << 32
             for r in read:
                 out.append(head | r)
-    return _pairs(out)
+    return _unique(out)
 
 
 # ------------------------------------------------------------------ control flow
@@ -2030,7 +2036,7 @@ def _control(cfg: _CFG, function_of: list[int]) -> Edges:
     prev = -1
     for k in found:
         if k != prev:
-            result[CFG_KINDS[k & 15]].append((k >> 36, (k >> 4) & 0xFFFFFFFF))
+            result[CFG_KINDS[k & 15]].append(((k >> 36) << 32) | ((k >> 4) & 0xFFFFFFFF))
             prev = k
     return result
 

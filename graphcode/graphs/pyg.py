@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from graphcode.graphs.align import align_leaves, token_byte_spans
-from graphcode.graphs.codegraph import EDGE_KINDS, CodeGraph
+from graphcode.graphs.codegraph import EDGE_KINDS, CodeGraph, EdgeList
 from graphcode.graphs.vocab import NodeTypeVocab, load_vocab
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -29,16 +29,17 @@ def to_pyg(graph: CodeGraph, tokenizer: Any = None, vocab: NodeTypeVocab | None 
 
     vocab = vocab or load_vocab(graph.lang)
     x = torch.tensor(vocab.ids(graph.types, graph.named), dtype=torch.long)  # (N,)
-    src: list[int] = []
-    dst: list[int] = []
-    etype: list[int] = []
-    for k, kind in enumerate(EDGE_KINDS):
-        pairs = graph.edges.get(kind, ())
-        src.extend(p[0] for p in pairs)
-        dst.extend(p[1] for p in pairs)
-        etype.extend([k] * len(pairs))
-    edge_index = torch.tensor([src, dst], dtype=torch.long).view(2, -1)  # (2, E)
-    edge_type = torch.tensor(etype, dtype=torch.long)  # (E,)
+    # each kind's int32 columns read in place (torch.frombuffer), then widened and joined: no tuple an edge
+    kinds = [(k, EdgeList.of(graph.edges[kind])) for k, kind in enumerate(EDGE_KINDS) if len(graph.edges.get(kind, ()))]
+    if kinds:
+        edge_index = torch.stack([
+            torch.cat([torch.frombuffer(pairs.src, dtype=torch.int32) for _, pairs in kinds]),
+            torch.cat([torch.frombuffer(pairs.dst, dtype=torch.int32) for _, pairs in kinds]),
+        ]).long()  # (2, E)
+        edge_type = torch.cat([torch.full((len(pairs),), k, dtype=torch.long) for k, pairs in kinds])  # (E,)
+    else:
+        edge_index = torch.zeros(2, 0, dtype=torch.long)
+        edge_type = torch.zeros(0, dtype=torch.long)
     span = torch.tensor(list(zip(graph.start_byte, graph.end_byte, strict=True)), dtype=torch.long).view(-1, 2)  # (N, 2)
     is_leaf = torch.zeros(graph.num_nodes, dtype=torch.bool)
     if graph.leaves:

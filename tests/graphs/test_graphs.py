@@ -12,6 +12,7 @@ from graphcode.errors import ConfigError, InputError, UnknownLanguageError
 from graphcode.graphs import (
     EDGE_KINDS,
     CodeGraph,
+    EdgeList,
     GraphOptions,
     available_languages,
     language_for_path,
@@ -83,13 +84,48 @@ def test_pyg_export(sample) -> None:
     data = g.to_pyg()
     assert data.num_nodes == g.num_nodes
     assert data.x.shape == (g.num_nodes,) and data.x.dtype == torch.long
-    assert data.edge_index.shape == (2, g.num_edges)
+    assert data.edge_index.shape == (2, g.num_edges) and data.edge_index.dtype == torch.long
     assert data.edge_type.shape == (g.num_edges,)
-    assert int(data.edge_type.max()) < len(EDGE_KINDS)
+    # every edge, kind by kind in EDGE_KINDS order, read from the int32 columns
+    want = [(s, d, k) for k, kind in enumerate(EDGE_KINDS) for s, d in g.edges.get(kind, ())]
+    assert list(zip(*data.edge_index.tolist(), data.edge_type.tolist(), strict=True)) == want
+    bare = graphcode.parse("x = 1\n", "python", edges=frozenset()).to_pyg()
+    assert bare.edge_index.shape == (2, 0) and bare.edge_type.shape == (0,)
     assert int((data.x == UNK).sum()) == 0, "the saved vocabulary covers every node type of the grammar"
     # the vocabulary is stable: the same type always gets the same id
     vocab = load_vocab(g.lang)
     assert int(data.x[0]) == vocab.id(g.types[0], g.named[0])
+
+
+def test_edges_are_int32_columns_that_read_as_a_list_of_pairs() -> None:
+    import pickle
+    from array import array
+
+    g = graphcode.parse("a = 1\nb = a + a\n", "python")
+    edges = g.edges["child"]
+    assert isinstance(edges, EdgeList) and edges.src.typecode == edges.dst.typecode == "i"
+    pairs = [(p, c) for c, p in enumerate(g.parent) if p >= 0]
+    assert edges == pairs and pairs == edges.tolist() and list(edges) == pairs and len(edges) == len(pairs)
+    assert edges[0] == pairs[0] and edges[-1] == pairs[-1] and edges[1:3] == pairs[1:3]
+    assert isinstance(edges[1:3], EdgeList) and pairs[2] in edges and (0, 0) not in edges
+    assert edges != pairs[:-1] and edges != [list(p) for p in pairs], "pairs are tuples, as in a list of tuples"
+    assert g.edges["next_token"] == list(zip(g.leaves, g.leaves[1:], strict=False))
+    assert pickle.loads(pickle.dumps(edges)) == edges
+    joined = edges + EdgeList.of([(7, 8)])
+    assert isinstance(joined, EdgeList) and joined == [*pairs, (7, 8)]
+    assert repr(EdgeList.of([(1, 2)])) == "EdgeList([(1, 2)])"
+    # the passes' packed pairs, (src << 32) | dst, and plain pairs give the same columns
+    assert EdgeList.of_packed([(3 << 32) | 4, (5 << 32) | 0]) == EdgeList(array("i", [3, 5]), [4, 0]) == [(3, 4), (5, 0)]
+    # a graph made with plain lists keeps them as columns
+    made = CodeGraph(lang="python", source=b"x", types=["module", "identifier"], named=[True, True], start_byte=[0, 0],
+                     end_byte=[1, 1], parent=[-1, 0], leaves=[1], edges={"child": [(0, 1)]})
+    assert isinstance(made.edges["child"], EdgeList) and made.edges["child"] == [(0, 1)]
+    with pytest.raises(ValueError, match=r"expected \(src, dst\) pairs, found \(1, 2, 3\)"):
+        EdgeList.of([(1, 2, 3)])
+    with pytest.raises(ValueError, match=r"expected \(src, dst\) pairs, found \(1,\)"):
+        EdgeList.of([(1,), (2, 3, 4)])
+    with pytest.raises(ValueError, match="expected src and dst of one length, found 2 and 1"):
+        EdgeList([1, 2], [3])
 
 
 def test_pyg_alignment_with_a_tokenizer() -> None:

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from graphcode.graphs import _compile, build, dataflow, native
 from graphcode.graphs import passes as pure_passes
+from graphcode.graphs.codegraph import EdgeList
 from graphcode.graphs.languages import kind_table, language_capsule
 from tests.graphs.conftest import SAMPLE_FILES, SAMPLES
 from tests.graphs.test_dataflow import _cases
@@ -200,7 +201,7 @@ def test_text_predicates_hold_exactly_as_in_py_tree_sitter(query: str) -> None:
     mod, _ = native._module()
     table = kind_table("python")
     engine = mod.Engine(language_capsule("python"), table.names, table.named, query.encode())
-    out = engine.build(source, b"", False, False)
+    out = engine.build(source, b"")
     starts, ends, captured = out[2], out[3], out[9]
     got = {(name, starts[i], ends[i]) for k, name in enumerate(engine.capture_names()) for i in captured.get(k, [])}
     tree = ts.Parser(ts_language("python")).parse(source)
@@ -296,35 +297,25 @@ def test_building_a_graph_leaves_no_cyclic_garbage(lang: str, path_kind: str, mo
 
 
 @needs_native
-def test_edge_tuples_are_not_left_for_the_cyclic_collector() -> None:
-    """Tuples of ints cannot be in a cycle: the walk's edges and the passes' edges are untracked as made."""
+def test_graph_columns_and_edges_are_not_left_for_the_cyclic_collector() -> None:
+    """A graph's columns hold only ints, strings and bools, handed over untracked, and its edges are int32 columns
+    (no tuple an edge): a built graph leaves the cyclic collector a handful of objects, however large it is."""
     import gc
 
-    graph = build.build_graph((SAMPLES / SAMPLE_FILES["python"]).read_bytes(), "python")
-    for kind in ("child", "next_token", "last_write", "last_read", "computed_from", "cfg_next"):
-        assert graph.edges[kind], kind
-        assert not any(gc.is_tracked(pair) for pair in graph.edges[kind]), kind
-    mixed = [tuple([1, 2]), tuple([1, [2]]), tuple([3, 4, 5])]  # made at run time: tracked
-    pairs = [tuple([5, 6]), tuple([7, 8])]
-    assert all(gc.is_tracked(t) for t in mixed + pairs)
-    native._module()[0].untrack_pairs([mixed, pairs])
-    assert [gc.is_tracked(t) for t in mixed] == [False, True, True]  # only (int, int) pairs
-    assert gc.is_tracked(mixed)  # it holds a tuple with a list in it: it could be in a cycle
-    assert not gc.is_tracked(pairs) and not any(gc.is_tracked(t) for t in pairs)
-
-
-@needs_native
-def test_graph_columns_are_not_left_for_the_cyclic_collector() -> None:
-    """A graph's columns and edge lists hold only ints, strings, bools and int pairs: the compiled builder hands
-    them over untracked, so no collection visits their items while the graph lives."""
-    import gc
-
-    graph = build.build_graph((SAMPLES / SAMPLE_FILES["c"]).read_bytes(), "c")
+    source = (SAMPLES / SAMPLE_FILES["c"]).read_bytes() * 30
+    build.build_graph(source, "c")  # the language's tables and query, made once
+    gc.collect()
+    before = len(gc.get_objects())
+    graph = build.build_graph(source, "c")
+    tracked = len(gc.get_objects()) - before
     columns = {"types": graph.types, "named": graph.named, "start_byte": graph.start_byte,
                "end_byte": graph.end_byte, "parent": graph.parent, "leaves": graph.leaves}
-    for name, column in {**columns, **graph.edges}.items():
-        assert column or name.startswith("cfg_"), name  # C has no exceptions: no cfg_raise edge
-        assert not gc.is_tracked(column), name
+    for name, column in columns.items():
+        assert column and not gc.is_tracked(column), name
+    for kind, pairs in graph.edges.items():
+        assert isinstance(pairs, EdgeList) and pairs.src.typecode == pairs.dst.typecode == "i", kind
+        assert pairs or kind.startswith("cfg_"), kind  # C has no exceptions: no cfg_raise edge
+    assert graph.num_edges > 5000 and tracked < 60, tracked
 
 
 def test_native_status_command_says_why(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -351,3 +342,52 @@ def test_link_time_optimisation_is_used_where_the_compiler_takes_it_and_skipped_
     if gcc is None:
         pytest.skip("gcc is not installed")
     assert _compile.lto_flags(gcc, tmp_path) == ["-flto=auto"]
+
+
+def test_profile_guided_build_flags_where_the_compiler_has_them_and_none_where_not(tmp_path: Path) -> None:
+    import shutil
+
+    profiles = tmp_path / "profiles"
+    assert _compile.pgo_flags("false", tmp_path, profiles) is None, "a compiler that fails the probe: no profile"
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("gcc is not installed")
+    instrument, use = _compile.pgo_flags(gcc, tmp_path, profiles)
+    assert f"-fprofile-generate={profiles}" in instrument
+    assert f"-fprofile-use={profiles}" in use and "-fprofile-partial-training" in use
+
+
+@needs_native
+def test_training_runs_drive_the_modules_they_are_given(tmp_path: Path) -> None:
+    """The profile-guided builds' training runs load the module at the path given and build graphcode's own sources
+    through it; a folder without those sources is a failure that says so (the build then skips the profile)."""
+    root = Path(native.__file__).resolve().parents[2]
+    walk = native._module()[0].__file__
+    passes = native.passes().__file__
+    assert _compile._train(_compile._TRAIN_WALK, "_native", walk, root) is None
+    assert _compile._train(_compile._TRAIN_PASSES, native.PASSES_MODULE, passes, root) is None
+    failed = _compile._train(_compile._TRAIN_WALK, "_native", walk, tmp_path)
+    assert failed is not None and "expected Python sources to train on, found none" in failed
+
+
+@needs_native
+def test_a_part_is_built_once_without_a_profile_where_the_compiler_or_the_training_run_fails(tmp_path: Path, capsys) -> None:
+    import shutil
+
+    walk = Path(native._module()[0].__file__)
+    built: list[list[str]] = []
+    _compile._profile_guided("the part", built.append, _compile._TRAIN_WALK, "_native", walk, "false", tmp_path,
+                             tmp_path)
+    assert built == [[]] and "the part: no profile: the compiler has no -fprofile-use" in capsys.readouterr().err
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("gcc is not installed")
+    built.clear()  # the training folder holds no graphcode sources: the run fails, and the last build has no profile
+    _compile._profile_guided("the part", built.append, _compile._TRAIN_WALK, "_native", walk, gcc, tmp_path, tmp_path)
+    assert len(built) == 2 and any(f.startswith("-fprofile-generate=") for f in built[0]) and built[1] == []
+    assert "the part: no profile: its training run failed" in capsys.readouterr().err
+    built.clear()
+    _compile._profile_guided("the part", built.append, _compile._TRAIN_WALK, "_native", walk, gcc, tmp_path,
+                             walk.parents[2])
+    assert any(f.startswith("-fprofile-use=") for f in built[1])
+    assert "the part: profile-guided" in capsys.readouterr().err
