@@ -67,43 +67,40 @@ static int vec_push(IntVec *v, int32_t x) {
  * build would visit every item of every column (2-3% of a build), and each older collection again while the graph
  * lives. Reference counting frees them as usual. */
 
-/* Python ints for 0..n-1, each made once: node ids recur across columns and edges, and sharing them
- * saves most of the objects a graph would otherwise allocate and free (byte offsets: offset_lists). */
-typedef struct {
-    PyObject **objs;
-    size_t n;
-} IntCache;
-
-static int cache_init(IntCache *c, size_t n) {
-    c->n = n;
-    c->objs = calloc(n ? n : 1, sizeof(PyObject *));
-    return c->objs ? 0 : -1;
-}
-
-static void cache_free(IntCache *c) {
-    if (!c->objs) return;
-    for (size_t i = 0; i < c->n; i++) Py_XDECREF(c->objs[i]);
-    free(c->objs);
-    c->objs = NULL;
-}
+/* Python ints for 0..INT_CACHE_MAX-1, each made once per process, as CPython keeps -5..256: node ids and byte
+ * offsets recur within a graph (a parent's id in each child's row, a first child starting where its parent does) and
+ * across graphs, and sharing them saves allocating and freeing several ints a node. Made on first use and kept;
+ * the cache's size follows the largest id or offset seen below the bound (8 MiB of ints at most). */
+#define INT_CACHE_MAX (1 << 18)
+static PyObject **int_cache;
+static size_t int_cache_len;
 
 /* a new reference to the int x */
-static PyObject *cache_get(IntCache *c, int32_t x) {
-    if (x < 0 || (size_t)x >= c->n) return PyLong_FromLong(x);
-    PyObject *o = c->objs[x];
+static PyObject *cache_get(int32_t x) {
+    if (x < 0 || x >= INT_CACHE_MAX) return PyLong_FromLong(x);
+    if ((size_t)x >= int_cache_len) {
+        size_t len = int_cache_len ? int_cache_len : 4096;
+        while (len <= (size_t)x) len *= 2;
+        if (len > INT_CACHE_MAX) len = INT_CACHE_MAX;
+        PyObject **grown = realloc(int_cache, len * sizeof *grown);
+        if (!grown) return PyErr_NoMemory();
+        memset(grown + int_cache_len, 0, (len - int_cache_len) * sizeof *grown);
+        int_cache = grown, int_cache_len = len;
+    }
+    PyObject *o = int_cache[x];
     if (!o) {
-        o = c->objs[x] = PyLong_FromLong(x);
+        o = int_cache[x] = PyLong_FromLong(x);
         if (!o) return NULL;
     }
     Py_INCREF(o);
     return o;
 }
 
-static PyObject *vec_to_list(const int32_t *data, size_t len, IntCache *cache) {
+static PyObject *vec_to_list(const int32_t *data, size_t len) {
     PyObject *list = PyList_New((Py_ssize_t)len);
     if (!list) return NULL;
     for (size_t i = 0; i < len; i++) {
-        PyObject *x = cache_get(cache, data[i]);
+        PyObject *x = cache_get(data[i]);
         if (!x) {
             Py_DECREF(list);
             return NULL;
@@ -114,9 +111,9 @@ static PyObject *vec_to_list(const int32_t *data, size_t len, IntCache *cache) {
     return list;
 }
 
-/* The starts and ends columns as lists of ints that share objects where offsets repeat: a first child
- * starts where its parent does, a last child ends where its parent does, adjacent tokens meet. Only
- * neighbours in pre-order and parents are compared, so no table the size of the source is needed. */
+/* The starts and ends columns as lists of ints that share objects: from the cache below INT_CACHE_MAX, and past it
+ * where offsets repeat (a first child starts where its parent does, a last child ends where its parent does,
+ * adjacent tokens meet; only neighbours in pre-order and parents are compared). */
 static int offset_lists(const IntVec *starts, const IntVec *ends, const IntVec *parent, PyObject **s_out,
                         PyObject **e_out) {
     Py_ssize_t n = (Py_ssize_t)starts->len;
@@ -125,18 +122,18 @@ static int offset_lists(const IntVec *starts, const IntVec *ends, const IntVec *
     const int32_t *s = starts->data, *e = ends->data, *par = parent->data;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *a;
-        if (i > 0 && s[i] == s[i - 1]) a = PyList_GET_ITEM(sl, i - 1);
-        else if (i > 0 && s[i] == e[i - 1]) a = PyList_GET_ITEM(el, i - 1);
-        else a = NULL;
-        if (a) Py_INCREF(a);
-        else if (!(a = PyLong_FromLong(s[i]))) goto fail;
+        if (s[i] < INT_CACHE_MAX) a = cache_get(s[i]);
+        else if (i > 0 && s[i] == s[i - 1]) a = Py_NewRef(PyList_GET_ITEM(sl, i - 1));
+        else if (i > 0 && s[i] == e[i - 1]) a = Py_NewRef(PyList_GET_ITEM(el, i - 1));
+        else a = PyLong_FromLong(s[i]);
+        if (!a) goto fail;
         PyList_SET_ITEM(sl, i, a);
         PyObject *b;
-        if (par[i] >= 0 && e[i] == e[par[i]]) b = PyList_GET_ITEM(el, par[i]);
-        else if (e[i] == s[i]) b = a;
-        else b = NULL;
-        if (b) Py_INCREF(b);
-        else if (!(b = PyLong_FromLong(e[i]))) goto fail;
+        if (e[i] < INT_CACHE_MAX) b = cache_get(e[i]);
+        else if (par[i] >= 0 && e[i] == e[par[i]]) b = Py_NewRef(PyList_GET_ITEM(el, par[i]));
+        else if (e[i] == s[i]) b = Py_NewRef(a);
+        else b = PyLong_FromLong(e[i]);
+        if (!b) goto fail;
         PyList_SET_ITEM(el, i, b);
     }
     PyObject_GC_UnTrack(sl);
@@ -654,7 +651,7 @@ static int radix_sort(uint64_t *keys, size_t n, int bits) {
 }
 
 /* {capture id: sorted unique node ids} */
-static PyObject *captures_dict(const Columns *c, IntCache *ids) {
+static PyObject *captures_dict(const Columns *c) {
     size_t n = c->cap_id.len;
     /* a pair is (capture id << node_bits) | node id: capture ids and node ids are small and non-negative */
     int node_bits = bit_length(c->kinds.len), cap_bits = 0;
@@ -691,7 +688,7 @@ static PyObject *captures_dict(const Columns *c, IntCache *ids) {
         Py_ssize_t u = 0;
         for (size_t q = k; q < end; q++) {
             if (q != k && pairs[q] == pairs[q - 1]) continue;
-            PyObject *x = cache_get(ids, (int32_t)(pairs[q] & node_mask));
+            PyObject *x = cache_get((int32_t)(pairs[q] & node_mask));
             if (!x) {
                 Py_DECREF(list);
                 Py_DECREF(key);
@@ -731,25 +728,16 @@ static PyObject *Engine_build(Engine *self, PyObject *args) {
         PyErr_NoMemory();
         goto out;
     }
-    IntCache ids;
-    if (cache_init(&ids, c.kinds.len) < 0) {
-        PyErr_NoMemory();
-        goto out;
-    }
     PyObject *starts_list, *ends_list;
-    if (offset_lists(&c.starts, &c.ends, &c.parent, &starts_list, &ends_list) < 0) {
-        cache_free(&ids);
-        goto out;
-    }
+    if (offset_lists(&c.starts, &c.ends, &c.parent, &starts_list, &ends_list) < 0) goto out;
     /* the parent and leaves columns again as int32 bytes, from which the AST edges are two array copies */
     result = Py_BuildValue("(NNNNNNNNNNy#y#)", lookup_list(self->names, &c.kinds), lookup_list(self->named, &c.kinds),
-                           starts_list, ends_list, vec_to_list(c.parent.data, c.parent.len, &ids),
-                           vec_to_list(c.leaves.data, c.leaves.len, &ids), vec_to_list(c.errors.data, c.errors.len, &ids),
-                           vec_to_list(c.missing.data, c.missing.len, &ids),
-                           vec_to_list(c.collected.data, c.collected.len, &ids), captures_dict(&c, &ids),
+                           starts_list, ends_list, vec_to_list(c.parent.data, c.parent.len),
+                           vec_to_list(c.leaves.data, c.leaves.len), vec_to_list(c.errors.data, c.errors.len),
+                           vec_to_list(c.missing.data, c.missing.len),
+                           vec_to_list(c.collected.data, c.collected.len), captures_dict(&c),
                            (const char *)c.parent.data, (Py_ssize_t)(c.parent.len * sizeof(int32_t)),
                            (const char *)c.leaves.data, (Py_ssize_t)(c.leaves.len * sizeof(int32_t)));
-    cache_free(&ids);
 out:
     columns_free(&c);
     if (tree) ts_tree_delete(tree);

@@ -391,3 +391,18 @@ def test_a_part_is_built_once_without_a_profile_where_the_compiler_or_the_traini
                              walk.parents[2])
     assert any(f.startswith("-fprofile-use=") for f in built[1])
     assert "the part: profile-guided" in capsys.readouterr().err
+
+
+@needs_native
+def test_ids_and_offsets_are_shared_ints_below_the_cache_bound_and_right_past_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled builder takes node ids and byte offsets below 2**18 from one process-wide set of ints (as CPython
+    keeps -5..256), so two graphs share them; a source longer than that still gets its own, right, values."""
+    one = build.build_graph(b"def f(a):\n    return a + 1\n" * 40, "python")
+    two = build.build_graph(b"x = 1\n" * 200, "python")
+    offset = next(b for b in two.start_byte if b > 256 and b in one.start_byte)  # CPython's own cache ends at 256
+    assert one.start_byte[one.start_byte.index(offset)] is two.start_byte[two.start_byte.index(offset)]
+    node = next(p for p in two.parent if p > 256 and p in one.parent)
+    assert one.parent[one.parent.index(node)] is two.parent[two.parent.index(node)]
+    large = b"".join(b"v%d = w%d + %d\n" % (i, i, i) for i in range(20_000))  # about 330 KB: offsets past 2**18
+    assert len(large) > 2**18
+    _assert_same(large, "python", monkeypatch)
