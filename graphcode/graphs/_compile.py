@@ -176,7 +176,7 @@ def _train(script: str, name: str, module: str, root: Path) -> str | None:
     """Run a training ``script`` against the instrumented ``module`` (a path) in a fresh interpreter that imports
     graphcode from ``root`` with its compiled path off; None when it ran, else what it printed."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
-           "GRAPHCODE_NATIVE": "0"}
+           "GRAPHCODE_NATIVE": "0", "PYTHONHASHSEED": "0"}  # one hash seed: the same profile, so the same build
     done = subprocess.run([sys.executable, "-c", script, name, module, str(root)], env=env, capture_output=True,
                           text=True)
     return None if done.returncode == 0 else (done.stdout + done.stderr).strip()[-500:] or f"exit {done.returncode}"
