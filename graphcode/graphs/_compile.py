@@ -209,7 +209,7 @@ def compile_walk(source: Path, lib: Path, out_dir: Path, version: str, cc: str, 
 
     With ``train_root`` (the folder holding the ``graphcode`` package, importable with tree-sitter and its Python
     grammar) and a compiler that has them (:func:`pgo_flags`), the build is profile-guided: an instrumented module
-    first builds graphs of the package's own Python sources (:data:`_TRAIN`), and the final module is compiled with
+    first builds graphs of the package's own Python sources (:data:`_TRAIN_WALK`), and the final module is compiled with
     that profile: the parser's and the walk's branches laid out for real code (``benchmarks/bench_graphs.py``).
     Where the training run fails, the module is built as without a profile, and a note on stderr says why.
     """

@@ -538,8 +538,9 @@ static int index_nodes(Columns *c) {
     return 0;
 }
 
-/* Pre-order walk with a cursor; node ids are positions in this order. No recursion. */
-static int walk(TSTree *tree, const unsigned char *collect, Py_ssize_t n_collect, Columns *c) {
+/* Pre-order walk with a cursor; node ids are positions in this order. No recursion. With ``index``, each node's
+ * TSNode.id is kept too (node_ptr), for index_nodes: only a query needs it. */
+static int walk(TSTree *tree, const unsigned char *collect, Py_ssize_t n_collect, bool index, Columns *c) {
     TSNode root = ts_tree_root_node(tree);
     bool check_missing = ts_node_has_error(root);
     TSTreeCursor cursor = ts_tree_cursor_new(root);
@@ -549,13 +550,15 @@ static int walk(TSTree *tree, const unsigned char *collect, Py_ssize_t n_collect
     for (;;) {
         TSNode node = ts_tree_cursor_current_node(&cursor);
         TSSymbol kind = ts_node_symbol(node);
-        if (c->kinds.len == c->node_ptr_cap) {
-            size_t cap = c->node_ptr_cap ? c->node_ptr_cap * 2 : 256;
-            const void **grown = realloc(c->node_ptr, cap * sizeof *grown);
-            if (!grown) goto oom;
-            c->node_ptr = grown, c->node_ptr_cap = cap;
+        if (index) {
+            if (c->kinds.len == c->node_ptr_cap) {
+                size_t cap = c->node_ptr_cap ? c->node_ptr_cap * 2 : 256;
+                const void **grown = realloc(c->node_ptr, cap * sizeof *grown);
+                if (!grown) goto oom;
+                c->node_ptr = grown, c->node_ptr_cap = cap;
+            }
+            c->node_ptr[c->kinds.len] = node.id;
         }
-        c->node_ptr[c->kinds.len] = node.id;
         if (vec_push(&c->kinds, kind) || vec_push(&c->starts, (int32_t)ts_node_start_byte(node))
             || vec_push(&c->ends, (int32_t)ts_node_end_byte(node)) || vec_push(&c->parent, par)) goto oom;
         if (kind < n_collect && collect[kind] && vec_push(&c->collected, i)) goto oom;
@@ -723,7 +726,7 @@ static PyObject *Engine_build(Engine *self, PyObject *args) {
         PyErr_SetString(PyExc_RuntimeError, "source: expected tree-sitter to return a tree, found none");
         goto out;
     }
-    if (walk(tree, collect.buf, collect.len, &c) < 0
+    if (walk(tree, collect.buf, collect.len, self->query != NULL, &c) < 0
         || (self->query && (index_nodes(&c) < 0 || run_query(self, tree, source.buf, &c) < 0))) {
         PyErr_NoMemory();
         goto out;
