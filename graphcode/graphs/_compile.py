@@ -116,6 +116,20 @@ def lto_flags(cc: str, scratch: Path) -> list[str]:
     return []
 
 
+def inline_flags(cc: str, scratch: Path) -> list[str]:
+    """Flags that let the compiler inline a module's own exported functions, or none where it refuses them:
+    mypyc's runtime helpers (``CPyList_GetItem``, the tagged-int conversions) are global functions in the module's
+    one C file, and without these a ``-fPIC`` build calls each of them through the PLT, since another library could
+    interpose them (about 3% of the passes' time, ``benchmarks/bench_graphs.py``). The module's init function stays
+    exported: Python's ``PyMODINIT_FUNC`` marks it so."""
+    probe = scratch / "inline_probe.c"
+    probe.write_text("int graphcode_inline_probe(int x) { return x + 1; }\n", encoding="utf-8")
+    flags = ["-fvisibility=hidden", "-fno-semantic-interposition"]
+    done = subprocess.run([cc, *flags, "-O2", "-fPIC", "-c", str(probe), "-o", str(scratch / "inline_probe.o")],
+                          capture_output=True, text=True)
+    return flags if done.returncode == 0 and not done.stderr.strip() else []
+
+
 def pgo_flags(cc: str, scratch: Path, profiles: Path) -> tuple[list[str], list[str]] | None:
     """The flags of a profile-guided build, (instrument, use), or None where the compiler has not both (GCC has;
     Clang's profiles take another tool). ``-fprofile-partial-training`` keeps code the training run never reached
@@ -257,10 +271,16 @@ def compile_passes(source: Path, out_dir: Path, train_root: Path | None = None) 
         shutil.copyfile(source, scratch / f"{PASSES_MODULE}.py")
         built = scratch / f"{PASSES_MODULE}{ext_suffix()}"
 
+        try:
+            cc: str | None = compiler()  # the one mypyc's build uses, unless CC says otherwise
+        except RuntimeError:
+            cc = None
+        inline = inline_flags(cc, scratch) if cc is not None else []
+
         def mypyc(flags: list[str]) -> None:
             env = dict(os.environ)
-            for var in ("CFLAGS", "LDFLAGS"):  # setuptools adds both to mypyc's compile and link
-                env[var] = " ".join(filter(None, [os.environ.get(var), *flags]))
+            for var, extra in (("CFLAGS", [*inline, *flags]), ("LDFLAGS", flags)):  # setuptools adds both to
+                env[var] = " ".join(filter(None, [os.environ.get(var), *extra]))  # mypyc's compile and link
             built.unlink(missing_ok=True)
             shutil.rmtree(scratch / "build", ignore_errors=True)  # else setuptools keeps the last run's module
             done = subprocess.run([sys.executable, "-m", "mypyc", f"{PASSES_MODULE}.py"], cwd=tmp, env=env,
@@ -269,10 +289,6 @@ def compile_passes(source: Path, out_dir: Path, train_root: Path | None = None) 
                 raise RuntimeError(f"mypyc {source}: expected a compiled module, found exit status "
                                    f"{done.returncode}: {(done.stdout + done.stderr).strip()[-2000:]}")
 
-        try:
-            cc: str | None = compiler()  # the one mypyc's build uses, unless CC says otherwise
-        except RuntimeError:
-            cc = None
         _profile_guided("the data-flow passes", mypyc, _TRAIN_PASSES, PASSES_MODULE, built, cc, scratch, train_root)
         target = out_dir / name
         os.replace(built, target)  # atomic: an interrupted build leaves the old module or none

@@ -344,6 +344,32 @@ def test_link_time_optimisation_is_used_where_the_compiler_takes_it_and_skipped_
     assert _compile.lto_flags(gcc, tmp_path) == ["-flto=auto"]
 
 
+def test_inlining_flags_where_the_compiler_takes_them_and_none_where_not(tmp_path: Path) -> None:
+    import shutil
+
+    assert _compile.inline_flags("false", tmp_path) == [], "a compiler that fails the probe gets no flag"
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.skip("gcc is not installed")
+    assert _compile.inline_flags(gcc, tmp_path) == ["-fvisibility=hidden", "-fno-semantic-interposition"]
+
+
+@needs_native
+def test_the_compiled_passes_export_only_their_init_function() -> None:
+    """The passes' module is built with the inlining flags: mypyc's runtime helpers are the module's own, not dynamic
+    symbols that each call reaches through the PLT; Python's init function stays exported."""
+    import shutil
+    import subprocess
+
+    nm = shutil.which("nm")
+    if nm is None:
+        pytest.skip("nm (binutils) is not installed")
+    exported = subprocess.run([nm, "-D", "--defined-only", native.passes().__file__], capture_output=True, text=True,
+                              check=True).stdout.split()
+    assert f"PyInit_{native.PASSES_MODULE}" in exported
+    assert "CPyList_GetItem" not in exported and "CPyTagged_FromObject" not in exported
+
+
 def test_profile_guided_build_flags_where_the_compiler_has_them_and_none_where_not(tmp_path: Path) -> None:
     import shutil
 
