@@ -50,6 +50,7 @@ from graphcode.models.config import GraphCodeConfig, check_rate
 from graphcode.models.copy import CopyHead, CopySource
 from graphcode.models.fusion import DecoderOnlyFusion, EncoderDecoderFusion, FusedInputs, build_fusion
 from graphcode.models.gnn import GraphEncoder
+from graphcode.models.loss import linear_cross_entropy
 
 if TYPE_CHECKING:  # pragma: no cover
     from transformers import PreTrainedModel
@@ -59,6 +60,10 @@ WEIGHTS_NAME = "graph.safetensors"
 BACKBONE_DIR = "backbone"
 TOKENIZER_DIR = "tokenizer"
 FORMAT_VERSION = 1
+_STATES_TO_LOGITS = frozenset({"t5", "mt5"})
+"""Backbones whose logits are their output layer's output as it is, so that the loss can be computed from the states
+the layer reads (:func:`~graphcode.models.loss.linear_cross_entropy`). BART adds a bias after it; others scale or cap
+their logits."""
 
 
 @dataclass
@@ -69,8 +74,9 @@ class GraphCodeOutput:
     """Mean cross-entropy over the labels that are not -100, or ``None`` without labels."""
     logits: Tensor | None
     """Encoder-decoder: ``(B, L, V)`` over the target (with the copy head, the mixture's log-probabilities).
-    Decoder-only: ``(B, T, V)`` aligned with ``input_ids`` (the logits of a graph prefix are dropped). ``None`` only
-    with the copy head and ``forward(..., logits=False)``."""
+    Decoder-only: ``(B, T, V)`` aligned with ``input_ids`` (the logits of a graph prefix are dropped). ``None`` from
+    ``forward(..., logits=False)`` with labels, on an encoder-decoder backbone whose loss is computed without them
+    (the copy head's, or :func:`~graphcode.models.loss.linear_cross_entropy` on a T5)."""
     node_states: Tensor | None = None
     """``(N, D_gnn)``, the graph encoder's output, or ``None`` with the graph off."""
     encoder_last_hidden_state: Tensor | None = None
@@ -228,11 +234,19 @@ class GraphCodeModel(nn.Module):
     def forward(self, batch: GraphCodeBatch, *, logits: bool = True, **backbone_kwargs: Any) -> GraphCodeOutput:
         """Run the model on a batch; ``backbone_kwargs`` (e.g. ``decoder_input_ids``) go to the backbone.
 
-        ``logits=False`` is for a step that reads only the loss: with the copy head and labels, the loss is then
-        computed without the ``(B, L, V)`` mixture, which is left out (``logits`` is ``None``). Other models compute
-        their logits anyway and return them."""
+        ``logits=False`` is for a step that reads only the loss. With labels, the loss of a T5 backbone is then
+        computed from the decoder's last states without the ``(B, L, V)`` logits
+        (:func:`~graphcode.models.loss.linear_cross_entropy`: the same value and gradients in a fraction of the
+        memory), and the copy head's without its ``(B, L, V)`` mixture; ``logits`` is then ``None``. Other models
+        compute their logits anyway and return them."""
         batch.validate()
+        head = self._loss_head() if not logits and batch.labels is not None else None
         if not self.config.graph and self.copy_head is None:
+            if head is not None:  # the backbone exactly, its loss computed from its last states
+                out = self._states_of(head, batch, input_ids=batch.input_ids, attention_mask=batch.attention_mask,
+                                      **backbone_kwargs)
+                return GraphCodeOutput(loss=linear_cross_entropy(out.logits, head.weight, head.bias, batch.labels),
+                                       logits=None)
             out = self.backbone(
                 input_ids=batch.input_ids,
                 attention_mask=batch.attention_mask,
@@ -241,14 +255,40 @@ class GraphCodeModel(nn.Module):
             )
             return GraphCodeOutput(loss=out.loss, logits=out.logits)
         if self.is_encoder_decoder:
-            return self._forward_encoder_decoder(batch, logits, **backbone_kwargs)
+            return self._forward_encoder_decoder(batch, logits, head, **backbone_kwargs)
         return self._forward_decoder_only(batch, **backbone_kwargs)
 
-    def _forward_encoder_decoder(self, batch: GraphCodeBatch, logits: bool = True,
+    def _loss_head(self) -> nn.Linear | None:
+        """The backbone's output layer where the loss can be computed from the states it reads (no copy head, a
+        backbone of :data:`_STATES_TO_LOGITS`, a plain linear layer), else None."""
+        head = self.backbone.get_output_embeddings()
+        if (self.copy_head is None and self.is_encoder_decoder and isinstance(head, nn.Linear)
+                and self.backbone.config.model_type in _STATES_TO_LOGITS):
+            return head
+        return None
+
+    def _states_of(self, head: nn.Linear, batch: GraphCodeBatch, **backbone_kwargs: Any) -> Any:
+        """The backbone's output for ``batch``'s labels with ``head`` passing its input through: ``logits`` holds the
+        decoder's last states ``(B, L, D)``, as the output layer reads them."""
+        if backbone_kwargs.get("decoder_input_ids") is None:
+            backbone_kwargs["decoder_input_ids"] = self.backbone.prepare_decoder_input_ids_from_labels(
+                labels=batch.labels)  # (B, L): what the backbone makes of labels itself
+        head.forward = _pass_through  # an instance attribute: nn.Module.__call__ calls it instead of Linear.forward
+        try:
+            return self.backbone(**backbone_kwargs)
+        finally:
+            del head.forward
+
+    def _forward_encoder_decoder(self, batch: GraphCodeBatch, logits: bool = True, head: nn.Linear | None = None,
                                  **backbone_kwargs: Any) -> GraphCodeOutput:
         from transformers.modeling_outputs import BaseModelOutput
 
         node_states, memory, memory_mask = self._fused_encoder(batch)
+        if head is not None:
+            out = self._states_of(head, batch, encoder_outputs=BaseModelOutput(last_hidden_state=memory),
+                                  attention_mask=memory_mask, **backbone_kwargs)
+            return GraphCodeOutput(loss=linear_cross_entropy(out.logits, head.weight, head.bias, batch.labels),
+                                   logits=None, node_states=node_states, encoder_last_hidden_state=memory)
         source = self._copy_source_of(batch, memory)
         if source is not None and batch.labels is not None:
             # The copy head's loss from the labels' probabilities alone; the backbone computes no loss of its own.
@@ -571,6 +611,10 @@ def _node_batch(batch: GraphCodeBatch) -> Tensor:
     if node_batch is None:
         node_batch = torch.zeros(graph.x.size(0), dtype=torch.long, device=graph.x.device)  # (N,)
     return node_batch
+
+
+def _pass_through(states: Tensor) -> Tensor:
+    return states
 
 
 def _positions(attention_mask: Tensor) -> Tensor:

@@ -1,0 +1,105 @@
+"""Cross-entropy of a linear output layer, without its ``(N, V)`` logits: :func:`linear_cross_entropy`.
+
+A language model's loss reads logits ``(N, V)`` for ``N`` target tokens and a vocabulary of ``V``. With ``V`` in the
+thousands they are the largest tensors of a small model's step, and autograd keeps several of them at once: the
+logits, their float copy, the log-softmax and its gradient (``benchmarks/bench_run_memory.py``). Here the loss and
+the gradients of the hidden states, the weight and the bias are all computed in the forward pass, a chunk of rows at
+a time, so at most ``(chunk, V)`` floats exist at once, and nothing is recomputed: the backward pass only scales
+the saved gradients by the loss's own (the fused linear cross-entropy of Liger-Kernel and Apple's Cut Cross-Entropy
+work the same way).
+
+The arithmetic is that of ``F.cross_entropy(F.linear(hidden, weight, bias).float(), labels, ignore_index=-100)``:
+the matrix products run in autocast's dtype when autocast is on (bfloat16 on a CPU with ``bf16-mixed``), the
+softmax in float32, and the loss is the mean over the labels that are not ``-100`` (NaN when there are none, as
+PyTorch's mean of nothing).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+IGNORE_INDEX = -100
+DEFAULT_CHUNK_ROWS = 1024
+"""Rows of logits computed at once: ``(1024, V)`` floats, 32 MB for an 8k vocabulary."""
+
+
+def _compute_dtype(t: Tensor) -> torch.dtype:
+    device = t.device.type
+    if torch.is_autocast_enabled(device):
+        return torch.get_autocast_dtype(device)
+    return t.dtype
+
+
+class _LinearCrossEntropy(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, hidden: Tensor, weight: Tensor, bias: Tensor | None, labels: Tensor,
+                chunk_rows: int) -> Tensor:
+        # hidden (N, D), weight (V, D), bias (V,) or None, labels (N,)
+        dtype = _compute_dtype(hidden)
+        h = hidden.detach().to(dtype)
+        w = weight.detach().to(dtype)
+        b = bias.detach().float() if bias is not None else None
+        valid = labels != IGNORE_INDEX  # (N,)
+        count = valid.sum()
+        scale = 1.0 / count.clamp(min=1).float()
+        safe = labels.masked_fill(~valid, 0)  # (N,)
+        total = torch.zeros((), dtype=torch.float32, device=hidden.device)
+        grad_hidden = torch.empty_like(hidden)  # (N, D)
+        grad_weight = torch.zeros(weight.shape, dtype=torch.float32, device=weight.device)  # (V, D)
+        grad_bias = torch.zeros(weight.shape[0], dtype=torch.float32, device=weight.device) if bias is not None \
+            else None
+        for start in range(0, hidden.shape[0], chunk_rows):
+            rows = slice(start, start + chunk_rows)
+            logits = (h[rows] @ w.T).float()  # (C, V)
+            if b is not None:
+                logits += b
+            lse = torch.logsumexp(logits, dim=-1)  # (C,)
+            target = logits.gather(1, safe[rows, None]).squeeze(1)  # (C,)
+            keep = valid[rows]
+            total += ((lse - target) * keep).sum()
+            # d loss / d logits = (softmax - one_hot(label)) / count on the kept rows, 0 elsewhere
+            grad = logits.sub_(lse[:, None]).exp_()  # (C, V), in place of the logits
+            grad.scatter_add_(1, safe[rows, None], torch.full_like(target[:, None], -1.0))
+            grad *= (keep.float() * scale)[:, None]
+            g = grad.to(dtype)
+            grad_hidden[rows] = g @ w
+            grad_weight += (g.T @ h[rows]).float()
+            if grad_bias is not None:
+                grad_bias += grad.sum(0)
+        ctx.save_for_backward(grad_hidden, grad_weight.to(weight.dtype),
+                              grad_bias.to(bias.dtype) if grad_bias is not None and bias is not None else None)
+        return total / count.float()  # NaN without a label, as a mean of nothing
+
+    @staticmethod
+    def backward(ctx: Any, grad_loss: Tensor) -> tuple[Tensor | None, ...]:
+        grad_hidden, grad_weight, grad_bias = ctx.saved_tensors
+        return (grad_hidden * grad_loss.to(grad_hidden.dtype) if ctx.needs_input_grad[0] else None,
+                grad_weight * grad_loss.to(grad_weight.dtype) if ctx.needs_input_grad[1] else None,
+                grad_bias * grad_loss.to(grad_bias.dtype) if grad_bias is not None and ctx.needs_input_grad[2]
+                else None,
+                None, None)
+
+
+def linear_cross_entropy(hidden: Tensor, weight: Tensor, bias: Tensor | None, labels: Tensor,
+                         chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Tensor:
+    """Mean cross-entropy of ``hidden @ weight.T + bias`` against ``labels``, without the full logits.
+
+    - ``hidden``: ``(..., D)`` states that the output layer reads;
+    - ``weight``: ``(V, D)``, the output layer's (tied to the input embeddings or not); ``bias``: ``(V,)`` or None;
+    - ``labels``: ``(...)``, the shape of ``hidden`` without its last dimension; ``-100`` is not scored;
+    - ``chunk_rows``: rows of logits computed at once.
+
+    Returns a scalar float32 loss that backpropagates into ``hidden``, ``weight`` and ``bias``.
+    """
+    if hidden.shape[:-1] != labels.shape:
+        raise ValueError(f"labels: expected the shape of hidden without its last dimension, "
+                         f"{tuple(hidden.shape[:-1])}, found {tuple(labels.shape)}")
+    if weight.dim() != 2 or weight.shape[1] != hidden.shape[-1]:
+        raise ValueError(f"weight: expected (V, {hidden.shape[-1]}), found {tuple(weight.shape)}")
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows: expected an integer >= 1, found {chunk_rows}")
+    return _LinearCrossEntropy.apply(hidden.reshape(-1, hidden.shape[-1]), weight, bias, labels.reshape(-1),
+                                     chunk_rows)

@@ -1,0 +1,115 @@
+"""The loss of a linear output layer without its logits (graphcode.models.loss), and the model's use of it."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.testing import assert_close
+
+from graphcode.models.loss import linear_cross_entropy
+
+
+def _inputs(n: int = 50, d: int = 12, v: int = 40, bias: bool = True, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    hidden = torch.randn(n, d, generator=g, requires_grad=True)
+    weight = torch.randn(v, d, generator=g, requires_grad=True)
+    b = torch.randn(v, generator=g, requires_grad=True) if bias else None
+    labels = torch.randint(0, v, (n,), generator=g)
+    labels[::4] = -100
+    return hidden, weight, b, labels
+
+
+def _grads(loss: torch.Tensor, *tensors: torch.Tensor | None) -> list[torch.Tensor]:
+    present = [t for t in tensors if t is not None]
+    return list(torch.autograd.grad(loss, present))
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 7, 50, 1024])
+@pytest.mark.parametrize("bias", [True, False])
+def test_loss_and_gradients_are_those_of_the_full_logits(chunk_rows: int, bias: bool) -> None:
+    hidden, weight, b, labels = _inputs(bias=bias)
+    expected = F.cross_entropy(F.linear(hidden, weight, b), labels, ignore_index=-100)
+    got = linear_cross_entropy(hidden, weight, b, labels, chunk_rows=chunk_rows)
+    assert_close(got, expected)
+    for g, e in zip(_grads(3.0 * got, hidden, weight, b), _grads(3.0 * expected, hidden, weight, b), strict=True):
+        assert_close(g, e, rtol=1e-5, atol=1e-6)
+
+
+def test_under_bf16_autocast_it_computes_as_autocast_would() -> None:
+    """Products in bfloat16, the softmax in float32: the loss is autocast's, the gradients within bfloat16's error."""
+    hidden, weight, _, labels = _inputs(n=64, d=32, v=100, bias=False)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        expected = F.cross_entropy(F.linear(hidden, weight), labels, ignore_index=-100)
+        got = linear_cross_entropy(hidden, weight, None, labels, chunk_rows=16)
+    assert got.dtype == torch.float32
+    assert_close(got, expected, rtol=1e-3, atol=1e-3)
+    for g, e in zip(_grads(got, hidden, weight), _grads(expected, hidden, weight), strict=True):
+        assert (g - e).abs().max() <= 2e-2 * e.abs().max()
+
+
+def test_batched_states_and_no_scored_label() -> None:
+    hidden, weight, b, labels = _inputs(n=24)
+    got = linear_cross_entropy(hidden.reshape(4, 6, -1), weight, b, labels.reshape(4, 6))
+    assert_close(got, F.cross_entropy(F.linear(hidden, weight, b), labels, ignore_index=-100))
+    nothing = linear_cross_entropy(hidden, weight, b, torch.full_like(labels, -100))
+    assert torch.isnan(nothing), "a mean of nothing, as F.cross_entropy gives"
+    assert all(g.abs().sum() == 0 for g in _grads(nothing.nan_to_num(0.0), hidden, weight, b))
+
+
+def test_mismatched_shapes_are_named() -> None:
+    hidden, weight, b, labels = _inputs()
+    with pytest.raises(ValueError, match=r"labels: expected the shape of hidden without its last dimension"):
+        linear_cross_entropy(hidden, weight, b, labels[:-1])
+    with pytest.raises(ValueError, match=r"weight: expected \(V, 12\), found \(40, 11\)"):
+        linear_cross_entropy(hidden, weight[:, :11], b, labels)
+    with pytest.raises(ValueError, match=r"chunk_rows: expected an integer >= 1, found 0"):
+        linear_cross_entropy(hidden, weight, b, labels, chunk_rows=0)
+
+
+@pytest.mark.parametrize("graph", [True, False], ids=["graph", "no-graph"])
+def test_a_t5_step_gets_the_full_loss_and_gradients_without_logits(graph, make_model, make_batch, examples) -> None:
+    model = make_model("t5", "add+memory", graph=graph)
+    batch = make_batch(examples, decoder_only=False, graph=graph)
+    full = model(batch)
+    assert full.logits is not None
+    full.loss.backward()
+    expected = {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
+    model.zero_grad()
+    vocab = model.backbone.config.vocab_size
+    saved: list[tuple[int, ...]] = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(tuple(t.shape)) or t, lambda t: t):
+        light = model(batch, logits=False)
+    assert light.logits is None
+    assert not [s for s in saved if s[-1] == vocab], "no (..., V) tensor is kept for the backward pass"
+    assert_close(light.loss, full.loss)
+    light.loss.backward()
+    assert expected.keys() == {name for name, p in model.named_parameters() if p.grad is not None}
+    for name, p in model.named_parameters():
+        if name in expected:
+            assert_close(p.grad, expected[name], rtol=1e-4, atol=1e-6, msg=name)
+    head = model.backbone.get_output_embeddings()
+    assert "forward" not in vars(head), "the output layer is itself again"
+    assert model(batch).logits.shape[-1] == vocab
+
+
+def test_the_output_layer_is_restored_when_the_backbone_fails(make_model, make_batch, examples,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    model = make_model("t5", "add+memory", graph=False)
+    batch = make_batch(examples, decoder_only=False, graph=False)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the decoder failed")
+
+    monkeypatch.setattr(model.backbone.decoder, "forward", fail)
+    with pytest.raises(RuntimeError, match="the decoder failed"):
+        model(batch, logits=False)
+    assert "forward" not in vars(model.backbone.get_output_embeddings())
+
+
+def test_a_decoder_only_backbone_keeps_its_own_loss(make_model, make_batch, examples) -> None:
+    model = make_model("gpt2", "prefix")
+    batch = make_batch(examples, decoder_only=True)
+    light = model(batch, logits=False)
+    assert light.logits is not None
+    assert_close(light.loss, model(batch).loss)
