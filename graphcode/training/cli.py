@@ -292,8 +292,23 @@ class GraphCodeCLI(LightningCLI):
         self._check_ckpt_path()
 
 
+ONEDNN_CACHE_ENV = "ONEDNN_PRIMITIVE_CACHE_CAPACITY"
+ONEDNN_CACHE_CAPACITY = 256
+"""Kernels oneDNN keeps compiled (its default: 1024). On a CPU under ``bf16-mixed`` it compiles a matrix-product
+kernel per shape, and a run's shapes change with every batch (lengths, graph sizes, memory lengths): the default
+cache fills within a few dozen steps and holds hundreds of MB. 256 held the CPU config's floor at 1.29 GiB
+against 1.61 GiB, at the same speed; 64 slowed its steps five-fold (``benchmarks/bench_run_memory.py``)."""
+
+
+def limit_onednn_cache() -> None:
+    """Set oneDNN's kernel cache to :data:`ONEDNN_CACHE_CAPACITY` unless the environment says otherwise. oneDNN reads
+    it when it compiles its first kernel, so this works before the process's first bf16 product on a CPU."""
+    os.environ.setdefault(ONEDNN_CACHE_ENV, str(ONEDNN_CACHE_CAPACITY))
+
+
 def run_lightning_cli(subcommand: str, args: Sequence[str]) -> int:
     """Run ``graphcode SUBCOMMAND ARGS...``; returns the exit code (see :mod:`graphcode.cli`)."""
+    limit_onednn_cache()
     argv = [subcommand, *args]
     default = default_config()
     if not has_config(args) and default is not None:

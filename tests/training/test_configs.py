@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,18 @@ def test_fit_fast_dev_run(config, tmp_path, monkeypatch, records_file):
     assert run_lightning_cli("fit", args) == 0
     assert not list((tmp_path / "root").glob("version_*/export")), "fast_dev_run exports nothing"
     assert list((tmp_path / "cache" / "features").glob("*.arrow")), "features are cached"
+
+
+def test_the_cli_bounds_onednn_kernel_cache_unless_the_environment_sets_it(monkeypatch: pytest.MonkeyPatch,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """oneDNN compiles a kernel per matrix shape under bf16 on a CPU; its default cache of 1024 holds hundreds of MB
+    on a run whose shapes change every batch, so the training commands bound it (inherited by DDP's processes)."""
+    from graphcode.training.cli import ONEDNN_CACHE_CAPACITY, ONEDNN_CACHE_ENV
+
+    monkeypatch.delenv(ONEDNN_CACHE_ENV, raising=False)
+    assert run_lightning_cli("fit", ["--help"]) == 0
+    assert os.environ[ONEDNN_CACHE_ENV] == str(ONEDNN_CACHE_CAPACITY) == "256"
+    monkeypatch.setenv(ONEDNN_CACHE_ENV, "1024")  # a user's own setting wins
+    assert run_lightning_cli("fit", ["--help"]) == 0
+    assert os.environ[ONEDNN_CACHE_ENV] == "1024"
+    capsys.readouterr()
