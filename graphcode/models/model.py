@@ -243,10 +243,9 @@ class GraphCodeModel(nn.Module):
         head = self._loss_head() if not logits and batch.labels is not None else None
         if not self.config.graph and self.copy_head is None:
             if head is not None:  # the backbone exactly, its loss computed from its last states
-                out = self._states_of(head, batch, input_ids=batch.input_ids, attention_mask=batch.attention_mask,
-                                      **backbone_kwargs)
-                return GraphCodeOutput(loss=linear_cross_entropy(out.logits, head.weight, head.bias, batch.labels),
-                                       logits=None)
+                loss = self._loss_at_head(head, batch, input_ids=batch.input_ids,
+                                          attention_mask=batch.attention_mask, **backbone_kwargs)
+                return GraphCodeOutput(loss=loss, logits=None)
             out = self.backbone(
                 input_ids=batch.input_ids,
                 attention_mask=batch.attention_mask,
@@ -267,17 +266,29 @@ class GraphCodeModel(nn.Module):
             return head
         return None
 
-    def _states_of(self, head: nn.Linear, batch: GraphCodeBatch, **backbone_kwargs: Any) -> Any:
-        """The backbone's output for ``batch``'s labels with ``head`` passing its input through: ``logits`` holds the
-        decoder's last states ``(B, L, D)``, as the output layer reads them."""
+    def _loss_at_head(self, head: nn.Linear, batch: GraphCodeBatch, **backbone_kwargs: Any) -> Tensor:
+        """The backbone run on ``batch``'s labels, its output layer ``head`` computing the loss from the decoder's last
+        states ``(B, L, D)`` instead of logits (:func:`~graphcode.models.loss.linear_cross_entropy`). The loss is
+        taken inside the layer's own call, where its weight is whole however the model is sharded (FSDP gathers a
+        unit's parameters for its forward only); the backbone gets ``(B, L, 0)`` logits back."""
         if backbone_kwargs.get("decoder_input_ids") is None:
             backbone_kwargs["decoder_input_ids"] = self.backbone.prepare_decoder_input_ids_from_labels(
                 labels=batch.labels)  # (B, L): what the backbone makes of labels itself
-        head.forward = _pass_through  # an instance attribute: nn.Module.__call__ calls it instead of Linear.forward
+        losses: list[Tensor] = []
+
+        def loss_instead_of_logits(states: Tensor) -> Tensor:
+            losses.append(linear_cross_entropy(states, head.weight, head.bias, batch.labels))
+            return states[..., :0]  # (B, L, 0)
+
+        head.forward = loss_instead_of_logits  # an instance attribute: nn.Module.__call__ calls it, not Linear's
         try:
-            return self.backbone(**backbone_kwargs)
+            self.backbone(**backbone_kwargs)
         finally:
             del head.forward
+        if len(losses) != 1:
+            raise RuntimeError(f"{type(self.backbone).__name__}: expected its output layer to run once, found "
+                               f"{len(losses)} calls")
+        return losses[0]
 
     def _forward_encoder_decoder(self, batch: GraphCodeBatch, logits: bool = True, head: nn.Linear | None = None,
                                  **backbone_kwargs: Any) -> GraphCodeOutput:
@@ -285,10 +296,10 @@ class GraphCodeModel(nn.Module):
 
         node_states, memory, memory_mask = self._fused_encoder(batch)
         if head is not None:
-            out = self._states_of(head, batch, encoder_outputs=BaseModelOutput(last_hidden_state=memory),
-                                  attention_mask=memory_mask, **backbone_kwargs)
-            return GraphCodeOutput(loss=linear_cross_entropy(out.logits, head.weight, head.bias, batch.labels),
-                                   logits=None, node_states=node_states, encoder_last_hidden_state=memory)
+            loss = self._loss_at_head(head, batch, encoder_outputs=BaseModelOutput(last_hidden_state=memory),
+                                      attention_mask=memory_mask, **backbone_kwargs)
+            return GraphCodeOutput(loss=loss, logits=None, node_states=node_states,
+                                   encoder_last_hidden_state=memory)
         source = self._copy_source_of(batch, memory)
         if source is not None and batch.labels is not None:
             # The copy head's loss from the labels' probabilities alone; the backbone computes no loss of its own.
@@ -611,10 +622,6 @@ def _node_batch(batch: GraphCodeBatch) -> Tensor:
     if node_batch is None:
         node_batch = torch.zeros(graph.x.size(0), dtype=torch.long, device=graph.x.device)  # (N,)
     return node_batch
-
-
-def _pass_through(states: Tensor) -> Tensor:
-    return states
 
 
 def _positions(attention_mask: Tensor) -> Tensor:

@@ -113,3 +113,16 @@ def test_a_decoder_only_backbone_keeps_its_own_loss(make_model, make_batch, exam
     light = model(batch, logits=False)
     assert light.logits is not None
     assert_close(light.loss, model(batch).loss)
+
+
+def test_a_backbone_that_skips_its_output_layer_is_named(make_model, make_batch, examples,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loss is taken inside the output layer's call (where FSDP has its weight whole): a backbone whose forward
+    never calls that layer gives no loss, and says so rather than returning a wrong one."""
+    model = make_model("t5", "add+memory", graph=False)
+    batch = make_batch(examples, decoder_only=False, graph=False)
+    monkeypatch.setattr(model.backbone, "forward", lambda **kwargs: None)
+    with pytest.raises(RuntimeError, match=r"T5ForConditionalGeneration: expected its output layer to run once, "
+                                           r"found 0 calls"):
+        model(batch, logits=False)
+    assert "forward" not in vars(model.backbone.get_output_embeddings())
