@@ -70,7 +70,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
             if grad_bias is not None:
                 grad_bias += grad.sum(0)
         ctx.save_for_backward(grad_hidden, grad_weight.to(weight.dtype),
-                              grad_bias.to(bias.dtype) if grad_bias is not None and bias is not None else None)
+                              None if bias is None or grad_bias is None else grad_bias.to(bias.dtype))
         return total / count.float()  # NaN without a label, as a mean of nothing
 
     @staticmethod

@@ -296,8 +296,9 @@ ONEDNN_CACHE_ENV = "ONEDNN_PRIMITIVE_CACHE_CAPACITY"
 ONEDNN_CACHE_CAPACITY = 256
 """Kernels oneDNN keeps compiled (its default: 1024). On a CPU under ``bf16-mixed`` it compiles a matrix-product
 kernel per shape, and a run's shapes change with every batch (lengths, graph sizes, memory lengths): the default
-cache fills within a few dozen steps and holds hundreds of MB. 256 held the CPU config's floor at 1.29 GiB
-against 1.61 GiB, at the same speed; 64 slowed its steps five-fold (``benchmarks/bench_run_memory.py``)."""
+cache fills within a few dozen steps and holds hundreds of MB. With 256, 150 steps of the CPU config (jemalloc,
+``--model.micro_batch_tokens=2048``) peaked at 1.68 GiB against 2.02 GiB, in 3.46 against 3.38 min
+(``benchmarks/bench_run_memory.py``); 64 no longer holds one step's shapes and slowed its steps three-fold."""
 
 
 def limit_onednn_cache() -> None:
