@@ -48,6 +48,7 @@ ARMS: dict[str, list[str]] = {
     "fusion-add": ["--model.fusion.mode=add"],
     "fusion-memory": ["--model.fusion.mode=memory"],
     "fusion-gate": ["--model.fusion.mode=gate"],
+    "memory-inner": ["--model.fusion.memory_nodes=inner"],  # the memory holds only the syntax tree's inner nodes
     "memory-dataflow": ["--model.fusion.memory_nodes=dataflow"],  # the memory holds only the data-flow nodes
     "copy": ["--model.copy=true"],  # the default graph with a copy head (pointer-generator)
     "nograph-copy": ["--model.graph=false", "--model.copy=true"],  # the backbone with a copy head: the control

@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))
 
 from graphcode.data.dataset import featurize  # noqa: E402
 from graphcode.models.config import MEMORY_NODES, FusionConfig, GNNConfig  # noqa: E402
-from graphcode.models.fusion import dataflow_nodes  # noqa: E402
+from graphcode.models.fusion import MEMORY_NODE_SELECTORS  # noqa: E402
 from graphcode.training.datamodule import GraphCodeDataModule, node_type_count  # noqa: E402
 from graphcode.training.module import GraphCodeModule, micro_batch_losses, micro_batches  # noqa: E402
 
@@ -181,10 +181,11 @@ def main(argv: list[str] | None = None) -> int:
     tokens = statistics.mean(int(b.attention_mask.sum()) for b in batches)
     fusion = with_graph.model.fusion.mode
     if with_graph.model.fusion.memory is not None:
+        memory_nodes = with_graph.model.fusion.memory_nodes
         kept = statistics.mean(
-            int(dataflow_nodes(b.graph.edge_index, b.graph.edge_type, b.graph.num_nodes).sum())
-            if with_graph.model.fusion.memory_nodes == "dataflow" else b.graph.num_nodes for b in batches)
-        fusion += f", memory nodes {with_graph.model.fusion.memory_nodes}: {kept:.0f} a batch"
+            int(MEMORY_NODE_SELECTORS[memory_nodes](b.graph.edge_index, b.graph.edge_type, b.graph.num_nodes).sum())
+            if memory_nodes != "all" else b.graph.num_nodes for b in batches)
+        fusion += f", memory nodes {memory_nodes}: {kept:.0f} a batch"
     dropout = "the backbone's" if with_graph.attention_dropout is None else with_graph.attention_dropout
     print(f"config            {args.config} (precision {precision}, fusion {fusion}, "
           f"conv {with_graph.config.gnn.conv}, attention dropout {dropout}, "

@@ -15,8 +15,9 @@ Encoder-decoder backbones (T5, CodeT5, BART), acting on the encoder's output sta
   share is :math:`\sigma(\mathbf{b}_g)` (about 2% for -4).
 - ``memory``: the projected node states, padded per graph to ``(B, N_max, D)``, are appended to the encoder
   memory that the decoder's cross-attention reads, and the encoder attention mask is extended with the
-  node mask, so the decoder attends to tokens and nodes alike. With ``memory_nodes="dataflow"`` only the nodes
-  with a data-flow edge (:func:`dataflow_nodes`) enter the memory, so it stays short.
+  node mask, so the decoder attends to tokens and nodes alike. With ``memory_nodes="inner"`` only the syntax
+  tree's inner nodes (:func:`inner_nodes`) enter the memory, with ``"dataflow"`` only the nodes with a data-flow
+  edge (:func:`dataflow_nodes`), so it stays short.
 - ``add+memory``: both.
 
 Decoder-only backbones (GPT-2, CodeGen, Llama-like), acting on the input embeddings ``(B, T, D)``:
@@ -38,7 +39,7 @@ from torch import Tensor, nn
 from torch_geometric.utils import scatter, softmax, to_dense_batch
 
 from graphcode.models.align import nodes_to_tokens
-from graphcode.models.config import DATAFLOW_EDGE_TYPES, FusionConfig
+from graphcode.models.config import CHILD_EDGE_TYPE, DATAFLOW_EDGE_TYPES, FusionConfig
 
 
 def _projection(in_dim: int, out_dim: int, init_std: float) -> nn.Linear:
@@ -117,6 +118,25 @@ def dataflow_nodes(edge_index: Tensor, edge_type: Tensor | None, num_nodes: int)
     flow = torch.isin(edge_type, torch.tensor(DATAFLOW_EDGE_TYPES, device=edge_type.device))  # (E,)
     keep[edge_index[:, flow].reshape(-1)] = True
     return keep
+
+
+def inner_nodes(edge_index: Tensor, edge_type: Tensor | None, num_nodes: int) -> Tensor:
+    """``(N,)`` bool: the syntax tree's inner nodes, those at the parent end of a ``child`` edge
+    (``CHILD_EDGE_TYPE``): statements, expressions, declarations. All false without edge types.
+
+    Shapes:
+        - **input:** edges ``(2, E)``, edge types ``(E,)``
+        - **output:** ``(N,)``
+    """
+    keep = torch.zeros(num_nodes, dtype=torch.bool, device=edge_index.device)
+    if edge_type is None or edge_index.numel() == 0:
+        return keep
+    keep[edge_index[0, edge_type == CHILD_EDGE_TYPE]] = True
+    return keep
+
+
+#: How each ``FusionConfig.memory_nodes`` setting but ``all`` picks the nodes of the memory.
+MEMORY_NODE_SELECTORS = {"inner": inner_nodes, "dataflow": dataflow_nodes}
 
 
 class NodeMemory(nn.Module):
@@ -213,8 +233,8 @@ class EncoderDecoderFusion(nn.Module):
 
     Shapes:
         - **input:** encoder states ``(B, T, D)``, attention mask ``(B, T)``, node states ``(N, D_gnn)``,
-          graph id per node ``(N,)``, node-token pairs ``(2, A)``, and with ``memory_nodes="dataflow"`` the
-          edges ``(2, E)`` and edge types ``(E,)``
+          graph id per node ``(N,)``, node-token pairs ``(2, A)``, and with ``memory_nodes`` other than ``all``
+          the edges ``(2, E)`` and edge types ``(E,)``
         - **output:** :class:`FusedEncoderOutput` with states ``(B, T', D)`` and mask ``(B, T')``
     """
 
@@ -245,11 +265,11 @@ class EncoderDecoderFusion(nn.Module):
             states = self.add(states, node_states, node_token_index)  # (B, T, D)
         if self.memory is not None:
             keep = None
-            if self.memory_nodes == "dataflow":
+            if self.memory_nodes != "all":
                 if edge_index is None:
                     raise ValueError("EncoderDecoderFusion: expected the graph's edge_index with "
-                                     "memory_nodes='dataflow', found None")
-                keep = dataflow_nodes(edge_index, edge_type, node_states.size(0))  # (N,)
+                                     f"memory_nodes={self.memory_nodes!r}, found None")
+                keep = MEMORY_NODE_SELECTORS[self.memory_nodes](edge_index, edge_type, node_states.size(0))  # (N,)
             states, mask = self.memory(
                 states, mask, node_states, node_batch, keep
             )  # (B, T + N_max, D), (B, T + N_max)

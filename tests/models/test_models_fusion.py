@@ -8,7 +8,14 @@ from torch.testing import assert_close
 
 from graphcode.errors import ConfigError
 from graphcode.models import DecoderOnlyFusion, EncoderDecoderFusion, FusionConfig
-from graphcode.models.fusion import AlignedAdd, GatedAlignedAdd, GraphPrefix, build_fusion, dataflow_nodes
+from graphcode.models.fusion import (
+    AlignedAdd,
+    GatedAlignedAdd,
+    GraphPrefix,
+    build_fusion,
+    dataflow_nodes,
+    inner_nodes,
+)
 
 D_GNN, D = 24, 32
 NODE_STATES = torch.randn(
@@ -69,6 +76,41 @@ def test_memory_of_dataflow_nodes_holds_only_those():
         some(states, mask, NODE_STATES, NODE_BATCH, PAIRS)
 
 
+def test_inner_nodes_are_the_parents_of_child_edges():
+    assert inner_nodes(EDGE_INDEX, EDGE_TYPE, 7).tolist() == [True, False, False, False, True, False, False]
+    assert not inner_nodes(EDGE_INDEX, None, 7).any()  # no edge types: no child edge known
+    assert not inner_nodes(torch.zeros(2, 0, dtype=torch.long), torch.zeros(0, dtype=torch.long), 3).any()
+
+
+def test_inner_nodes_of_a_real_java_method_are_its_syntax_trees_non_leaves():
+    from graphcode.graphs import parse
+    from graphcode.graphs.pyg import to_pyg
+
+    source = "class A { int f(int[] xs) { int s = 0; for (int x : xs) { s += x; } return s; } }"
+    data = to_pyg(parse(source, "java"))
+    inner = inner_nodes(data.edge_index, data.edge_type, data.num_nodes)
+    assert torch.equal(inner, ~data.is_leaf)
+    assert 0 < int(inner.sum()) < data.num_nodes
+
+
+def test_memory_of_inner_nodes_holds_only_those():
+    """Graph 0 keeps its node 0, graph 1 its node 4: a memory of one node per graph, the same projection as the
+    memory of every node."""
+    every = EncoderDecoderFusion("add+memory", D_GNN, D)
+    some = EncoderDecoderFusion("add+memory", D_GNN, D, FusionConfig(memory_nodes="inner"))
+    some.load_state_dict(every.state_dict())
+    states = torch.randn(2, 6, D)  # (B, T, D)
+    mask = torch.ones(2, 6, dtype=torch.long)  # (B, T)
+    full = every(states, mask, NODE_STATES, NODE_BATCH, PAIRS)
+    fused = some(states, mask, NODE_STATES, NODE_BATCH, PAIRS, EDGE_INDEX, EDGE_TYPE)
+    assert fused.hidden_states.shape == (2, 6 + 1, D)
+    assert_close(fused.hidden_states[:, :6], full.hidden_states[:, :6])  # add: every node still reaches its tokens
+    assert_close(fused.hidden_states[0, 6], full.hidden_states[0, 6 + 0])
+    assert_close(fused.hidden_states[1, 6], full.hidden_states[1, 6 + 0])  # node 4 is graph 1's first
+    with pytest.raises(ValueError, match="memory_nodes='inner'"):
+        some(states, mask, NODE_STATES, NODE_BATCH, PAIRS)
+
+
 def test_dataflow_edge_types_are_the_data_flow_kinds():
     from graphcode.models.config import DATAFLOW_EDGE_TYPES, EDGE_KINDS
 
@@ -76,8 +118,15 @@ def test_dataflow_edge_types_are_the_data_flow_kinds():
     assert DATAFLOW_EDGE_TYPES == (2, 3, 4)  # the ids GraphCodeBatch documents for edge_type
 
 
+def test_child_edge_type_is_the_graphs_child_kind():
+    from graphcode.graphs import EDGE_KINDS as GRAPH_EDGE_KINDS
+    from graphcode.models.config import CHILD_EDGE_TYPE
+
+    assert GRAPH_EDGE_KINDS[CHILD_EDGE_TYPE] == "child"
+
+
 def test_memory_nodes_is_checked():
-    with pytest.raises(ConfigError, match=r"fusion.memory_nodes: expected one of 'all', 'dataflow', found 'vars'"):
+    with pytest.raises(ConfigError, match=r"fusion.memory_nodes: expected one of 'all', 'inner', 'dataflow', found 'vars'"):
         FusionConfig(memory_nodes="vars")
 
 

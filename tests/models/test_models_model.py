@@ -172,14 +172,19 @@ def test_generate_sees_the_same_fusion_as_forward(backbone, mode, make_model, ma
     assert torch.equal(first, logits.argmax(-1))
 
 
-def test_memory_of_dataflow_nodes_in_training_and_generation(make_model, make_batch, examples):
-    """``memory_nodes="dataflow"``: the decoder reads the tokens and the 2 data-flow nodes of each example (not
-    all 4 and 3 nodes), forward and generate alike, and beam search runs over that memory."""
-    model = make_model("t5", "add+memory", memory_nodes="dataflow")
+@pytest.mark.parametrize("memory_nodes, kept", [("dataflow", [2, 2]), ("inner", [2, 1])])
+def test_memory_of_some_nodes_in_training_and_generation(make_model, make_batch, examples, memory_nodes, kept):
+    """``memory_nodes="dataflow"``: the decoder reads the tokens and the 2 data-flow nodes of each example;
+    ``"inner"``: the 2 and 1 nodes with children (not all 4 and 3 nodes), forward and generate alike, and beam
+    search runs over that memory."""
+    model = make_model("t5", "add+memory", memory_nodes=memory_nodes)
     batch = make_batch(examples, decoder_only=False)
     out = model(batch)
     assert torch.isfinite(out.loss)
-    assert out.encoder_last_hidden_state.shape == (2, batch.input_ids.size(1) + 2, 32)
+    T = batch.input_ids.size(1)
+    assert out.encoder_last_hidden_state.shape == (2, T + max(kept), 32)
+    node_mask = model._fused_encoder(batch)[2][:, T:]  # (B, N_max)
+    assert node_mask.sum(-1).tolist() == kept
     everything = make_model("t5", "add+memory")
     assert everything(batch).encoder_last_hidden_state.shape == (2, batch.input_ids.size(1) + 4, 32)
     prompt = make_batch(examples[:1], decoder_only=False)
