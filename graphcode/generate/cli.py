@@ -63,6 +63,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="with --max-len-b: at most A * x + B tokens for a prompt of x tokens (fairseq's rule; "
                         "a translation is about as long as its source), within --max-new-tokens (default: no limit)")
     d.add_argument("--max-len-b", type=int, default=0, help="see --max-len-a (default: 0)")
+    d.add_argument("--no-repeat-ngram-size", type=int, default=0, metavar="N",
+                   help="never generate an N-gram of tokens twice in one candidate (default: 0, no such rule)")
+    d.add_argument("--repetition-penalty", type=float, default=1.0,
+                   help="penalise tokens already in the candidate (CTRL's penalty; default: 1.0, none)")
     d.add_argument("--guided", action="store_true",
                    help="syntax-guided decoding: mask tokens that make the code unrepairable, and ending on invalid code")
     d.add_argument("--guided-max-checks", type=int, default=32, help="guided: tokens checked per row and step (default: 32)")
@@ -146,6 +150,8 @@ def run(args: argparse.Namespace) -> int:
         max_new_tokens=args.max_new_tokens if args.max_new_tokens is not None else 128,
         max_len_a=args.max_len_a,
         max_len_b=args.max_len_b,
+        no_repeat_ngram_size=args.no_repeat_ngram_size,
+        repetition_penalty=args.repetition_penalty,
         guided=args.guided,
         guided_max_checks=args.guided_max_checks,
     )

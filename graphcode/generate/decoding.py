@@ -58,6 +58,12 @@ class DecodingConfig:
     rule, :class:`graphcode.generate.length.SourceLengthCap`), within ``max_new_tokens``; ``None``: no such limit."""
     max_len_b: int = 0
     """See ``max_len_a``."""
+    no_repeat_ngram_size: int = 0
+    """Never generate an n-gram of this many tokens twice in one candidate (Hugging Face's
+    ``NoRepeatNGramLogitsProcessor``); 0: no such rule."""
+    repetition_penalty: float = 1.0
+    """Divide the positive logits of tokens already in the candidate (multiply the negative ones) by this (CTRL's
+    penalty); 1.0: none."""
     guided: bool = False
     """Mask tokens that make the code unrepairable (:class:`SyntaxGuidedLogitsProcessor`)."""
     guided_max_checks: int = 32
@@ -94,6 +100,11 @@ class DecodingConfig:
             raise _fail("max_new_tokens", "an integer >= 1", self.max_new_tokens)
         check_length_cap(self.max_len_a, self.max_len_b, "decoding.max_len_a (--max-len-a)",
                          "decoding.max_len_b (--max-len-b)")
+        if not _is_int(self.no_repeat_ngram_size, 0):
+            raise _fail("no_repeat_ngram_size", "an integer >= 0", self.no_repeat_ngram_size)
+        penalty = self.repetition_penalty
+        if isinstance(penalty, bool) or not isinstance(penalty, (int, float)) or not penalty > 0:
+            raise _fail("repetition_penalty", "a number > 0", penalty)
         if not isinstance(self.guided, bool):
             raise _fail("guided", "true or false", self.guided)
         if not _is_int(self.guided_max_checks, 1):
@@ -136,6 +147,10 @@ class DecodingConfig:
                           top_p=float(self.top_p), top_k=self.top_k)
         else:
             kwargs.update(do_sample=False, num_beams=1, output_logits=True)
+        if self.no_repeat_ngram_size:
+            kwargs["no_repeat_ngram_size"] = self.no_repeat_ngram_size
+        if self.repetition_penalty != 1.0:
+            kwargs["repetition_penalty"] = float(self.repetition_penalty)
         return kwargs
 
 

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from copy import deepcopy as _deepcopy
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import lightning.pytorch as pl
 import numpy as np
@@ -100,8 +100,11 @@ class SchedulerConfig:
 
 
 @dataclass
-class GenerationSettings:
-    """How ``predict`` generates."""
+class DecodeSettings:
+    """The decoding settings that ``predict`` (:class:`GenerationSettings`) and the task metrics
+    (:class:`TaskMetricsConfig`) share; Hugging Face ``generate`` arguments of the same names."""
+
+    _owner: ClassVar[str] = "decoding"
 
     max_new_tokens: int = 128
     """Most tokens generated per example."""
@@ -112,23 +115,55 @@ class GenerationSettings:
     :class:`graphcode.generate.length.SourceLengthCap`), within ``max_new_tokens``; null: no such limit."""
     max_len_b: int = 0
     """See ``max_len_a``."""
+    no_repeat_ngram_size: int = 0
+    """Never generate an n-gram of this many tokens twice in one output (Hugging Face's
+    ``NoRepeatNGramLogitsProcessor``); 0: no such rule."""
+    repetition_penalty: float = 1.0
+    """Divide the positive logits of tokens already in the output (multiply the negative ones) by this
+    (CTRL's penalty, Hugging Face's ``RepetitionPenaltyLogitsProcessor``); 1.0: none."""
 
     def __post_init__(self) -> None:
+        owner = self._owner
         for name in ("max_new_tokens", "num_beams"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"generation.{name}: expected an integer >= 1, found {value!r}")
-        _check_length_cap(self.max_len_a, self.max_len_b, "generation.max_len_a", "generation.max_len_b")
+                raise ConfigError(f"{owner}.{name}: expected an integer >= 1, found {value!r}")
+        _check_length_cap(self.max_len_a, self.max_len_b, f"{owner}.max_len_a", f"{owner}.max_len_b")
+        value = self.no_repeat_ngram_size
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"{owner}.no_repeat_ngram_size: expected an integer >= 0, found {value!r}")
+        value = self.repetition_penalty
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ConfigError(f"{owner}.repetition_penalty: expected a number > 0, found {value!r}")
+
+    def generate_kwargs(self) -> dict[str, Any]:
+        """The ``generate`` arguments these settings stand for (the length cap is a logits processor, added by the
+        caller, which knows the sources' lengths)."""
+        kwargs: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "num_beams": self.num_beams}
+        if self.no_repeat_ngram_size:
+            kwargs["no_repeat_ngram_size"] = self.no_repeat_ngram_size
+        if self.repetition_penalty != 1.0:
+            kwargs["repetition_penalty"] = float(self.repetition_penalty)
+        return kwargs
 
 
 @dataclass
-class TaskMetricsConfig:
+class GenerationSettings(DecodeSettings):
+    """How ``predict`` generates."""
+
+    _owner: ClassVar[str] = "generation"
+
+
+@dataclass
+class TaskMetricsConfig(DecodeSettings):
     """Task metrics in validation and test: decode examples and score them as ``graphcode evaluate`` does.
 
     Code targets get ``exact_match``, ``bleu`` (CodeXGLUE's BLEU-4), ``codebleu`` and ``syntax_valid``; text
     targets (summaries) ``exact_match``, ``bleu`` (CodeXGLUE's code-to-text sentence BLEU) and ``rouge_l``. Each is
-    a percentage, logged with the stage's prefix.
+    a percentage, logged with the stage's prefix. The decoding settings are :class:`DecodeSettings`'.
     """
+
+    _owner: ClassVar[str] = "task_metrics"
 
     every_n_validations: int = 1
     """Decode at every n-th validation of ``fit``, the first included; 0: never during ``fit`` (``validate``
@@ -137,28 +172,18 @@ class TaskMetricsConfig:
     """Validation examples decoded: the first n of those in use (the same ones every time); null: all."""
     test_max_examples: int | None = None
     """Test examples decoded; null: all of them."""
-    max_new_tokens: int = 128
-    """Most tokens generated per example."""
-    num_beams: int = 1
-    """Beam width; 1 is greedy decoding."""
-    max_len_a: float | None = None
-    """With ``max_len_b``: at most ``max_len_a * x + max_len_b`` tokens for a source of ``x`` tokens (fairseq's rule,
-    :class:`graphcode.generate.length.SourceLengthCap`), within ``max_new_tokens``; null: no such limit."""
-    max_len_b: int = 0
-    """See ``max_len_a``."""
     codebleu: bool = True
     """Compute CodeBLEU too (the slowest metric)."""
 
     def __post_init__(self) -> None:
-        for name, low in (("every_n_validations", 0), ("max_new_tokens", 1), ("num_beams", 1)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ConfigError(f"task_metrics.{name}: expected an integer >= {low}, found {value!r}")
+        super().__post_init__()
+        value = self.every_n_validations
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"task_metrics.every_n_validations: expected an integer >= 0, found {value!r}")
         for name in ("max_examples", "test_max_examples"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise ConfigError(f"task_metrics.{name}: expected a positive integer or null, found {value!r}")
-        _check_length_cap(self.max_len_a, self.max_len_b, "task_metrics.max_len_a", "task_metrics.max_len_b")
 
 
 TASK_METRICS: tuple[str, ...] = ("exact_match", "bleu", "codebleu", "syntax_valid", "rouge_l")
@@ -417,10 +442,10 @@ class GraphCodeModule(pl.LightningModule):
     def test_step(self, batch: GraphCodeBatch, batch_idx: int) -> torch.Tensor:
         return self._eval_step(batch, "test_loss")
 
-    def _decode(self, batch: Any, settings: GenerationSettings | TaskMetricsConfig) -> list[str]:
+    def _decode(self, batch: Any, settings: DecodeSettings) -> list[str]:
         """Generate for a :class:`graphcode.training.datamodule.PredictBatch` with ``settings``' token limits and
         beam width; returns the decoded texts."""
-        kwargs: dict[str, Any] = {"max_new_tokens": settings.max_new_tokens, "num_beams": settings.num_beams}
+        kwargs = settings.generate_kwargs()
         if settings.max_len_a is not None:
             from transformers import LogitsProcessorList
 

@@ -25,6 +25,7 @@ from graphcode.training.module import (
     GraphCodeModule,
     OptimizerConfig,
     SchedulerConfig,
+    TaskMetricsConfig,
     WarmupSchedule,
 )
 from tests.training.conftest import REPO, TINY_GNN, TINY_GPT2, TINY_T5, fast_overrides
@@ -221,6 +222,27 @@ def test_predict_holds_each_example_to_its_source_length_cap(records_file, tmp_p
     assert all(free[key].startswith(text) for key, text in capped.items()), "a cut, not another output"
     assert all(free.values()), "with end-of-sequence suppressed, every output runs to max_new_tokens"
     assert all(len(capped[key]) < len(free[key]) for key in free), "and past its cap"
+
+
+def test_predict_and_test_decode_with_the_repetition_controls(records_file, tmp_path):
+    """``generation`` and ``task_metrics`` hand ``no_repeat_ngram_size`` and ``repetition_penalty`` to ``generate``."""
+    module, dm = make(records_file, tmp_path, TINY_T5, max_examples=4, task="docstring-to-body")
+    module.generation = GenerationSettings(max_new_tokens=8, no_repeat_ngram_size=3, repetition_penalty=1.3)
+    trainer(tmp_path, max_steps=1).predict(module, dm)  # builds the model
+    seen: list[dict] = []
+    generate = module.model.generate
+
+    def spy(batch, **kwargs):
+        seen.append(kwargs)
+        return generate(batch, **kwargs)
+
+    module.model.generate = spy
+    trainer(tmp_path, max_steps=1).predict(module, dm)
+    assert seen and all(k["no_repeat_ngram_size"] == 3 and k["repetition_penalty"] == 1.3 for k in seen)
+    seen.clear()
+    module.task_metrics = TaskMetricsConfig(max_new_tokens=8, no_repeat_ngram_size=5, codebleu=False)
+    trainer(tmp_path, max_steps=1).test(module, dm)
+    assert seen and all(k["no_repeat_ngram_size"] == 5 and "repetition_penalty" not in k for k in seen)
 
 
 def test_graph_off_module_is_the_backbone(records_file, tmp_path):
