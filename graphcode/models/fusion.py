@@ -104,6 +104,18 @@ class GatedAlignedAdd(AlignedAdd):
         return token_states + gate * aligned  # (B, T, D)
 
 
+def _edge_end_nodes(edge_index: Tensor, edge_type: Tensor | None, num_nodes: int, kinds: tuple[int, ...],
+                    rows: slice) -> Tensor:
+    """``(N,)`` bool: the nodes at the ends ``rows`` of ``edge_index`` (``slice(0, 1)`` the sources, ``slice(0, 2)``
+    both) of the edges of the ``kinds``; all false without edge types."""
+    keep = torch.zeros(num_nodes, dtype=torch.bool, device=edge_index.device)
+    if edge_type is None or edge_index.numel() == 0:
+        return keep
+    chosen = torch.isin(edge_type, torch.tensor(kinds, device=edge_type.device))  # (E,)
+    keep[edge_index[rows][:, chosen].reshape(-1)] = True
+    return keep
+
+
 def dataflow_nodes(edge_index: Tensor, edge_type: Tensor | None, num_nodes: int) -> Tensor:
     """``(N,)`` bool: the nodes at either end of a data-flow edge (``DATAFLOW_EDGE_TYPES``), the occurrences of
     variables. All false without edge types.
@@ -112,12 +124,7 @@ def dataflow_nodes(edge_index: Tensor, edge_type: Tensor | None, num_nodes: int)
         - **input:** edges ``(2, E)``, edge types ``(E,)``
         - **output:** ``(N,)``
     """
-    keep = torch.zeros(num_nodes, dtype=torch.bool, device=edge_index.device)
-    if edge_type is None or edge_index.numel() == 0:
-        return keep
-    flow = torch.isin(edge_type, torch.tensor(DATAFLOW_EDGE_TYPES, device=edge_type.device))  # (E,)
-    keep[edge_index[:, flow].reshape(-1)] = True
-    return keep
+    return _edge_end_nodes(edge_index, edge_type, num_nodes, DATAFLOW_EDGE_TYPES, slice(0, 2))
 
 
 def inner_nodes(edge_index: Tensor, edge_type: Tensor | None, num_nodes: int) -> Tensor:
@@ -128,11 +135,7 @@ def inner_nodes(edge_index: Tensor, edge_type: Tensor | None, num_nodes: int) ->
         - **input:** edges ``(2, E)``, edge types ``(E,)``
         - **output:** ``(N,)``
     """
-    keep = torch.zeros(num_nodes, dtype=torch.bool, device=edge_index.device)
-    if edge_type is None or edge_index.numel() == 0:
-        return keep
-    keep[edge_index[0, edge_type == CHILD_EDGE_TYPE]] = True
-    return keep
+    return _edge_end_nodes(edge_index, edge_type, num_nodes, (CHILD_EDGE_TYPE,), slice(0, 1))
 
 
 #: How each ``FusionConfig.memory_nodes`` setting but ``all`` picks the nodes of the memory.

@@ -10,6 +10,7 @@ from graphcode.errors import ConfigError
 from graphcode.models import DecoderOnlyFusion, EncoderDecoderFusion, FusionConfig
 from graphcode.models.fusion import (
     AlignedAdd,
+    FusedEncoderOutput,
     GatedAlignedAdd,
     GraphPrefix,
     build_fusion,
@@ -58,22 +59,29 @@ def test_dataflow_nodes_are_the_ends_of_data_flow_edges():
         False] * 3
 
 
-def test_memory_of_dataflow_nodes_holds_only_those():
-    """Graph 0 keeps nodes 1 and 3, graph 1 nodes 5 and 6: a memory of 2 per graph, in node order, each the
-    projection of its own node's state (the same projection as the memory of every node)."""
-    every = EncoderDecoderFusion("memory", D_GNN, D)
-    some = EncoderDecoderFusion("memory", D_GNN, D, FusionConfig(memory_nodes="dataflow"))
+def _every_and_some(mode: str, memory_nodes: str) -> tuple[FusedEncoderOutput, FusedEncoderOutput]:
+    """A fusion with every node in the memory and one with ``memory_nodes``, sharing weights, applied to the same
+    random token states: ``(every node's output, the chosen nodes' output)``. The second one needs the edges."""
+    every = EncoderDecoderFusion(mode, D_GNN, D)
+    some = EncoderDecoderFusion(mode, D_GNN, D, FusionConfig(memory_nodes=memory_nodes))
     some.load_state_dict(every.state_dict())
     states = torch.randn(2, 6, D)  # (B, T, D)
     mask = torch.ones(2, 6, dtype=torch.long)  # (B, T)
     full = every(states, mask, NODE_STATES, NODE_BATCH, PAIRS)
     fused = some(states, mask, NODE_STATES, NODE_BATCH, PAIRS, EDGE_INDEX, EDGE_TYPE)
+    with pytest.raises(ValueError, match=f"edge_index with memory_nodes='{memory_nodes}'"):
+        some(states, mask, NODE_STATES, NODE_BATCH, PAIRS)
+    return full, fused
+
+
+def test_memory_of_dataflow_nodes_holds_only_those():
+    """Graph 0 keeps nodes 1 and 3, graph 1 nodes 5 and 6: a memory of 2 per graph, in node order, each the
+    projection of its own node's state (the same projection as the memory of every node)."""
+    full, fused = _every_and_some("memory", "dataflow")
     assert fused.hidden_states.shape == (2, 6 + 2, D)
     assert fused.attention_mask.tolist() == [[1] * 8, [1] * 8]
     assert_close(fused.hidden_states[0, 6:], full.hidden_states[0, [6 + 1, 6 + 3]])
     assert_close(fused.hidden_states[1, 6:], full.hidden_states[1, [6 + 1, 6 + 2]])  # nodes 5, 6 of graph 1
-    with pytest.raises(ValueError, match="edge_index"):
-        some(states, mask, NODE_STATES, NODE_BATCH, PAIRS)
 
 
 def test_inner_nodes_are_the_parents_of_child_edges():
@@ -96,19 +104,11 @@ def test_inner_nodes_of_a_real_java_method_are_its_syntax_trees_non_leaves():
 def test_memory_of_inner_nodes_holds_only_those():
     """Graph 0 keeps its node 0, graph 1 its node 4: a memory of one node per graph, the same projection as the
     memory of every node."""
-    every = EncoderDecoderFusion("add+memory", D_GNN, D)
-    some = EncoderDecoderFusion("add+memory", D_GNN, D, FusionConfig(memory_nodes="inner"))
-    some.load_state_dict(every.state_dict())
-    states = torch.randn(2, 6, D)  # (B, T, D)
-    mask = torch.ones(2, 6, dtype=torch.long)  # (B, T)
-    full = every(states, mask, NODE_STATES, NODE_BATCH, PAIRS)
-    fused = some(states, mask, NODE_STATES, NODE_BATCH, PAIRS, EDGE_INDEX, EDGE_TYPE)
+    full, fused = _every_and_some("add+memory", "inner")
     assert fused.hidden_states.shape == (2, 6 + 1, D)
     assert_close(fused.hidden_states[:, :6], full.hidden_states[:, :6])  # add: every node still reaches its tokens
     assert_close(fused.hidden_states[0, 6], full.hidden_states[0, 6 + 0])
     assert_close(fused.hidden_states[1, 6], full.hidden_states[1, 6 + 0])  # node 4 is graph 1's first
-    with pytest.raises(ValueError, match="memory_nodes='inner'"):
-        some(states, mask, NODE_STATES, NODE_BATCH, PAIRS)
 
 
 def test_dataflow_edge_types_are_the_data_flow_kinds():
