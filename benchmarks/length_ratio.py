@@ -6,6 +6,9 @@ Prints the median source and target lengths, percentiles of target / source, and
 ``a`` of ``--a`` the share of targets within ``a * x + b`` and the mean of that cap over the sources. A rule that
 needs no scored split: the pair with the smallest mean cap among those that hold 99.5% of the targets.
 
+Then, for each n of ``--ngrams``, the share of targets that hold some n-gram of tokens twice: the targets that
+``no_repeat_ngram_size: n`` could never produce exactly.
+
     .venv/bin/python benchmarks/length_ratio.py --tokenizer runs/ablation/graph/seed0/version_0/export/tokenizer \\
         ../shared/data/codexglue-java-cs/train.java-cs.txt.java ../shared/data/codexglue-java-cs/train.java-cs.txt.cs
 """
@@ -18,10 +21,20 @@ import sys
 import numpy as np
 
 
-def lengths(tokenizer, path: str) -> np.ndarray:
+def token_ids(tokenizer, path: str) -> list[list[int]]:
     with open(path, encoding="utf-8") as f:
-        lines = [line.rstrip("\n") for line in f]
-    return np.array([len(ids) for ids in tokenizer(lines)["input_ids"]])
+        return tokenizer([line.rstrip("\n") for line in f])["input_ids"]
+
+
+def repeats_ngram(ids: list[int], n: int) -> bool:
+    """Whether ``ids`` holds some n-gram twice."""
+    seen: set[tuple[int, ...]] = set()
+    for i in range(len(ids) - n + 1):
+        gram = tuple(ids[i:i + n])
+        if gram in seen:
+            return True
+        seen.add(gram)
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,11 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("target", help="one target per line, aligned with the sources")
     parser.add_argument("--a", default="1.0,1.2,1.3,1.5,2.0", help="comma-separated values of a")
     parser.add_argument("--b", default="10,20", help="comma-separated values of b")
+    parser.add_argument("--ngrams", default="4,6,8,12,16,20", help="comma-separated n-gram sizes")
     args = parser.parse_args(argv)
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
-    x, y = lengths(tokenizer, args.source), lengths(tokenizer, args.target)
+    targets = token_ids(tokenizer, args.target)
+    x, y = np.array([len(ids) for ids in token_ids(tokenizer, args.source)]), np.array([len(ids) for ids in targets])
     if len(x) != len(y):
         parser.error(f"expected as many targets as sources, found {len(y)} targets and {len(x)} sources")
     ratio = y / np.maximum(x, 1)
@@ -48,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     for b in (int(v) for v in args.b.split(",")):
         cells = [(100 * float(np.mean(y <= np.floor(a * x + b))), float(np.mean(np.floor(a * x + b)))) for a in a_values]
         print(f"| {b} | " + " | ".join(f"{share:.2f}% (mean cap {cap:.0f})" for share, cap in cells) + " |")
+    sizes = [int(v) for v in args.ngrams.split(",")]
+    print("targets that repeat an n-gram of tokens: " + ", ".join(
+        f"n={n}: {100 * sum(repeats_ngram(ids, n) for ids in targets) / len(targets):.2f}%" for n in sizes))
     return 0
 
 
