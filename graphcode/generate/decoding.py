@@ -20,6 +20,7 @@ import torch
 from graphcode.errors import ConfigError
 from graphcode.generate.guided import GuidedStats, SyntaxGuidedLogitsProcessor
 from graphcode.generate.length import SourceLengthCap, check_length_cap
+from graphcode.generate.repetition import check_repetition, repetition_kwargs
 from graphcode.models.batch import GraphCodeBatch
 
 Strategy = Literal["greedy", "beam", "sample"]
@@ -100,11 +101,9 @@ class DecodingConfig:
             raise _fail("max_new_tokens", "an integer >= 1", self.max_new_tokens)
         check_length_cap(self.max_len_a, self.max_len_b, "decoding.max_len_a (--max-len-a)",
                          "decoding.max_len_b (--max-len-b)")
-        if not _is_int(self.no_repeat_ngram_size, 0):
-            raise _fail("no_repeat_ngram_size", "an integer >= 0", self.no_repeat_ngram_size)
-        penalty = self.repetition_penalty
-        if isinstance(penalty, bool) or not isinstance(penalty, (int, float)) or not penalty > 0:
-            raise _fail("repetition_penalty", "a number > 0", penalty)
+        check_repetition(self.no_repeat_ngram_size, self.repetition_penalty,
+                         "decoding.no_repeat_ngram_size (--no-repeat-ngram-size)",
+                         "decoding.repetition_penalty (--repetition-penalty)")
         if not isinstance(self.guided, bool):
             raise _fail("guided", "true or false", self.guided)
         if not _is_int(self.guided_max_checks, 1):
@@ -147,10 +146,7 @@ class DecodingConfig:
                           top_p=float(self.top_p), top_k=self.top_k)
         else:
             kwargs.update(do_sample=False, num_beams=1, output_logits=True)
-        if self.no_repeat_ngram_size:
-            kwargs["no_repeat_ngram_size"] = self.no_repeat_ngram_size
-        if self.repetition_penalty != 1.0:
-            kwargs["repetition_penalty"] = float(self.repetition_penalty)
+        kwargs.update(repetition_kwargs(self.no_repeat_ngram_size, self.repetition_penalty))
         return kwargs
 
 

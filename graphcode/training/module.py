@@ -40,6 +40,7 @@ from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from graphcode.data.tokenizer import TokenizerConfig, load_pretrained_tokenizer
 from graphcode.errors import CheckpointError, ConfigError
 from graphcode.generate.length import check_length_cap as _check_length_cap
+from graphcode.generate.repetition import check_repetition, repetition_kwargs
 from graphcode.models.batch import GraphCodeBatch
 from graphcode.models.config import FusionConfig, GNNConfig, GraphCodeConfig, check_rate
 
@@ -129,22 +130,14 @@ class DecodeSettings:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{owner}.{name}: expected an integer >= 1, found {value!r}")
         _check_length_cap(self.max_len_a, self.max_len_b, f"{owner}.max_len_a", f"{owner}.max_len_b")
-        value = self.no_repeat_ngram_size
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ConfigError(f"{owner}.no_repeat_ngram_size: expected an integer >= 0, found {value!r}")
-        value = self.repetition_penalty
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ConfigError(f"{owner}.repetition_penalty: expected a number > 0, found {value!r}")
+        check_repetition(self.no_repeat_ngram_size, self.repetition_penalty, f"{owner}.no_repeat_ngram_size",
+                         f"{owner}.repetition_penalty")
 
     def generate_kwargs(self) -> dict[str, Any]:
         """The ``generate`` arguments these settings stand for (the length cap is a logits processor, added by the
         caller, which knows the sources' lengths)."""
-        kwargs: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "num_beams": self.num_beams}
-        if self.no_repeat_ngram_size:
-            kwargs["no_repeat_ngram_size"] = self.no_repeat_ngram_size
-        if self.repetition_penalty != 1.0:
-            kwargs["repetition_penalty"] = float(self.repetition_penalty)
-        return kwargs
+        return {"max_new_tokens": self.max_new_tokens, "num_beams": self.num_beams,
+                **repetition_kwargs(self.no_repeat_ngram_size, self.repetition_penalty)}
 
 
 @dataclass
