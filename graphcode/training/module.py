@@ -392,10 +392,6 @@ class GraphCodeModule(pl.LightningModule):
     def forward(self, batch: GraphCodeBatch) -> Any:
         return self.model(batch)
 
-    @staticmethod
-    def _label_tokens(batch: GraphCodeBatch) -> int:
-        return max(1, int((batch.labels != -100).sum())) if batch.labels is not None else batch.batch_size
-
     def training_step(self, batch: GraphCodeBatch, batch_idx: int) -> torch.Tensor:
         parts = micro_batches(self.model, batch, self.micro_batch_tokens)
         if len(parts) == 1:
@@ -425,8 +421,9 @@ class GraphCodeModule(pl.LightningModule):
 
     def _eval_step(self, batch: GraphCodeBatch, name: str) -> torch.Tensor:
         loss = self.model(batch, logits=False).loss
-        # Weighted by target tokens: the epoch value is the mean loss per target token.
-        self.log(name, loss, prog_bar=True, sync_dist=True, batch_size=self._label_tokens(batch))
+        # Weighted by the target tokens it averages: the epoch value is the mean loss per target token.
+        weight = max(1, _loss_tokens(self.model, batch)) if batch.labels is not None else batch.batch_size
+        self.log(name, loss, prog_bar=True, sync_dist=True, batch_size=weight)
         return loss
 
     def validation_step(self, batch: GraphCodeBatch, batch_idx: int) -> torch.Tensor:

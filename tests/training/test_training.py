@@ -35,7 +35,7 @@ def make(records: Path, tmp: Path, backbone: dict, graph: bool = True, export: b
          gradient_checkpointing: bool = False, attention_dropout: float | None = None, **data):
     datamodule = GraphCodeDataModule(
         path=str(records), tokenizer=TokenizerConfig(vocab_size=400), cache_dir=str(tmp / "cache"),
-        max_source_length=48, max_target_length=32, batch_size=data.pop("batch_size", 4),
+        max_source_length=48, max_target_length=data.pop("max_target_length", 32), batch_size=data.pop("batch_size", 4),
         max_examples=data.pop("max_examples", 8), max_eval_examples=4, backbone=backbone, graph=graph, **data,
     )
     module = GraphCodeModule(
@@ -510,3 +510,24 @@ def test_micro_batches_give_the_whole_batch_step(records_file, tmp_path, accumul
 def test_micro_batch_tokens_must_be_a_positive_integer():
     with pytest.raises(ConfigError, match=r"model.micro_batch_tokens: expected an integer >= 1 or null, found 0"):
         GraphCodeModule(backbone=TINY_T5, micro_batch_tokens=0)
+
+
+@pytest.mark.parametrize("backbone", [TINY_T5, TINY_GPT2], ids=["t5", "gpt2"])
+def test_val_loss_is_the_mean_over_target_tokens(records_file, tmp_path, backbone):
+    """The logged val_loss averages every scored target token of the split, not the batches' means: batches of 3
+    and 1 examples weigh by their tokens (a decoder-only backbone never scores a row's first label)."""
+    module, dm = make(records_file, tmp_path, backbone, batch_size=3, max_target_length=512)  # whole targets
+    (logged,) = pl.Trainer(default_root_dir=tmp_path, logger=False, enable_progress_bar=False,
+                           enable_model_summary=False, enable_checkpointing=False).validate(module, dm, verbose=False)
+    module.eval()
+    batches = []  # (mean loss, scored tokens, examples)
+    with torch.no_grad():
+        for batch in dm.val_dataloader():
+            labels = batch.labels if module.model.is_encoder_decoder else batch.labels[:, 1:]
+            batches.append((float(module.model(batch, logits=False).loss), int((labels != -100).sum()),
+                            batch.batch_size))
+    assert sorted(size for _, _, size in batches) == [1, 3]
+    by_tokens = sum(loss * count for loss, count, _ in batches) / sum(count for _, count, _ in batches)
+    by_examples = sum(loss * size for loss, _, size in batches) / sum(size for _, _, size in batches)
+    assert by_examples != pytest.approx(by_tokens, rel=1e-4)  # the two weighings differ on these batches
+    assert logged["val_loss"] == pytest.approx(by_tokens, rel=1e-5)
