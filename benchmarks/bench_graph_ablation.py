@@ -43,12 +43,14 @@ sys.path.insert(0, str(REPO))
 
 ARMS: dict[str, list[str]] = {
     "nograph": ["--model.graph=false"],
-    "graph": [],  # the config's default: RGCN, add+memory (every node in the memory), AST and data-flow edges
+    "graph": [],  # the config's default: RGCN, add+memory (the CPU config: the syntax tree's inner nodes in the
+    #               memory), AST and data-flow edges
     "gcn": ["--model.gnn.conv=gcn"],
     "fusion-add": ["--model.fusion.mode=add"],
     "fusion-memory": ["--model.fusion.mode=memory"],
     "fusion-gate": ["--model.fusion.mode=gate"],
-    "memory-inner": ["--model.fusion.memory_nodes=inner"],  # the memory holds only the syntax tree's inner nodes
+    "memory-all": ["--model.fusion.memory_nodes=all"],  # the memory holds every node
+    "memory-inner": ["--model.fusion.memory_nodes=inner"],  # only the syntax tree's inner nodes (the CPU default)
     "memory-dataflow": ["--model.fusion.memory_nodes=dataflow"],  # the memory holds only the data-flow nodes
     "copy": ["--model.copy=true"],  # the default graph with a copy head (pointer-generator)
     "nograph-copy": ["--model.graph=false", "--model.copy=true"],  # the backbone with a copy head: the control
