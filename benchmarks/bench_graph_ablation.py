@@ -147,6 +147,26 @@ def decoding_settings(config: str, args: list[str]) -> dict[str, Any]:
     return settings
 
 
+def config_holds(config: str, overrides: list[str]) -> bool:
+    """Whether the config already sets every ``--a.b.c=VALUE`` of ``overrides`` to that value (an arm with them is
+    the ``graph`` arm again: ``memory-inner`` under the CPU config). False for no overrides."""
+    import yaml
+
+    data = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
+    for arg in overrides or [None]:
+        if arg is None or not arg.startswith("--") or "=" not in arg:
+            return False
+        path, value = arg[2:].split("=", 1)
+        node: Any = data
+        for key in path.split("."):
+            if not isinstance(node, dict) or key not in node:
+                return False
+            node = node[key]
+        if node != yaml.safe_load(value):
+            return False
+    return True
+
+
 def _examples(out: Path, result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     path = out / result["report"] / "examples.jsonl"
     return {row["id"]: row for row in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
@@ -300,6 +320,12 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [a for a in arms if a not in ARMS]
     if unknown:
         parser.error(f"--arms: expected names among {', '.join(ARMS)}, found {', '.join(unknown)}")
+    if args.arms == "all":  # an arm whose overrides the config already holds would train the graph arm twice
+        same = [a for a in arms if config_holds(args.config, ARMS[a])]
+        for arm in same:
+            print(f"{arm}: skipped, {args.config} already sets {' '.join(ARMS[arm])} (it is the graph arm)",
+                  file=sys.stderr)
+        arms = [a for a in arms if a not in same]
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     extra = [*args.extra, *([f"--trainer.max_steps={args.max_steps}"] if args.max_steps else [])]
     out = Path(args.out)

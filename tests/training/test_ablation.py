@@ -119,3 +119,19 @@ def test_parameters_count_tied_weights_once(tmp_path):
     expected = sum(p.numel() for p in model.parameters())
     assert sum(v.numel() for v in state.values()) > expected  # the copies a plain sum would count
     assert _ablation().unique_parameters(state) == expected
+
+
+def test_arms_the_config_already_is_are_found(tmp_path):
+    """``--arms all`` skips an arm whose overrides the config already sets (``memory-inner`` under the CPU
+    config, whose default graph holds the inner nodes); a differing value, a missing key or no overrides is an arm."""
+    ablation = _ablation()
+    cpu = str(REPO / "configs" / "codexglue-java-cs-cpu.yaml")
+    assert ablation.config_holds(cpu, ablation.ARMS["memory-inner"])
+    assert not ablation.config_holds(cpu, ablation.ARMS["memory-all"])
+    assert not ablation.config_holds(cpu, ablation.ARMS["graph"])  # no overrides: the graph arm itself
+    assert not ablation.config_holds(cpu, ablation.ARMS["copy"])  # model.copy is not in the config
+    assert ablation.config_holds(cpu, ["--model.gnn.conv=rgcn", "--data.graph_options.edges="
+                                       "[child, next_token, last_write, last_read, computed_from]"])
+    assert not ablation.config_holds(cpu, ["--data.graph_options.edges=[child,next_token]"])
+    full = str(REPO / "configs" / "codexglue-java-cs.yaml")
+    assert not ablation.config_holds(full, ablation.ARMS["memory-inner"])
