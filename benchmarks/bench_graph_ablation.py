@@ -131,14 +131,20 @@ def run_arm(config: str, out: Path, arm: str, seed: int, extra: list[str], split
     return result
 
 
+def _read_config(config: str) -> dict[str, Any]:
+    """The config file's YAML as a dict (empty for an empty file)."""
+    import yaml
+
+    return yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
+
+
 def decoding_settings(config: str, args: list[str]) -> dict[str, Any]:
     """How ``test`` decodes an arm: the config's ``model.task_metrics`` with the command line's
     ``--model.task_metrics.NAME=VALUE`` overrides applied. A stored result decoded otherwise is scored again from
     its checkpoint (its ``fit`` is kept)."""
     import yaml
 
-    data = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
-    settings = dict((data.get("model") or {}).get("task_metrics") or {})
+    settings = dict((_read_config(config).get("model") or {}).get("task_metrics") or {})
     prefix = "--model.task_metrics."
     for arg in args:
         if arg.startswith(prefix) and "=" in arg:
@@ -152,9 +158,11 @@ def config_holds(config: str, overrides: list[str]) -> bool:
     the ``graph`` arm again: ``memory-inner`` under the CPU config). False for no overrides."""
     import yaml
 
-    data = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
-    for arg in overrides or [None]:
-        if arg is None or not arg.startswith("--") or "=" not in arg:
+    if not overrides:
+        return False
+    data = _read_config(config)
+    for arg in overrides:
+        if not arg.startswith("--") or "=" not in arg:
             return False
         path, value = arg[2:].split("=", 1)
         node: Any = data
