@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import json
 
+import pytest
+
 from tests.training.conftest import REPO, TINY_GNN, fast_overrides
 
 
@@ -135,3 +137,24 @@ def test_arms_the_config_already_is_are_found(tmp_path):
     assert not ablation.config_holds(cpu, ["--data.graph_options.edges=[child,next_token]"])
     full = str(REPO / "configs" / "codexglue-java-cs.yaml")
     assert not ablation.config_holds(full, ablation.ARMS["memory-inner"])
+
+
+def test_arms_all_trains_each_distinct_arm_once(monkeypatch, capsys, tmp_path):
+    """``--arms all`` under the CPU config runs every arm but ``memory-inner`` (the config's own graph) and says so."""
+    ablation = _ablation()
+    started: list[str] = []
+
+    def record(config, out, arm, seed, extra, split):  # stands in for training
+        started.append(arm)
+        return {"arm": arm, "seed": seed}
+
+    def stop(*args, **kwargs):  # every arm was asked for: stop before comparing
+        raise RuntimeError("not trained")
+
+    monkeypatch.setattr(ablation, "run_arm", record)
+    monkeypatch.setattr(ablation, "compare_with", stop)
+    with pytest.raises(RuntimeError, match="not trained"):
+        ablation.main(["-c", str(REPO / "configs" / "codexglue-java-cs-cpu.yaml"), "--arms", "all", "--seeds", "0",
+                       "--out", str(tmp_path)])
+    assert sorted(started) == sorted(set(ablation.ARMS) - {"memory-inner"})
+    assert "memory-inner: skipped" in capsys.readouterr().err
