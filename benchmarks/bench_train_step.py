@@ -45,7 +45,8 @@ def _section(config: dict, name: str) -> dict:
     return dict(config.get(name) or {})
 
 
-def build(config: dict, graph: bool, tokenizer) -> GraphCodeModule:
+def build(config: dict, graph: bool, tokenizer, fast_cpu_dropout: bool | None = None) -> GraphCodeModule:
+    """The config's module (``fast_cpu_dropout``: the config's own setting when ``None``), built as ``fit`` builds it."""
     model = _section(config, "model")
     data = _section(config, "data")
     gnn = {**_section(model, "gnn"), "num_node_types": node_type_count(data.get("lang", "python"))}
@@ -53,7 +54,9 @@ def build(config: dict, graph: bool, tokenizer) -> GraphCodeModule:
                              fusion=FusionConfig(**_section(model, "fusion")),
                              attention_dropout=model.get("attention_dropout"),
                              micro_batch_tokens=model.get("micro_batch_tokens"),
-                             gradient_checkpointing=bool(model.get("gradient_checkpointing", False)))
+                             gradient_checkpointing=bool(model.get("gradient_checkpointing", False)),
+                             fast_cpu_dropout=bool(model.get("fast_cpu_dropout", True)) if fast_cpu_dropout is None
+                             else fast_cpu_dropout)
 
     class _Trainer:  # configure_model reads the tokenizer from trainer.datamodule
         datamodule = type("DM", (), {"tokenizer": tokenizer})()
@@ -89,6 +92,25 @@ def typed_data(config: dict) -> dict:
     return data
 
 
+def training_batches(config: dict, count: int) -> tuple[GraphCodeDataModule, list]:
+    """The config's data module (prepared and set up for ``fit``) and its first ``count`` training batches, drawn
+    as ``fit`` draws them."""
+    dm = GraphCodeDataModule(**typed_data(config), backbone=config["model"]["backbone"], graph=True)
+    dm.prepare_data()
+    dm.setup("fit")
+    batches = []
+    for batch in dm.train_dataloader():
+        batches.append(batch)
+        if len(batches) == count:
+            break
+    return dm, batches
+
+
+def autocast(precision: str):
+    """The autocast context of a Lightning ``precision`` on a CPU."""
+    return torch.autocast("cpu", dtype=torch.bfloat16) if precision.startswith("bf16") else nullcontext()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-c", "--config", default=str(REPO / "configs" / "tiny.yaml"))
@@ -113,27 +135,14 @@ def main(argv: list[str] | None = None) -> int:
         config.setdefault("model", {}).setdefault("fusion", {})["mode"] = args.fusion
     if args.memory_nodes:
         config.setdefault("model", {}).setdefault("fusion", {})["memory_nodes"] = args.memory_nodes
-    data = typed_data(config)
     precision = str(_section(config, "trainer").get("precision", "32"))
     torch.manual_seed(0)
-
-    dm = GraphCodeDataModule(**data, backbone=config["model"]["backbone"], graph=True)
-    dm.prepare_data()
-    dm.setup("fit")
-    loader = dm.train_dataloader()
-    batches = []
-    for batch in loader:
-        batches.append(batch)
-        if len(batches) == args.warmup + args.steps:
-            break
+    dm, batches = training_batches(config, args.warmup + args.steps)
 
     with_graph = build(config, True, dm.tokenizer)
     without = build(config, False, dm.tokenizer)
     without.model.backbone.load_state_dict(with_graph.model.backbone.state_dict())  # the same backbone
     optimizers = {m: torch.optim.AdamW(m.parameters(), lr=1e-4) for m in (with_graph, without)}
-
-    def autocast():
-        return torch.autocast("cpu", dtype=torch.bfloat16) if precision.startswith("bf16") else nullcontext()
 
     times: dict[GraphCodeModule, list[float]] = {with_graph: [], without: []}
 
@@ -142,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             batch = copy.copy(batch)
             batch.graph, batch.node_token_index = None, None
         start = time.perf_counter()
-        with autocast():
+        with autocast(precision):
             loss = step_loss(module, batch)
         loss.backward()
         optimizers[module].step()

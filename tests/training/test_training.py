@@ -184,6 +184,21 @@ def test_attention_dropout_is_a_training_setting_that_reaches_the_backbone(recor
         GraphCodeModule(backbone=TINY_T5, attention_dropout=-0.5)
 
 
+@pytest.mark.parametrize("fast", [True, False])
+def test_fast_cpu_dropout_is_a_training_setting_that_reaches_the_model(records_file, tmp_path, fast):
+    from graphcode.models.dropout import ATTENTION_NAME, CPUDropout
+
+    module, dm = make(records_file, tmp_path, TINY_T5)
+    module = GraphCodeModule(**{**module.hparams, "fast_cpu_dropout": fast})
+    trainer(tmp_path, max_steps=2).fit(module, dm)
+    dropouts = [m for m in module.model.modules() if isinstance(m, torch.nn.Dropout)]
+    assert dropouts and all(isinstance(m, CPUDropout) == fast for m in dropouts)
+    assert (module.model.backbone.config._attn_implementation == ATTENTION_NAME) == fast
+    assert module.hparams["fast_cpu_dropout"] is fast
+    with pytest.raises(ConfigError, match=r"model\.fast_cpu_dropout: expected true or false, found 'yes'"):
+        GraphCodeModule(backbone=TINY_T5, fast_cpu_dropout="yes")
+
+
 def trainer_best(tmp: Path) -> Path:
     return next(p for p in (tmp / "ckpt").glob("*.ckpt") if p.name != "last.ckpt")
 
