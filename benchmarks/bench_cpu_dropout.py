@@ -16,7 +16,6 @@ Prints, without asserting:
 from __future__ import annotations
 
 import argparse
-import copy
 import statistics
 import sys
 import time
@@ -30,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from bench_train_step import autocast, build, step_loss, training_batches  # noqa: E402
+from bench_train_step import build, timed_step, training_batches  # noqa: E402
 
 from graphcode.models.dropout import cpu_dropout  # noqa: E402
 
@@ -73,19 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     keys = list(models)
     for i, batch in enumerate(batches):
         for key in keys[i % len(keys):] + keys[:i % len(keys)]:  # each model first in turn
-            module = models[key].train()
-            step_batch = batch
-            if not key[0]:
-                step_batch = copy.copy(batch)
-                step_batch.graph, step_batch.node_token_index = None, None
-            start = time.perf_counter()
-            with autocast(precision):
-                loss = step_loss(module, step_batch)
-            loss.backward()
-            optimizers[key].step()
-            optimizers[key].zero_grad(set_to_none=True)
+            elapsed = timed_step(models[key].train(), batch, optimizers[key], precision)
             if i >= args.warmup:
-                times[key].append(time.perf_counter() - start)
+                times[key].append(elapsed)
     print(f"config  {args.config} (precision {precision}, {args.steps} measured steps per model, "
           f"torch threads {torch.get_num_threads()})")
     for graph, name in ((False, "backbone"), (True, "graph arm")):

@@ -111,6 +111,21 @@ def autocast(precision: str):
     return torch.autocast("cpu", dtype=torch.bfloat16) if precision.startswith("bf16") else nullcontext()
 
 
+def timed_step(module: GraphCodeModule, batch, optimizer: torch.optim.Optimizer, precision: str) -> float:
+    """Seconds for one training step of ``module`` on ``batch`` (forward and backward under ``precision``'s
+    autocast, optimizer step); a module without the graph gets the batch without its graph."""
+    if module.model.graph_encoder is None:
+        batch = copy.copy(batch)
+        batch.graph, batch.node_token_index = None, None
+    start = time.perf_counter()
+    with autocast(precision):
+        loss = step_loss(module, batch)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    return time.perf_counter() - start
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-c", "--config", default=str(REPO / "configs" / "tiny.yaml"))
@@ -146,23 +161,11 @@ def main(argv: list[str] | None = None) -> int:
 
     times: dict[GraphCodeModule, list[float]] = {with_graph: [], without: []}
 
-    def step(module: GraphCodeModule, batch) -> float:
-        if module is without:
-            batch = copy.copy(batch)
-            batch.graph, batch.node_token_index = None, None
-        start = time.perf_counter()
-        with autocast(precision):
-            loss = step_loss(module, batch)
-        loss.backward()
-        optimizers[module].step()
-        optimizers[module].zero_grad(set_to_none=True)
-        return time.perf_counter() - start
-
     with_graph.train()
     without.train()
     for i, batch in enumerate(batches):
         for module in ((with_graph, without) if i % 2 == 0 else (without, with_graph)):
-            elapsed = step(module, batch)
+            elapsed = timed_step(module, batch, optimizers[module], precision)
             if i >= args.warmup:
                 times[module].append(elapsed)
     graph_step = statistics.mean(times[with_graph])

@@ -287,7 +287,8 @@ class GraphCodeModule(pl.LightningModule):
             process only (with several, use ``trainer.accumulate_grad_batches``).
         fast_cpu_dropout: Draw dropout masks on a CPU with :mod:`graphcode.models.dropout`: torch's dropout
             distribution (each rate rounded to a multiple of ``2**-15``) about three times faster than its
-            ``bernoulli_`` masks; the CodeXGLUE CPU config's step takes 0.8x the time. ``false``: torch's dropout.
+            ``bernoulli_`` masks; the CodeXGLUE CPU config's step takes 0.59x (backbone) and 0.69x (graph arm) the time
+            (``benchmarks/bench_cpu_dropout.py``). ``false``: torch's dropout.
             Other devices always run torch's. A training setting: the exported model is the same.
     """
 
