@@ -15,6 +15,7 @@ cache of its own; the outputs are the same tokens.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -22,12 +23,21 @@ from transformers import DynamicCache, EncoderDecoderCache
 
 
 class StaticMemoryCache(EncoderDecoderCache):
-    """An :class:`~transformers.EncoderDecoderCache` whose cross-attention part is not reordered between beams."""
+    """An :class:`~transformers.EncoderDecoderCache` whose cross-attention part is not reordered between beams.
+
+    Other per-row decoding state (the copy head's coverage) follows the beams through :attr:`on_reorder`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.on_reorder: list[Callable[[torch.LongTensor], None]] = []
+        """Called with ``beam_idx`` after each reorder."""
 
     def reorder_cache(self, beam_idx: torch.LongTensor) -> None:
         """Reorder the self-attention cache for beam search; ``beam_idx`` ``(B * beams,)`` maps each row to a
         row of the same prompt, whose cross-attention states are equal."""
         self.self_attention_cache.reorder_cache(beam_idx)
+        for follow in self.on_reorder:
+            follow(beam_idx)
 
 
 def beam_search_cache(backbone: Any, generate_kwargs: dict[str, Any]) -> StaticMemoryCache | None:

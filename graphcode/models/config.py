@@ -9,6 +9,7 @@ This module imports neither torch nor transformers, so building and printing a c
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
@@ -182,6 +183,12 @@ class GraphCodeConfig:
     """Encoder-decoder only: a pointer-generator head (:mod:`graphcode.models.copy`) mixes the next-token
     distribution with a copy distribution over the source tokens. ``graph: false`` with ``copy: false`` is exactly
     the backbone."""
+    copy_coverage: float = 0.0
+    r"""With ``copy``: the weight :math:`\lambda` of the copy attention's coverage loss (See et al., 2017). Above 0,
+    the copy attention also sees how much of each source token it has copied so far, and training adds
+    :math:`\lambda \sum_j \min(a_{tj}, c_{tj})` for attending again to copied tokens, against the loops in which
+    a copying decoder repeats one token; validation losses stay the likelihood alone. 0 (the default): no
+    coverage."""
 
     def __post_init__(self) -> None:
         if isinstance(self.backbone, str):
@@ -203,6 +210,12 @@ class GraphCodeConfig:
             raise _fail("config", "graph", "true or false", self.graph)
         if not isinstance(self.copy, bool):
             raise _fail("config", "copy", "true or false", self.copy)
+        if (isinstance(self.copy_coverage, bool) or not isinstance(self.copy_coverage, int | float)
+                or not math.isfinite(self.copy_coverage) or self.copy_coverage < 0):
+            raise _fail("config", "copy_coverage", "a number >= 0", self.copy_coverage)
+        if self.copy_coverage and not self.copy:
+            raise _fail("config", "copy_coverage", "0 without the copy head (copy: false)", self.copy_coverage)
+        self.copy_coverage = float(self.copy_coverage)
         self.gnn = _from_dict(GNNConfig, "gnn", self.gnn)
         self.fusion = _from_dict(FusionConfig, "fusion", self.fusion)
 

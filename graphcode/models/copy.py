@@ -19,6 +19,11 @@ head returns :math:`\log P`, which Hugging Face's loss, ``generate`` and logits 
 ``log_softmax`` leaves it as it is, so cross-entropy on it is the mixture's negative log-likelihood. :math:`b`
 starts at ``+2``: the model starts from the vocabulary (:math:`p \approx 0.88`) and learns when to copy.
 
+A copy head trained this way copies well under teacher forcing and can still loop when it runs free, copying one
+source token again and again (``RawParseUtils.GetKey(c, buffer, buffer, buffer, ...``). ``coverage=True`` adds
+See et al.'s cure: the attention sees the coverage :math:`c_{tj} = \sum_{t'<t} a_{t'j}`, and training pays
+:math:`\lambda \sum_j \min(a_{tj}, c_{tj})` for attending again to what was copied (:class:`CopyHead`).
+
 :class:`graphcode.models.GraphCodeModel` attaches the head with a forward hook on the backbone's output layer, so
 the backbone's own module tree, weights and ``save_pretrained`` stay those of the plain Hugging Face model.
 """
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -59,21 +65,57 @@ class CopySource:
                           self.token_ids.repeat_interleave(k, dim=0))
 
 
+@dataclass
+class CopyAttention:
+    """The copy head's reading of ``R`` decoder rows over ``L`` positions: what :meth:`CopyHead.attend` returns."""
+
+    attention: Tensor
+    """``(R, L, T)`` float32, each position's attention over the source tokens."""
+    keep: Tensor
+    """``(R, L, 1)`` float32, the vocabulary's share of the mixture (the copy gate)."""
+    source: CopySource
+    """The rows' source (``R`` rows)."""
+    overlap: Tensor | None = None
+    r"""``(R, L)`` with coverage: :math:`\sum_j \min(a_{tj}, c_{tj})`, how much each position attends again to what
+    the positions before it attended to (the coverage loss); ``None`` without."""
+    coverage: Tensor | None = None
+    """``(R, T)`` with coverage: the attention summed over all ``L`` positions, where the next position starts."""
+
+
+class CopyLoss(NamedTuple):
+    """What :meth:`CopyHead.loss` returns."""
+
+    nll: Tensor
+    """The mixture's mean negative log-likelihood of the labels."""
+    coverage: Tensor | None
+    """With coverage, the mean overlap (:attr:`CopyAttention.overlap`) over the same labels; ``None`` without."""
+
+
 class CopyHead(nn.Module):
     r"""Mix the backbone's next-token distribution with a copy distribution over the source tokens.
+
+    With ``coverage`` (See et al., 2017, section 2.3) the copy attention also sees how much each source token has
+    been copied already, :math:`c_{tj} = \sum_{t' < t} a_{t'j}`: its scores gain :math:`w_c c_{tj}` with a learned
+    :math:`w_c` (0 at first), and the training loss may add :math:`\lambda \sum_j \min(a_{tj}, c_{tj})`
+    (:attr:`CopyLoss.coverage`), which a position pays for attending again where earlier ones did. Without it, a
+    decoder that copies well under teacher forcing can loop when it runs free, copying the same source token again
+    and again. The coverage makes the attention sequential over the target: training runs it position by position
+    (``L`` small steps over ``(R, T)``), generation carries ``c`` from step to step (:meth:`mix`).
 
     Args:
         model_dim: The backbone's width ``D``.
         init_std: Standard deviation of the query, key and gate weights at first. (default: :obj:`0.02`)
+        coverage: Give the copy attention the coverage. (default: :obj:`False`)
 
     Shapes:
         - **hidden:** ``(R, L, D)`` the decoder states that enter the output layer
         - **logits:** ``(R, L, V)`` the output layer's logits
         - **source:** a :class:`CopySource` of ``B`` prompts, ``R`` a multiple of ``B``
+        - **coverage:** ``(R, T)`` the coverage before the first of the ``L`` positions; zeros when not given
         - **output:** ``(R, L, V)`` float32 log-probabilities of the mixture
     """
 
-    def __init__(self, model_dim: int, init_std: float = 0.02) -> None:
+    def __init__(self, model_dim: int, init_std: float = 0.02, coverage: bool = False) -> None:
         super().__init__()
         self.query = nn.Linear(model_dim, model_dim, bias=False)
         self.key = nn.Linear(model_dim, model_dim, bias=False)
@@ -81,37 +123,73 @@ class CopyHead(nn.Module):
         for layer in (self.query, self.key, self.gate):
             nn.init.normal_(layer.weight, std=init_std)
         nn.init.constant_(self.gate.bias, GATE_BIAS_INIT)
+        self.coverage_weight = nn.Parameter(torch.zeros(())) if coverage else None
+        r""":math:`w_c`, the weight of the coverage in the copy attention's scores (``None`` without coverage)."""
         self.scale = 1.0 / math.sqrt(model_dim)
 
-    def _parts(self, hidden: Tensor, source: CopySource) -> tuple[Tensor, Tensor, CopySource]:
-        """The copy attention ``(R, L, T)`` and the vocabulary's share ``(R, L, 1)``, both float32, and the rows'
-        source."""
+    def attend(self, hidden: Tensor, source: CopySource, coverage: Tensor | None = None) -> CopyAttention:
+        """The copy attention and gate of ``hidden``'s positions (with coverage, starting from ``coverage``)."""
         source = source.rows(hidden.size(0))
         states = source.states.to(hidden.dtype)
         scores = torch.matmul(self.query(hidden), self.key(states).transpose(1, 2)) * self.scale  # (R, L, T)
         scores = scores.float().masked_fill(source.mask[:, None, :] == 0, -math.inf)
-        attention = torch.softmax(scores, dim=-1).nan_to_num(0.0)  # (R, L, T); a source of padding alone copies nothing
+        overlap = None
+        if self.coverage_weight is None:
+            attention = torch.softmax(scores, dim=-1).nan_to_num(0.0)  # (R, L, T); padding alone copies nothing
+        else:
+            attention, overlap, coverage = self._attend_with_coverage(scores, coverage)
         context = torch.matmul(attention.to(states.dtype), states)  # (R, L, D)
         keep = torch.sigmoid(self.gate(torch.cat([hidden, context], dim=-1)).float())  # (R, L, 1)
-        return attention, keep, source
+        return CopyAttention(attention, keep, source, overlap, coverage if overlap is not None else None)
 
-    def forward(self, hidden: Tensor, logits: Tensor, source: CopySource) -> Tensor:
-        attention, keep, source = self._parts(hidden, source)
+    def _attend_with_coverage(self, scores: Tensor, coverage: Tensor | None) -> tuple[Tensor, Tensor, Tensor]:
+        """Position by position: attention ``(R, L, T)``, overlap ``(R, L)``, the coverage after the last ``(R, T)``."""
+        R, _, T = scores.shape
+        covered = scores.new_zeros(R, T) if coverage is None else coverage.float()
+        weight = self.coverage_weight.float()
+        rows, overlaps = [], []
+        # unbind, not scores[:, t]: one backward node that stacks the L gradients, where L indexings would each
+        # add a gradient of the whole (R, L, T) (quadratic in L).
+        for step in scores.unbind(1):  # masked scores stay -inf: padding is never attended, its coverage stays 0
+            a = torch.softmax(step + weight * covered, dim=-1).nan_to_num(0.0)  # (R, T)
+            overlaps.append(torch.minimum(a, covered).sum(-1))  # (R,)
+            rows.append(a)
+            covered = covered + a
+        return torch.stack(rows, dim=1), torch.stack(overlaps, dim=1), covered
+
+    @staticmethod
+    def mixture(read: CopyAttention, logits: Tensor) -> Tensor:
+        """``(R, L, V)`` float32 log-probabilities of the mixture of ``logits`` and the copy attention."""
         vocab = torch.softmax(logits.float(), dim=-1)  # (R, L, V)
-        index = source.token_ids[:, None, :].expand(-1, hidden.size(1), -1)  # (R, L, T)
-        copied = torch.zeros_like(vocab).scatter_add_(-1, index, attention)  # (R, L, V)
-        return torch.log(keep * vocab + (1 - keep) * copied + torch.finfo(torch.float32).tiny)
+        index = read.source.token_ids[:, None, :].expand(-1, logits.size(1), -1)  # (R, L, T)
+        copied = torch.zeros_like(vocab).scatter_add_(-1, index, read.attention)  # (R, L, V)
+        return torch.log(read.keep * vocab + (1 - read.keep) * copied + torch.finfo(torch.float32).tiny)
 
-    def loss(self, hidden: Tensor, logits: Tensor, source: CopySource, labels: Tensor) -> Tensor:
+    def mix(self, hidden: Tensor, logits: Tensor, source: CopySource,
+            coverage: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+        """:meth:`forward`'s log-probabilities and, with coverage, the coverage after the last position ``(R, T)``
+        (where a decoding step goes on from)."""
+        read = self.attend(hidden, source, coverage)
+        return self.mixture(read, logits), read.coverage
+
+    def forward(self, hidden: Tensor, logits: Tensor, source: CopySource, coverage: Tensor | None = None) -> Tensor:
+        return self.mix(hidden, logits, source, coverage)[0]
+
+    @staticmethod
+    def nll(read: CopyAttention, logits: Tensor, labels: Tensor) -> CopyLoss:
         """The mixture's mean negative log-likelihood of ``labels`` ``(R, L)`` (-100: ignored), as cross-entropy on
-        :meth:`forward`'s output gives it, without building the ``(R, L, V)`` mixture: the vocabulary's part needs
+        :meth:`mixture`'s output gives it, without building the ``(R, L, V)`` mixture: the vocabulary's part needs
         only the labels' logits and a log-sum-exp, the copy part only the source positions that hold each label."""
-        attention, keep, source = self._parts(hidden, source)
         target = labels.clamp_min(0)  # (R, L)
         logits = logits.float()
         vocab = torch.exp(logits.gather(-1, target[..., None]).squeeze(-1) - torch.logsumexp(logits, dim=-1))
-        copied = (attention * (source.token_ids[:, None, :] == target[..., None])).sum(-1)  # (R, L)
-        keep = keep.squeeze(-1)
+        copied = (read.attention * (read.source.token_ids[:, None, :] == target[..., None])).sum(-1)  # (R, L)
+        keep = read.keep.squeeze(-1)
         nll = -torch.log(keep * vocab + (1 - keep) * copied + torch.finfo(torch.float32).tiny)  # (R, L)
         counted = labels != -100
-        return nll[counted].mean()
+        overlap = read.overlap[counted].mean() if read.overlap is not None else None
+        return CopyLoss(nll[counted].mean(), overlap)
+
+    def loss(self, hidden: Tensor, logits: Tensor, source: CopySource, labels: Tensor) -> CopyLoss:
+        """:meth:`nll` of the positions of ``hidden``."""
+        return self.nll(self.attend(hidden, source), logits, labels)

@@ -71,7 +71,8 @@ class GraphCodeOutput:
     """What :meth:`GraphCodeModel.forward` returns."""
 
     loss: Tensor | None
-    """Mean cross-entropy over the labels that are not -100, or ``None`` without labels."""
+    """Mean cross-entropy over the labels that are not -100, or ``None`` without labels (training a copy head with
+    coverage: plus its coverage loss)."""
     logits: Tensor | None
     """Encoder-decoder: ``(B, L, V)`` over the target (with the copy head, the mixture's log-probabilities).
     Decoder-only: ``(B, T, V)`` aligned with ``input_ids`` (the logits of a graph prefix are dropped). ``None`` from
@@ -81,6 +82,10 @@ class GraphCodeOutput:
     """``(N, D_gnn)``, the graph encoder's output, or ``None`` with the graph off."""
     encoder_last_hidden_state: Tensor | None = None
     """Encoder-decoder only: ``(B, T', D)``, the fused memory the decoder read."""
+    copy_coverage: Tensor | None = None
+    """With the copy head's coverage and labels: the mean coverage overlap (:attr:`CopyLoss.coverage
+    <graphcode.models.copy.CopyLoss.coverage>`). In training mode ``loss`` includes it times ``copy_coverage``; in
+    evaluation mode ``loss`` is the likelihood alone."""
 
 
 def _auto_class(is_encoder_decoder: bool) -> Any:
@@ -158,14 +163,17 @@ class GraphCodeModel(nn.Module):
             if not self.is_encoder_decoder:
                 raise ConfigError("config.copy: expected an encoder-decoder backbone (T5, BART) to copy from its "
                                   f"source, found a decoder-only one ({self.backbone.config.model_type!r})")
-            self.copy_head = CopyHead(self.backbone.get_input_embeddings().embedding_dim, config.fusion.init_std)
+            self.copy_head = CopyHead(self.backbone.get_input_embeddings().embedding_dim, config.fusion.init_std,
+                                      coverage=config.copy_coverage > 0)
             self.backbone.get_output_embeddings().register_forward_hook(self._mix_copy)
         self._accepts_position_ids = "position_ids" in inspect.signature(self.backbone.forward).parameters
 
     def _mix_copy(self, module: nn.Module, inputs: tuple[Tensor, ...], logits: Tensor) -> Tensor | None:
         """Forward hook of the backbone's output layer, for the call that :meth:`_copying_from` set up: its logits
         ``(R, L, V)`` become the copy mixture's log-probabilities, or (``mix=False``) stay as they are while the
-        decoder states ``(R, L, D)`` are kept for :meth:`CopyHead.loss`."""
+        decoder states ``(R, L, D)`` are kept for :meth:`CopyHead.loss`. With coverage, a call of one position
+        (a decoding step with a cache) goes on from the coverage the call before it left; a call of several
+        positions (the whole target so far) starts from none."""
         call = self._copy_call
         if call is None:
             raise RuntimeError("GraphCodeModel: expected a copy source for the copy head, found none; call the model "
@@ -173,7 +181,10 @@ class GraphCodeModel(nn.Module):
         if not call.mix:
             call.hidden = inputs[0]
             return None
-        return self.copy_head(inputs[0], logits, call.source)
+        hidden = inputs[0]
+        start = call.coverage if hidden.size(1) == 1 else None
+        mixed, call.coverage = self.copy_head.mix(hidden, logits, call.source, start)
+        return mixed
 
     @contextlib.contextmanager
     def _copying_from(self, source: CopySource | None, mix: bool = True) -> Iterator[_CopyCall | None]:
@@ -309,9 +320,13 @@ class GraphCodeModel(nn.Module):
             with self._copying_from(source, mix=False) as call:
                 out = self.backbone(encoder_outputs=BaseModelOutput(last_hidden_state=memory),
                                     attention_mask=memory_mask, **backbone_kwargs)
-            loss = self.copy_head.loss(call.hidden, out.logits, source, batch.labels)
-            mixed = self.copy_head(call.hidden, out.logits, source) if logits else None
-            return GraphCodeOutput(loss=loss, logits=mixed, node_states=node_states, encoder_last_hidden_state=memory)
+            read = self.copy_head.attend(call.hidden, source)
+            loss, overlap = self.copy_head.nll(read, out.logits, batch.labels)
+            mixed = self.copy_head.mixture(read, out.logits) if logits else None
+            if overlap is not None and self.training:  # See et al.'s coverage loss; evaluation: the likelihood
+                loss = loss + self.config.copy_coverage * overlap
+            return GraphCodeOutput(loss=loss, logits=mixed, node_states=node_states, encoder_last_hidden_state=memory,
+                                   copy_coverage=overlap)
         with self._copying_from(source):
             out = self.backbone(
                 encoder_outputs=BaseModelOutput(last_hidden_state=memory),
@@ -399,6 +414,24 @@ class GraphCodeModel(nn.Module):
 
     # ------------------------------------------------------------------ generate
 
+    def _reorder_coverage_with(self, call: _CopyCall, generate_kwargs: dict[str, Any]) -> None:
+        """Beam search moves rows between beams after every step: the copy head's coverage must move with the
+        decoder cache, which graphcode's :class:`~graphcode.models.cache.StaticMemoryCache` does for it."""
+        from graphcode.models.cache import StaticMemoryCache
+
+        config = self.backbone.generation_config
+        beams = generate_kwargs.get("num_beams", getattr(config, "num_beams", 1)) or 1
+        use_cache = generate_kwargs.get("use_cache", getattr(config, "use_cache", True))
+        if beams <= 1 or not use_cache:  # rows never move, or every step reads the whole target again
+            return
+        cache = generate_kwargs.get("past_key_values")
+        if not isinstance(cache, StaticMemoryCache):
+            raise ValueError(
+                "GraphCodeModel.generate: beam search with the copy head's coverage expected graphcode's "
+                f"StaticMemoryCache (no past_key_values or cache_implementation given), found "
+                f"{type(cache).__name__ if cache is not None else generate_kwargs.get('cache_implementation')}")
+        cache.on_reorder.append(call.reorder)
+
     @torch.no_grad()
     def generate(
         self,
@@ -457,7 +490,9 @@ class GraphCodeModel(nn.Module):
             from transformers.modeling_outputs import BaseModelOutput
 
             _, memory, memory_mask = self._fused_encoder(batch)  # (B, T', D), (B, T')
-            with self._copying_from(self._copy_source_of(batch, memory)):
+            with self._copying_from(self._copy_source_of(batch, memory)) as call:
+                if call is not None and self.copy_head.coverage_weight is not None:
+                    self._reorder_coverage_with(call, generate_kwargs)
                 return self.backbone.generate(
                     encoder_outputs=BaseModelOutput(last_hidden_state=memory),
                     attention_mask=memory_mask,
@@ -577,6 +612,13 @@ class _CopyCall:
     mix: bool
     hidden: Tensor | None = None
     """``(R, L, D)`` the output layer's input, kept when ``mix`` is false."""
+    coverage: Tensor | None = None
+    """``(R, T)`` with the copy head's coverage: where the next decoding step starts."""
+
+    def reorder(self, beam_idx: Tensor) -> None:
+        """Follow beam search's reordering of the rows (``beam_idx`` ``(R,)``: each row's new source row)."""
+        if self.coverage is not None:
+            self.coverage = self.coverage.index_select(0, beam_idx.to(self.coverage.device))
 
 
 def _load_backbone(backbone_dir: Path, **backbone_kwargs: Any) -> PreTrainedModel:

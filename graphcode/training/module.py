@@ -265,6 +265,8 @@ class GraphCodeModule(pl.LightningModule):
         fusion: How node states enter the backbone.
         copy: Encoder-decoder only: a pointer-generator head that copies source tokens
             (:mod:`graphcode.models.copy`), with or without the graph.
+        copy_coverage: With ``copy``: the weight of the copy attention's coverage loss (See et al.); above 0 the
+            copy attention also sees what it has copied. 0: no coverage.
         optimizer: AdamW settings.
         scheduler: Learning-rate warmup and decay.
         generation: How ``predict`` generates.
@@ -299,6 +301,7 @@ class GraphCodeModule(pl.LightningModule):
         gnn: GNNConfig = GNNConfig(),  # noqa: B008 - a dataclass default is read, never mutated
         fusion: FusionConfig = FusionConfig(),  # noqa: B008
         copy: bool = False,
+        copy_coverage: float = 0.0,
         optimizer: OptimizerConfig = OptimizerConfig(),  # noqa: B008
         scheduler: SchedulerConfig = SchedulerConfig(),  # noqa: B008
         generation: GenerationSettings = GenerationSettings(),  # noqa: B008
@@ -317,7 +320,7 @@ class GraphCodeModule(pl.LightningModule):
         generation, tokenizer = _typed(generation, GenerationSettings), _typed(tokenizer, TokenizerConfig)
         task_metrics = _typed(task_metrics, TaskMetricsConfig)
         self.config = GraphCodeConfig(backbone=_deepcopy(backbone), graph=graph, gnn=_deepcopy(gnn),
-                                      fusion=_deepcopy(fusion), copy=copy)
+                                      fusion=_deepcopy(fusion), copy=copy, copy_coverage=copy_coverage)
         self.optimizer_config = optimizer
         self.scheduler_config = scheduler
         self.generation = generation
@@ -338,6 +341,7 @@ class GraphCodeModule(pl.LightningModule):
         self._gradients_kept = False  # this step's micro-batches left their gradients: Lightning must not zero them
         self.save_hyperparameters({
             "backbone": _plain(backbone), "graph": graph, "gnn": _plain(gnn), "fusion": _plain(fusion), "copy": copy,
+            "copy_coverage": copy_coverage,
             "optimizer": _plain(optimizer), "scheduler": _plain(scheduler), "generation": _plain(generation),
             "task_metrics": _plain(task_metrics), "export_dir": export_dir, "tokenizer": _plain(tokenizer),
             "gradient_checkpointing": gradient_checkpointing, "attention_dropout": attention_dropout,
@@ -374,7 +378,8 @@ class GraphCodeModule(pl.LightningModule):
             if "decoder_start_token_id" not in backbone and tokenizer.pad_token_id is not None:
                 backbone["decoder_start_token_id"] = tokenizer.pad_token_id
         return GraphCodeConfig(backbone=backbone, graph=self.config.graph, gnn=self.config.gnn,
-                               fusion=self.config.fusion, copy=self.config.copy)
+                               fusion=self.config.fusion, copy=self.config.copy,
+                               copy_coverage=self.config.copy_coverage)
 
     def configure_model(self) -> None:
         """Build the GraphCodeModel (once): the tokenizer decides the backbone's vocabulary."""

@@ -131,7 +131,7 @@ def collate(
 
 def build_model(
     backbone: str, mode: str = "auto", graph: bool = True, seed: int = 0, memory_nodes: str = "all",
-    copy: bool = False, **gnn: object
+    copy: bool = False, copy_coverage: float = 0.0, **gnn: object
 ) -> GraphCodeModel:
     """A tiny model in eval mode with fixed weights."""
     torch.manual_seed(seed)
@@ -141,6 +141,7 @@ def build_model(
         gnn={**GNN, **gnn},
         fusion={"mode": mode, "num_prefix_tokens": 3, "memory_nodes": memory_nodes},
         copy=copy,
+        copy_coverage=copy_coverage,
     )
     return GraphCodeModel(config).eval()
 

@@ -112,3 +112,136 @@ def test_the_backbone_alone_cannot_run_the_copy_head(make_model, make_batch, exa
     batch = make_batch(examples, decoder_only=False, graph=False)
     with pytest.raises(RuntimeError, match="expected a copy source for the copy head"):
         model.backbone(input_ids=batch.input_ids, attention_mask=batch.attention_mask, labels=batch.labels)
+
+
+# ---------------------------------------------------------------------------------------------------- coverage
+
+
+def _coverage_head(weight: float = -3.0) -> CopyHead:
+    torch.manual_seed(2)
+    head = CopyHead(8, coverage=True)
+    torch.nn.init.normal_(head.query.weight, std=0.5)
+    torch.nn.init.normal_(head.key.weight, std=0.5)
+    with torch.no_grad():
+        head.coverage_weight.fill_(weight)
+    return head
+
+
+def test_coverage_is_the_attention_so_far_and_steers_away_from_it():
+    head, source = _coverage_head(), _source()
+    hidden = torch.randn(2, 1, 8).expand(2, 4, 8)  # the same state at every position: only coverage tells them apart
+    read = head.attend(hidden, source)
+    a = read.attention  # (B, L, T)
+    assert torch.allclose(a.sum(-1), torch.ones(2, 4))
+    assert a[1, :, 2].max() == 0, "padding is never attended"
+    # by hand: position t's scores gain w * (the attention of the positions before it)
+    scores = (head.query(hidden) @ head.key(source.states).transpose(1, 2) * head.scale).masked_fill(
+        source.mask[:, None, :] == 0, float("-inf"))
+    covered = torch.zeros(2, 3)
+    for t in range(4):
+        expected = torch.softmax(scores[:, t] - 3.0 * covered, dim=-1).nan_to_num(0.0)
+        assert_close(a[:, t], expected)
+        assert_close(read.overlap[:, t], torch.minimum(expected, covered).sum(-1))
+        covered = covered + expected
+    assert_close(read.coverage, covered)
+    first = a[0, 0].argmax()
+    assert a[0, 1, first] < a[0, 0, first], "a negative weight turns the attention away from what was copied"
+    plain = CopyHead(8)
+    plain.load_state_dict({k: v for k, v in head.state_dict().items() if k != "coverage_weight"})
+    without = plain.attend(hidden, source)
+    assert without.overlap is None and without.coverage is None
+    assert torch.allclose(without.attention[:, 0], a[:, 0]) and torch.allclose(without.attention[:, 1], without.attention[:, 0])
+
+
+def test_coverage_step_by_step_equals_the_whole_target_at_once():
+    """What a decoding step does (one position, the coverage carried over) gives what the whole target gives."""
+    head, source = _coverage_head(-1.5), _source()
+    hidden, logits = torch.randn(2, 5, 8), torch.randn(2, 5, 10)
+    whole, end = head.mix(hidden, logits, source)
+    coverage, steps = None, []
+    for t in range(5):
+        out, coverage = head.mix(hidden[:, t : t + 1], logits[:, t : t + 1], source, coverage)
+        steps.append(out)
+    assert_close(torch.cat(steps, dim=1), whole)
+    assert_close(coverage, end)
+
+
+def test_coverage_weight_learns_from_the_coverage_loss():
+    head, source = _coverage_head(0.0), _source()
+    labels = torch.tensor([[4, 7, 4, -100], [5, 6, -100, -100]])
+    loss = head.loss(torch.randn(2, 4, 8), torch.randn(2, 4, 10), source, labels)
+    assert loss.coverage is not None and loss.coverage > 0
+    loss.coverage.backward()
+    assert head.coverage_weight.grad is not None and head.coverage_weight.grad > 0, \
+        "the loss pays for attending again: it pushes the weight below 0"
+    assert CopyHead(8).loss(torch.randn(2, 4, 8), torch.randn(2, 4, 10), source, labels).coverage is None
+
+
+def _coverage_model(make_model, graph: bool, coverage: float = 1.0):
+    model = make_model("t5", "add+memory", graph=graph, copy=True, copy_coverage=coverage)
+    with torch.no_grad():  # lean on copying, with a strong coverage, so that the coverage changes the tokens
+        model.copy_head.gate.bias.fill_(-3.0)
+        model.copy_head.coverage_weight.fill_(-4.0)
+        torch.nn.init.normal_(model.copy_head.query.weight, std=0.5)
+        torch.nn.init.normal_(model.copy_head.key.weight, std=0.5)
+    return model
+
+
+@pytest.mark.parametrize("graph", [True, False], ids=["graph", "no-graph"])
+def test_the_coverage_loss_is_added_in_training_only(graph, make_model, make_batch, examples):
+    model = _coverage_model(make_model, graph, coverage=0.5)
+    batch = make_batch(examples, decoder_only=False, graph=graph)
+    evaluated = model(batch)
+    assert_close(evaluated.loss, F.nll_loss(evaluated.logits.flatten(0, 1), batch.labels.flatten(), ignore_index=-100))
+    assert evaluated.copy_coverage > 0
+    model.train()
+    torch.manual_seed(0)
+    full = model(batch)  # the same dropout draws twice: the mixture's likelihood, then the training step's loss
+    torch.manual_seed(0)
+    trained = model(batch, logits=False)
+    likelihood = F.nll_loss(full.logits.flatten(0, 1), batch.labels.flatten(), ignore_index=-100)
+    assert_close(trained.loss, likelihood + 0.5 * full.copy_coverage)
+    assert_close(full.loss, trained.loss)
+    trained.loss.backward()
+    assert model.copy_head.coverage_weight.grad is not None
+
+
+@pytest.mark.parametrize("graph", [True, False], ids=["graph", "no-graph"])
+def test_generate_with_coverage_decodes_what_forward_scores(graph, make_model, make_batch, examples):
+    """Greedy tokens are forward's argmax on the tokens before them; beam search with the cache (coverage carried
+    and reordered with the beams) gives what beam search without a cache (coverage from scratch every step) gives."""
+    model = _coverage_model(make_model, graph)
+    prompt = make_batch(examples, decoder_only=False, graph=graph)
+    prompt.labels = None
+    greedy = model.generate(prompt, max_new_tokens=8, min_new_tokens=8, do_sample=False)
+    logits = model(prompt, decoder_input_ids=greedy[:, :-1]).logits
+    assert torch.equal(logits.argmax(-1), greedy[:, 1:])
+    plain = make_model("t5", "add+memory", graph=graph, copy=True)
+    plain.load_state_dict({k: v for k, v in model.state_dict().items() if k != "copy_head.coverage_weight"})
+    assert not torch.equal(plain.generate(prompt, max_new_tokens=8, min_new_tokens=8, do_sample=False), greedy), \
+        "the coverage changes what is decoded"
+    kwargs = dict(max_new_tokens=8, num_beams=4, num_return_sequences=2, do_sample=False)
+    cached = model.generate(prompt, **kwargs)
+    assert torch.equal(cached, model.generate(prompt, use_cache=False, **kwargs))
+
+
+def test_beam_search_with_coverage_needs_graphcodes_cache(make_model, make_batch, examples):
+    from transformers import DynamicCache, EncoderDecoderCache
+
+    model = _coverage_model(make_model, graph=False)
+    prompt = make_batch(examples, decoder_only=False, graph=False)
+    prompt.labels = None
+    cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
+    with pytest.raises(ValueError, match=r"coverage expected graphcode's StaticMemoryCache .* found EncoderDecoderCache"):
+        model.generate(prompt, max_new_tokens=3, num_beams=2, past_key_values=cache)
+
+
+def test_copy_coverage_is_checked():
+    from graphcode.models import GraphCodeConfig
+
+    backbone = {"model_type": "t5"}
+    with pytest.raises(ConfigError, match=r"config.copy_coverage: expected a number >= 0, found -1"):
+        GraphCodeConfig(backbone=backbone, copy=True, copy_coverage=-1)
+    with pytest.raises(ConfigError, match=r"config.copy_coverage: expected 0 without the copy head"):
+        GraphCodeConfig(backbone=backbone, copy_coverage=1.0)
+    assert GraphCodeConfig(backbone=backbone, copy=True, copy_coverage=1).copy_coverage == 1.0

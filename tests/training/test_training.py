@@ -546,3 +546,20 @@ def test_val_loss_is_the_mean_over_target_tokens(records_file, tmp_path, backbon
     by_examples = sum(loss * size for loss, _, size in batches) / sum(size for _, _, size in batches)
     assert by_examples != pytest.approx(by_tokens, rel=1e-4)  # the two weighings differ on these batches
     assert logged["val_loss"] == pytest.approx(by_tokens, rel=1e-5)
+
+
+def test_copy_coverage_is_a_model_setting_that_trains_and_is_exported(records_file, tmp_path):
+    from graphcode.models import GraphCodeModel
+
+    module, dm = make(records_file, tmp_path, TINY_T5)
+    module = GraphCodeModule(**{**module.hparams, "copy": True, "copy_coverage": 0.5,
+                                "export_dir": str(tmp_path / "export")})
+    trainer(tmp_path, max_steps=2).fit(module, dm)
+    assert module.model.config.copy_coverage == 0.5 and module.hparams["copy_coverage"] == 0.5
+    weight = module.model.copy_head.coverage_weight
+    assert weight is not None and weight.item() != 0.0, "the coverage weight is trained"
+    loaded = GraphCodeModel.from_pretrained(tmp_path / "export")
+    assert loaded.config.copy_coverage == 0.5
+    assert loaded.copy_head.coverage_weight.item() == weight.item()
+    with pytest.raises(ConfigError, match=r"config\.copy_coverage: expected 0 without the copy head"):
+        GraphCodeModule(backbone=TINY_T5, copy_coverage=1.0)
