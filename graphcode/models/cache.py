@@ -40,14 +40,20 @@ class StaticMemoryCache(EncoderDecoderCache):
             follow(beam_idx)
 
 
+def reorders_a_cache(backbone: Any, generate_kwargs: dict[str, Any]) -> bool:
+    """Whether ``generate`` with ``generate_kwargs`` (over the backbone's generation config) runs beam search with a
+    decoding cache, the search that reorders rows between beams after every step."""
+    config = getattr(backbone, "generation_config", None)
+    beams = generate_kwargs.get("num_beams", getattr(config, "num_beams", 1)) or 1
+    return beams > 1 and bool(generate_kwargs.get("use_cache", getattr(config, "use_cache", True)))
+
+
 def beam_search_cache(backbone: Any, generate_kwargs: dict[str, Any]) -> StaticMemoryCache | None:
     """A fresh :class:`StaticMemoryCache` for an encoder-decoder ``backbone`` about to run beam search with
     ``generate_kwargs``, or ``None`` where it does not apply (no beams, a cache given, caching off)."""
-    config = getattr(backbone, "generation_config", None)
-    beams = generate_kwargs.get("num_beams", getattr(config, "num_beams", 1)) or 1
-    use_cache = generate_kwargs.get("use_cache", getattr(config, "use_cache", True))
-    if beams <= 1 or not use_cache or generate_kwargs.get("past_key_values") is not None:
+    if not reorders_a_cache(backbone, generate_kwargs) or generate_kwargs.get("past_key_values") is not None:
         return None
+    config = getattr(backbone, "generation_config", None)
     if generate_kwargs.get("cache_implementation", getattr(config, "cache_implementation", None)) not in (None, "dynamic"):
         return None
     decoder_config = backbone.config.get_text_config(decoder=True)

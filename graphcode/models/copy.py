@@ -133,14 +133,14 @@ class CopyHead(nn.Module):
         states = source.states.to(hidden.dtype)
         scores = torch.matmul(self.query(hidden), self.key(states).transpose(1, 2)) * self.scale  # (R, L, T)
         scores = scores.float().masked_fill(source.mask[:, None, :] == 0, -math.inf)
-        overlap = None
+        overlap = end = None
         if self.coverage_weight is None:
             attention = torch.softmax(scores, dim=-1).nan_to_num(0.0)  # (R, L, T); padding alone copies nothing
         else:
-            attention, overlap, coverage = self._attend_with_coverage(scores, coverage)
+            attention, overlap, end = self._attend_with_coverage(scores, coverage)
         context = torch.matmul(attention.to(states.dtype), states)  # (R, L, D)
         keep = torch.sigmoid(self.gate(torch.cat([hidden, context], dim=-1)).float())  # (R, L, 1)
-        return CopyAttention(attention, keep, source, overlap, coverage if overlap is not None else None)
+        return CopyAttention(attention, keep, source, overlap, end)
 
     def _attend_with_coverage(self, scores: Tensor, coverage: Tensor | None) -> tuple[Tensor, Tensor, Tensor]:
         """Position by position: attention ``(R, L, T)``, overlap ``(R, L)``, the coverage after the last ``(R, T)``."""

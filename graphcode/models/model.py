@@ -417,12 +417,9 @@ class GraphCodeModel(nn.Module):
     def _reorder_coverage_with(self, call: _CopyCall, generate_kwargs: dict[str, Any]) -> None:
         """Beam search moves rows between beams after every step: the copy head's coverage must move with the
         decoder cache, which graphcode's :class:`~graphcode.models.cache.StaticMemoryCache` does for it."""
-        from graphcode.models.cache import StaticMemoryCache
+        from graphcode.models.cache import StaticMemoryCache, reorders_a_cache
 
-        config = self.backbone.generation_config
-        beams = generate_kwargs.get("num_beams", getattr(config, "num_beams", 1)) or 1
-        use_cache = generate_kwargs.get("use_cache", getattr(config, "use_cache", True))
-        if beams <= 1 or not use_cache:  # rows never move, or every step reads the whole target again
+        if not reorders_a_cache(self.backbone, generate_kwargs):  # rows never move, or each step reads all again
             return
         cache = generate_kwargs.get("past_key_values")
         if not isinstance(cache, StaticMemoryCache):
