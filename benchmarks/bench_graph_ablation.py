@@ -19,7 +19,8 @@ It resumes: an arm with a result is skipped, an arm whose ``fit`` stopped resume
 its overrides) is scored again from its best checkpoint without training. Prints a table and writes ``<out>/ablation.json`` and ``<out>/ablation.md``,
 with a paired bootstrap 95% interval of the BLEU difference between each arm and ``nograph`` of the same
 seed, on the same examples, and, with several seeds, pooled over them (``copy`` is also compared with
-``nograph-copy``, the backbone with the same copy head, and ``copy-coverage`` with ``nograph-copy-coverage``). A
+``nograph-copy``, the backbone with the same copy head, ``copy-coverage`` with ``nograph-copy-coverage`` and
+``copy-continue`` with ``nograph-copy-continue``). A
 second table compares each arm with
 ``nograph`` at equal training time rather than equal steps: its validation loss at the step it reaches in the time
 ``nograph`` takes for all of its (``--step-ratio``: its time per step over ``nograph``'s; by default from the arms'
@@ -58,11 +59,15 @@ ARMS: dict[str, list[str]] = {
     # the copy head whose attention sees what it has copied, with See et al.'s coverage loss (weight 1)
     "copy-coverage": ["--model.copy=true", "--model.copy_coverage=1.0"],
     "nograph-copy-coverage": ["--model.graph=false", "--model.copy=true", "--model.copy_coverage=1.0"],
+    # the copy head whose attention sees which source tokens follow the target's last one and two tokens
+    "copy-continue": ["--model.copy=true", "--model.copy_continuation=true"],
+    "nograph-copy-continue": ["--model.graph=false", "--model.copy=true", "--model.copy_continuation=true"],
     "ast-only": ["--data.graph_options.edges=[child,next_token]"],
 }
 """Each arm's overrides of the config."""
 MAIN = ("nograph", "graph")
-CONTROLS: dict[str, str] = {"copy": "nograph-copy", "copy-coverage": "nograph-copy-coverage"}
+CONTROLS: dict[str, str] = {"copy": "nograph-copy", "copy-coverage": "nograph-copy-coverage",
+                             "copy-continue": "nograph-copy-continue"}
 """Arms also compared with an arm other than ``nograph``: the graph with a copy head against the backbone with the same
 head."""
 

@@ -9,6 +9,10 @@ needs no scored split: the pair with the smallest mean cap among those that hold
 Then, for each n of ``--ngrams``, the share of targets that hold some n-gram of tokens twice: the targets that
 ``no_repeat_ngram_size: n`` could never produce exactly.
 
+Last, how much of the targets a copy head could copy (``model.copy``, ``model.copy_continuation``): the share of target
+tokens that occur in their source, and of those that follow, somewhere in the source, the token (and the two tokens)
+that the target has just written, exactly and ignoring case and a leading space.
+
     .venv/bin/python benchmarks/length_ratio.py --tokenizer runs/ablation/graph/seed0/version_0/export/tokenizer \\
         ../shared/data/codexglue-java-cs/train.java-cs.txt.java ../shared/data/codexglue-java-cs/train.java-cs.txt.cs
 """
@@ -37,6 +41,27 @@ def repeats_ngram(ids: list[int], n: int) -> bool:
     return False
 
 
+def continuation_counts(source: list[int], target: list[int], key: list[str] | None = None) -> tuple[int, ...]:
+    """For one pair: the target's tokens, those in the source, those that follow in the source the target's last
+    token, and its last two tokens; with ``key`` (each id's string), tokens compare by their keys before them."""
+    same = (lambda i: i) if key is None else key.__getitem__
+    after_one: dict[object, set[int]] = {}
+    after_two: dict[tuple[object, object], set[int]] = {}
+    for j in range(1, len(source)):
+        after_one.setdefault(same(source[j - 1]), set()).add(source[j])
+        if j >= 2:
+            after_two.setdefault((same(source[j - 2]), same(source[j - 1])), set()).add(source[j])
+    present = set(source)
+    found = one = two = 0
+    for i, token in enumerate(target):
+        found += token in present
+        if i >= 1:
+            one += token in after_one.get(same(target[i - 1]), ())
+        if i >= 2:
+            two += token in after_two.get((same(target[i - 2]), same(target[i - 1])), ())
+    return len(target), found, one, two
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tokenizer", required=True, help="a tokenizer folder (an export's tokenizer/)")
@@ -49,8 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
-    targets = token_ids(tokenizer, args.target)
-    x, y = np.array([len(ids) for ids in token_ids(tokenizer, args.source)]), np.array([len(ids) for ids in targets])
+    targets, sources = token_ids(tokenizer, args.target), token_ids(tokenizer, args.source)
+    x, y = np.array([len(ids) for ids in sources]), np.array([len(ids) for ids in targets])
     if len(x) != len(y):
         parser.error(f"expected as many targets as sources, found {len(y)} targets and {len(x)} sources")
     ratio = y / np.maximum(x, 1)
@@ -66,6 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(v) for v in args.ngrams.split(",")]
     print("targets that repeat an n-gram of tokens: " + ", ".join(
         f"n={n}: {100 * sum(repeats_ngram(ids, n) for ids in targets) / len(targets):.2f}%" for n in sizes))
+    folded = [t.lower().lstrip("\u0120 ") for t in tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))]
+    for name, key in (("exactly", None), ("ignoring case", folded)):
+        total, found, one, two = np.sum([continuation_counts(s, t, key) for s, t in zip(sources, targets, strict=True)],
+                                         axis=0)
+        print(f"target tokens in their source: {100 * found / total:.1f}%; following in the source the target's "
+              f"last token ({name}): {100 * one / total:.1f}%, its last two tokens: {100 * two / total:.1f}%")
     return 0
 
 

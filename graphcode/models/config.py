@@ -189,6 +189,10 @@ class GraphCodeConfig:
     :math:`\lambda \sum_j \min(a_{tj}, c_{tj})` for attending again to copied tokens, against the loops in which
     a copying decoder repeats one token; validation losses stay the likelihood alone. 0 (the default): no
     coverage."""
+    copy_continuation: bool = False
+    """With ``copy``: the copy attention also sees which source tokens follow the target's last one and two tokens
+    (:class:`graphcode.models.copy.CopyHead`), so that a copy goes on where the last one ended instead of guessing
+    among equal tokens."""
 
     def __post_init__(self) -> None:
         if isinstance(self.backbone, str):
@@ -216,6 +220,11 @@ class GraphCodeConfig:
         if self.copy_coverage and not self.copy:
             raise _fail("config", "copy_coverage", "0 without the copy head (copy: false)", self.copy_coverage)
         self.copy_coverage = float(self.copy_coverage)
+        if not isinstance(self.copy_continuation, bool):
+            raise _fail("config", "copy_continuation", "true or false", self.copy_continuation)
+        if self.copy_continuation and not self.copy:
+            raise _fail("config", "copy_continuation", "false without the copy head (copy: false)",
+                        self.copy_continuation)
         self.gnn = _from_dict(GNNConfig, "gnn", self.gnn)
         self.fusion = _from_dict(FusionConfig, "fusion", self.fusion)
 

@@ -24,6 +24,19 @@ source token again and again (``RawParseUtils.GetKey(c, buffer, buffer, buffer, 
 See et al.'s cure: the attention sees the coverage :math:`c_{tj} = \sum_{t'<t} a_{t'j}`, and training pays
 :math:`\lambda \sum_j \min(a_{tj}, c_{tj})` for attending again to what was copied (:class:`CopyHead`).
 
+Content alone does not say *where* in the source the copy goes on: a name split into several tokens, or a token
+that the source holds many times (``buffer``, ``,``), leaves the attention to guess, and a free-running decoder
+copies the first piece of ``UpdateLinkAttributesRequest`` and then the wrong one (``UpdateLinkConfiguration...``).
+``continuation=True`` tells it: the scores gain
+
+.. math::
+
+    w_1 [x_{j-1} = y_{t-1}] + w_2 [x_{j-1} = y_{t-1} \wedge x_{j-2} = y_{t-2}],
+
+so a source token whose one (or two) predecessors are the target's last one (or two) tokens is where a copy goes on,
+as a phrase-based system's next phrase starts where the last one ended. The features need only token ids (the
+decoder's inputs), so training stays parallel over the target; generation carries the token before the step.
+
 :class:`graphcode.models.GraphCodeModel` attaches the head with a forward hook on the backbone's output layer, so
 the backbone's own module tree, weights and ``save_pretrained`` stay those of the plain Hugging Face model.
 """
@@ -37,8 +50,17 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from graphcode.models.loss import linear_cross_entropy
+
 GATE_BIAS_INIT = 2.0
 """The copy gate's initial bias: the vocabulary's share starts at sigmoid(2), about 0.88."""
+
+CONTINUATION_INIT = 1.0
+"""The continuation weights :math:`w_1, w_2` at first: a source token after the target's last token starts one unit
+of score ahead, after its last two tokens two."""
+
+NO_TOKEN = -1
+"""A target position's predecessor before the start of the target: matches no source token."""
 
 
 @dataclass
@@ -51,6 +73,14 @@ class CopySource:
     """``(B, T)`` 1 for a real token, 0 for padding."""
     token_ids: Tensor
     """``(B, T)`` the source token ids: where a copied position's probability goes in the vocabulary."""
+
+    def predecessors(self) -> Tensor:
+        """``(B, T, 2)`` the ids of the one and the two tokens before each source token (``-2`` before the start:
+        never equal to a token id or to :data:`NO_TOKEN`)."""
+        before = torch.full_like(self.token_ids[:, :2], -2)
+        one = torch.cat([before[:, :1], self.token_ids[:, :-1]], dim=1)  # (B, T)
+        two = torch.cat([before, self.token_ids[:, :-2]], dim=1)[:, : self.token_ids.size(1)]  # (B, T)
+        return torch.stack([one, two], dim=-1)
 
     def rows(self, R: int) -> CopySource:
         """The source of each of ``R`` decoder rows: ``R / B`` consecutive rows per prompt, as Hugging Face expands a
@@ -106,16 +136,21 @@ class CopyHead(nn.Module):
         model_dim: The backbone's width ``D``.
         init_std: Standard deviation of the query, key and gate weights at first. (default: :obj:`0.02`)
         coverage: Give the copy attention the coverage. (default: :obj:`False`)
+        continuation: Give the copy attention the continuation features: which source tokens follow the target's
+            last one and two tokens. (default: :obj:`False`)
 
     Shapes:
         - **hidden:** ``(R, L, D)`` the decoder states that enter the output layer
         - **logits:** ``(R, L, V)`` the output layer's logits
         - **source:** a :class:`CopySource` of ``B`` prompts, ``R`` a multiple of ``B``
         - **coverage:** ``(R, T)`` the coverage before the first of the ``L`` positions; zeros when not given
+        - **previous:** ``(R, L, 2)`` with ``continuation``: the ids of the one and the two target tokens before each
+          position (the decoder's input at the position and the one before; :data:`NO_TOKEN` before the start)
         - **output:** ``(R, L, V)`` float32 log-probabilities of the mixture
     """
 
-    def __init__(self, model_dim: int, init_std: float = 0.02, coverage: bool = False) -> None:
+    def __init__(self, model_dim: int, init_std: float = 0.02, coverage: bool = False,
+                 continuation: bool = False) -> None:
         super().__init__()
         self.query = nn.Linear(model_dim, model_dim, bias=False)
         self.key = nn.Linear(model_dim, model_dim, bias=False)
@@ -125,14 +160,21 @@ class CopyHead(nn.Module):
         nn.init.constant_(self.gate.bias, GATE_BIAS_INIT)
         self.coverage_weight = nn.Parameter(torch.zeros(())) if coverage else None
         r""":math:`w_c`, the weight of the coverage in the copy attention's scores (``None`` without coverage)."""
+        self.continuation_weight = (nn.Parameter(torch.full((2,), CONTINUATION_INIT)) if continuation else None)
+        r""":math:`(w_1, w_2)`, the weights of the continuation features (``None`` without them)."""
         self.scale = 1.0 / math.sqrt(model_dim)
 
-    def attend(self, hidden: Tensor, source: CopySource, coverage: Tensor | None = None) -> CopyAttention:
-        """The copy attention and gate of ``hidden``'s positions (with coverage, starting from ``coverage``)."""
+    def attend(self, hidden: Tensor, source: CopySource, coverage: Tensor | None = None,
+               previous: Tensor | None = None) -> CopyAttention:
+        """The copy attention and gate of ``hidden``'s positions (with coverage, starting from ``coverage``; with
+        continuation, after the target tokens ``previous``)."""
         source = source.rows(hidden.size(0))
         states = source.states.to(hidden.dtype)
         scores = torch.matmul(self.query(hidden), self.key(states).transpose(1, 2)) * self.scale  # (R, L, T)
-        scores = scores.float().masked_fill(source.mask[:, None, :] == 0, -math.inf)
+        scores = scores.float()
+        if self.continuation_weight is not None:
+            scores = scores + self.continuation(source, previous)
+        scores = scores.masked_fill(source.mask[:, None, :] == 0, -math.inf)
         overlap = end = None
         if self.coverage_weight is None:
             attention = torch.softmax(scores, dim=-1).nan_to_num(0.0)  # (R, L, T); padding alone copies nothing
@@ -157,6 +199,20 @@ class CopyHead(nn.Module):
             covered = covered + a
         return torch.stack(rows, dim=1), torch.stack(overlaps, dim=1), covered
 
+    def continuation(self, source: CopySource, previous: Tensor | None) -> Tensor:
+        """``(R, L, T)`` float32 :math:`w_1 m^{(1)}_{tj} + w_2 m^{(2)}_{tj}`: where the copy goes on from the target
+        tokens ``previous`` ``(R, L, 2)`` (``source`` already has ``R`` rows)."""
+        if previous is None:
+            raise ValueError("CopyHead: expected the target tokens before each position (previous, (R, L, 2)) for "
+                             "the continuation features, found none")
+        if previous.dim() != 3 or previous.size(-1) != 2:
+            raise ValueError(f"CopyHead: expected previous of shape (R, L, 2), found {tuple(previous.shape)}")
+        before = source.predecessors()[:, None]  # (R, 1, T, 2)
+        after_one = before[..., 0] == previous[:, :, None, 0]  # (R, L, T)
+        after_two = after_one & (before[..., 1] == previous[:, :, None, 1])  # (R, L, T)
+        weight = self.continuation_weight.float()
+        return weight[0] * after_one.float() + weight[1] * after_two.float()
+
     @staticmethod
     def mixture(read: CopyAttention, logits: Tensor) -> Tensor:
         """``(R, L, V)`` float32 log-probabilities of the mixture of ``logits`` and the copy attention."""
@@ -165,31 +221,61 @@ class CopyHead(nn.Module):
         copied = torch.zeros_like(vocab).scatter_add_(-1, index, read.attention)  # (R, L, V)
         return torch.log(read.keep * vocab + (1 - read.keep) * copied + torch.finfo(torch.float32).tiny)
 
-    def mix(self, hidden: Tensor, logits: Tensor, source: CopySource,
-            coverage: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+    def mix(self, hidden: Tensor, logits: Tensor, source: CopySource, coverage: Tensor | None = None,
+            previous: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
         """:meth:`forward`'s log-probabilities and, with coverage, the coverage after the last position ``(R, T)``
         (where a decoding step goes on from)."""
-        read = self.attend(hidden, source, coverage)
+        read = self.attend(hidden, source, coverage, previous)
         return self.mixture(read, logits), read.coverage
 
-    def forward(self, hidden: Tensor, logits: Tensor, source: CopySource, coverage: Tensor | None = None) -> Tensor:
-        return self.mix(hidden, logits, source, coverage)[0]
+    def forward(self, hidden: Tensor, logits: Tensor, source: CopySource, coverage: Tensor | None = None,
+                previous: Tensor | None = None) -> Tensor:
+        return self.mix(hidden, logits, source, coverage, previous)[0]
 
     @staticmethod
-    def nll(read: CopyAttention, logits: Tensor, labels: Tensor) -> CopyLoss:
+    def copied(read: CopyAttention, labels: Tensor) -> Tensor:
+        """``(R, L)`` the copy distribution's probability of each label (``-100``: any value)."""
+        target = labels.clamp_min(0)  # (R, L)
+        return (read.attention * (read.source.token_ids[:, None, :] == target[..., None])).sum(-1)
+
+    @staticmethod
+    def _overlap(read: CopyAttention, labels: Tensor) -> Tensor | None:
+        return read.overlap[labels != -100].mean() if read.overlap is not None else None
+
+    @classmethod
+    def nll(cls, read: CopyAttention, logits: Tensor, labels: Tensor) -> CopyLoss:
         """The mixture's mean negative log-likelihood of ``labels`` ``(R, L)`` (-100: ignored), as cross-entropy on
         :meth:`mixture`'s output gives it, without building the ``(R, L, V)`` mixture: the vocabulary's part needs
         only the labels' logits and a log-sum-exp, the copy part only the source positions that hold each label."""
         target = labels.clamp_min(0)  # (R, L)
         logits = logits.float()
         vocab = torch.exp(logits.gather(-1, target[..., None]).squeeze(-1) - torch.logsumexp(logits, dim=-1))
-        copied = (read.attention * (read.source.token_ids[:, None, :] == target[..., None])).sum(-1)  # (R, L)
         keep = read.keep.squeeze(-1)
-        nll = -torch.log(keep * vocab + (1 - keep) * copied + torch.finfo(torch.float32).tiny)  # (R, L)
+        nll = -torch.log(keep * vocab + (1 - keep) * cls.copied(read, labels) + torch.finfo(torch.float32).tiny)
         counted = labels != -100
-        overlap = read.overlap[counted].mean() if read.overlap is not None else None
-        return CopyLoss(nll[counted].mean(), overlap)
+        return CopyLoss(nll[counted].mean(), cls._overlap(read, labels))
 
-    def loss(self, hidden: Tensor, logits: Tensor, source: CopySource, labels: Tensor) -> CopyLoss:
+    @classmethod
+    def linear_nll(cls, read: CopyAttention, hidden: Tensor, weight: Tensor, bias: Tensor | None,
+                   labels: Tensor) -> CopyLoss:
+        """:meth:`nll` from the output layer's input ``hidden`` ``(R, L, D)`` and its ``weight`` ``(V, D)`` and
+        ``bias``, without the ``(R, L, V)`` logits (:func:`~graphcode.models.loss.linear_cross_entropy`): the same
+        value and gradients."""
+        nll = linear_cross_entropy(hidden, weight, bias, labels, keep=read.keep.squeeze(-1),
+                                   copied=cls.copied(read, labels))
+        return CopyLoss(nll, cls._overlap(read, labels))
+
+    def loss(self, hidden: Tensor, logits: Tensor, source: CopySource, labels: Tensor,
+             previous: Tensor | None = None) -> CopyLoss:
         """:meth:`nll` of the positions of ``hidden``."""
-        return self.nll(self.attend(hidden, source), logits, labels)
+        return self.nll(self.attend(hidden, source, previous=previous), logits, labels)
+
+
+def previous_tokens(decoder_ids: Tensor, before: Tensor | None = None) -> Tensor:
+    """``(R, L, 2)`` the one and the two target tokens before each of ``L`` positions, from the decoder's inputs
+    ``(R, L)`` (position ``t``'s input is the token before it) and ``before`` ``(R,)``, the input before the first
+    position (a decoding step's last token; :data:`NO_TOKEN` when not given: the target starts here)."""
+    if before is None:
+        before = decoder_ids.new_full(decoder_ids.shape[:1], NO_TOKEN)
+    two = torch.cat([before[:, None], decoder_ids[:, :-1]], dim=1)  # (R, L)
+    return torch.stack([decoder_ids, two], dim=-1)

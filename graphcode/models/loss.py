@@ -1,4 +1,4 @@
-"""Cross-entropy of a linear output layer, without its ``(N, V)`` logits: :func:`linear_cross_entropy`.
+r"""Cross-entropy of a linear output layer, without its ``(N, V)`` logits: :func:`linear_cross_entropy`.
 
 A language model's loss reads logits ``(N, V)`` for ``N`` target tokens and a vocabulary of ``V``. With ``V`` in the
 thousands they are the largest tensors of a small model's step, and autograd keeps several of them at once: the
@@ -12,6 +12,12 @@ The arithmetic is that of ``F.cross_entropy(F.linear(hidden, weight, bias).float
 the matrix products run in autocast's dtype when autocast is on (bfloat16 on a CPU with ``bf16-mixed``), the
 softmax in float32, and the loss is the mean over the labels that are not ``-100`` (NaN when there are none, as
 PyTorch's mean of nothing).
+
+With ``keep`` and ``copied`` (a copy head's gate and the probability it copies each label, both ``(N,)``) the loss is
+that of the pointer-generator's mixture, :math:`-\log(k\,\mathrm{softmax}(z)_y + (1 - k)\,c)` (mean over the labels),
+and its gradients reach ``keep`` and ``copied`` too: the logits' gradient is the cross-entropy's scaled by the
+vocabulary's share of the label's probability, :math:`r = k\,p_y / P`, so the mixture costs no more than the plain
+loss (:meth:`graphcode.models.copy.CopyHead.linear_nll`).
 """
 
 from __future__ import annotations
@@ -36,9 +42,14 @@ def _compute_dtype(t: Tensor) -> torch.dtype:
 class _LinearCrossEntropy(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, hidden: Tensor, weight: Tensor, bias: Tensor | None, labels: Tensor,
-                chunk_rows: int) -> Tensor:
-        # hidden (N, D), weight (V, D), bias (V,) or None, labels (N,)
+                chunk_rows: int, keep: Tensor | None = None, copied: Tensor | None = None) -> Tensor:
+        # hidden (N, D), weight (V, D), bias (V,) or None, labels (N,); keep, copied (N,) or None
         dtype = _compute_dtype(hidden)
+        mixture = keep is not None
+        if mixture:
+            k_all, c_all = keep.detach().float(), copied.detach().float()
+            grad_keep = torch.zeros_like(k_all)  # (N,)
+            grad_copied = torch.zeros_like(c_all)  # (N,)
         h = hidden.detach().to(dtype)
         w = weight.detach().to(dtype)
         b = bias.detach().float() if bias is not None else None
@@ -58,41 +69,57 @@ class _LinearCrossEntropy(torch.autograd.Function):
                 logits += b
             lse = torch.logsumexp(logits, dim=-1)  # (C,)
             target = logits.gather(1, safe[rows, None]).squeeze(1)  # (C,)
-            keep = valid[rows]
-            total += ((lse - target) * keep).sum()
+            counted = valid[rows].float() * scale  # (C,): 1 / count on the rows with a label, 0 elsewhere
+            if mixture:  # -log(k p + (1 - k) c): the cross-entropy's gradient times r = k p / P
+                k, c, p = k_all[rows], c_all[rows], torch.exp(target - lse)  # (C,)
+                mixed = k * p + (1 - k) * c + torch.finfo(torch.float32).tiny  # (C,)
+                total += (-torch.log(mixed) * valid[rows]).sum()
+                grad_keep[rows] = -(p - c) / mixed * counted
+                grad_copied[rows] = -(1 - k) / mixed * counted
+                counted = counted * k * p / mixed
+            else:
+                total += ((lse - target) * valid[rows]).sum()
             # d loss / d logits = (softmax - one_hot(label)) / count on the kept rows, 0 elsewhere
             grad = logits.sub_(lse[:, None]).exp_()  # (C, V), in place of the logits
             grad.scatter_add_(1, safe[rows, None], torch.full_like(target[:, None], -1.0))
-            grad *= (keep.float() * scale)[:, None]
+            grad *= counted[:, None]
             g = grad.to(dtype)
             grad_hidden[rows] = g @ w
             grad_weight += (g.T @ h[rows]).float()
             if grad_bias is not None:
                 grad_bias += grad.sum(0)
         ctx.save_for_backward(grad_hidden, grad_weight.to(weight.dtype),
-                              None if bias is None or grad_bias is None else grad_bias.to(bias.dtype))
+                              None if bias is None or grad_bias is None else grad_bias.to(bias.dtype),
+                              grad_keep.to(keep.dtype) if mixture else None,
+                              grad_copied.to(copied.dtype) if mixture else None)
         return total / count.float()  # NaN without a label, as a mean of nothing
 
     @staticmethod
     def backward(ctx: Any, grad_loss: Tensor) -> tuple[Tensor | None, ...]:
-        grad_hidden, grad_weight, grad_bias = ctx.saved_tensors
-        return (grad_hidden * grad_loss.to(grad_hidden.dtype) if ctx.needs_input_grad[0] else None,
-                grad_weight * grad_loss.to(grad_weight.dtype) if ctx.needs_input_grad[1] else None,
-                grad_bias * grad_loss.to(grad_bias.dtype) if grad_bias is not None and ctx.needs_input_grad[2]
-                else None,
-                None, None)
+        grad_hidden, grad_weight, grad_bias, grad_keep, grad_copied = ctx.saved_tensors
+
+        def scaled(grad: Tensor | None, index: int) -> Tensor | None:
+            return grad * grad_loss.to(grad.dtype) if grad is not None and ctx.needs_input_grad[index] else None
+
+        return (scaled(grad_hidden, 0), scaled(grad_weight, 1), scaled(grad_bias, 2), None, None,
+                scaled(grad_keep, 5), scaled(grad_copied, 6))
 
 
 def linear_cross_entropy(hidden: Tensor, weight: Tensor, bias: Tensor | None, labels: Tensor,
-                         chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Tensor:
+                         chunk_rows: int = DEFAULT_CHUNK_ROWS, keep: Tensor | None = None,
+                         copied: Tensor | None = None) -> Tensor:
     """Mean cross-entropy of ``hidden @ weight.T + bias`` against ``labels``, without the full logits.
 
     - ``hidden``: ``(..., D)`` states that the output layer reads;
     - ``weight``: ``(V, D)``, the output layer's (tied to the input embeddings or not); ``bias``: ``(V,)`` or None;
     - ``labels``: ``(...)``, the shape of ``hidden`` without its last dimension; ``-100`` is not scored;
-    - ``chunk_rows``: rows of logits computed at once.
+    - ``chunk_rows``: rows of logits computed at once;
+    - ``keep``, ``copied``: ``(...)`` like ``labels``, or None: a copy mixture's gate (the vocabulary's share) and the
+      probability that its copy distribution gives each label; the loss is then the mixture's negative
+      log-likelihood.
 
-    Returns a scalar float32 loss that backpropagates into ``hidden``, ``weight`` and ``bias``.
+    Returns a scalar float32 loss that backpropagates into ``hidden``, ``weight`` and ``bias`` (and ``keep`` and
+    ``copied``).
     """
     if hidden.shape[:-1] != labels.shape:
         raise ValueError(f"labels: expected the shape of hidden without its last dimension, "
@@ -101,5 +128,12 @@ def linear_cross_entropy(hidden: Tensor, weight: Tensor, bias: Tensor | None, la
         raise ValueError(f"weight: expected (V, {hidden.shape[-1]}), found {tuple(weight.shape)}")
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows: expected an integer >= 1, found {chunk_rows}")
+    if (keep is None) != (copied is None):
+        raise ValueError("keep, copied: expected both (a copy mixture) or neither, found "
+                         f"{'keep' if keep is not None else 'copied'} alone")
+    for name, value in (("keep", keep), ("copied", copied)):
+        if value is not None and value.shape != labels.shape:
+            raise ValueError(f"{name}: expected the shape of labels, {tuple(labels.shape)}, found {tuple(value.shape)}")
     return _LinearCrossEntropy.apply(hidden.reshape(-1, hidden.shape[-1]), weight, bias, labels.reshape(-1),
-                                     chunk_rows)
+                                     chunk_rows, None if keep is None else keep.reshape(-1),
+                                     None if copied is None else copied.reshape(-1))

@@ -29,7 +29,7 @@ import contextlib
 import dataclasses
 import inspect
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,7 +47,7 @@ from graphcode.models.checkpoint import (
     read_json,
 )
 from graphcode.models.config import GraphCodeConfig, check_rate
-from graphcode.models.copy import CopyHead, CopySource
+from graphcode.models.copy import CopyHead, CopyLoss, CopySource, previous_tokens
 from graphcode.models.fusion import DecoderOnlyFusion, EncoderDecoderFusion, FusedInputs, build_fusion
 from graphcode.models.gnn import GraphEncoder
 from graphcode.models.loss import linear_cross_entropy
@@ -164,8 +164,10 @@ class GraphCodeModel(nn.Module):
                 raise ConfigError("config.copy: expected an encoder-decoder backbone (T5, BART) to copy from its "
                                   f"source, found a decoder-only one ({self.backbone.config.model_type!r})")
             self.copy_head = CopyHead(self.backbone.get_input_embeddings().embedding_dim, config.fusion.init_std,
-                                      coverage=config.copy_coverage > 0)
+                                      coverage=config.copy_coverage > 0, continuation=config.copy_continuation)
             self.backbone.get_output_embeddings().register_forward_hook(self._mix_copy)
+            if config.copy_continuation:
+                self.backbone.get_decoder().register_forward_pre_hook(self._see_decoder_inputs, with_kwargs=True)
         self._accepts_position_ids = "position_ids" in inspect.signature(self.backbone.forward).parameters
 
     def _mix_copy(self, module: nn.Module, inputs: tuple[Tensor, ...], logits: Tensor) -> Tensor | None:
@@ -182,9 +184,25 @@ class GraphCodeModel(nn.Module):
             call.hidden = inputs[0]
             return None
         hidden = inputs[0]
-        start = call.coverage if hidden.size(1) == 1 else None
-        mixed, call.coverage = self.copy_head.mix(hidden, logits, call.source, start)
+        step = hidden.size(1) == 1  # a decoding step with a cache goes on from the call before it
+        previous = call.previous_tokens(step) if self.copy_head.continuation_weight is not None else None
+        mixed, call.coverage = self.copy_head.mix(hidden, logits, call.source, call.coverage if step else None,
+                                                  previous)
+        if call.decoder_ids is not None:
+            call.last_token = call.decoder_ids[:, -1]
         return mixed
+
+    def _see_decoder_inputs(self, module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """Forward pre-hook of the backbone's decoder (with the copy head's continuation): keep the call's decoder
+        input ids ``(R, L)``, the target tokens before each position."""
+        call = self._copy_call
+        if call is None:
+            return
+        ids = kwargs.get("input_ids", args[0] if args else None)
+        if ids is None:
+            raise RuntimeError("GraphCodeModel: the copy head's continuation expected the decoder's input ids, found "
+                               "none (decoder input embeddings alone do not say which tokens came before)")
+        call.decoder_ids = ids
 
     @contextlib.contextmanager
     def _copying_from(self, source: CopySource | None, mix: bool = True) -> Iterator[_CopyCall | None]:
@@ -248,8 +266,10 @@ class GraphCodeModel(nn.Module):
         ``logits=False`` is for a step that reads only the loss. With labels, the loss of a T5 backbone is then
         computed from the decoder's last states without the ``(B, L, V)`` logits
         (:func:`~graphcode.models.loss.linear_cross_entropy`: the same value and gradients in a fraction of the
-        memory), and the copy head's without its ``(B, L, V)`` mixture; ``logits`` is then ``None``. Other models
-        compute their logits anyway and return them."""
+        memory), the copy head's mixture included (:meth:`CopyHead.linear_nll
+        <graphcode.models.copy.CopyHead.linear_nll>`); ``logits`` is then ``None``. Other encoder-decoders with the
+        copy head compute the logits but not the ``(B, L, V)`` mixture; other models compute their logits anyway and
+        return them."""
         batch.validate()
         head = self._loss_head() if not logits and batch.labels is not None else None
         if not self.config.graph and self.copy_head is None:
@@ -269,26 +289,31 @@ class GraphCodeModel(nn.Module):
         return self._forward_decoder_only(batch, **backbone_kwargs)
 
     def _loss_head(self) -> nn.Linear | None:
-        """The backbone's output layer where the loss can be computed from the states it reads (no copy head, a
-        backbone of :data:`_STATES_TO_LOGITS`, a plain linear layer), else None."""
+        """The backbone's output layer where the loss (the copy head's too) can be computed from the states it reads
+        (an encoder-decoder of :data:`_STATES_TO_LOGITS`, a plain linear layer), else None."""
         head = self.backbone.get_output_embeddings()
-        if (self.copy_head is None and self.is_encoder_decoder and isinstance(head, nn.Linear)
+        if (self.is_encoder_decoder and isinstance(head, nn.Linear)
                 and self.backbone.config.model_type in _STATES_TO_LOGITS):
             return head
         return None
 
-    def _loss_at_head(self, head: nn.Linear, batch: GraphCodeBatch, **backbone_kwargs: Any) -> Tensor:
+    def _loss_at_head(self, head: nn.Linear, batch: GraphCodeBatch,
+                      loss_of: Callable[[Tensor], Any] | None = None, **backbone_kwargs: Any) -> Any:
         """The backbone run on ``batch``'s labels, its output layer ``head`` computing the loss from the decoder's last
-        states ``(B, L, D)`` instead of logits (:func:`~graphcode.models.loss.linear_cross_entropy`). The loss is
-        taken inside the layer's own call, where its weight is whole however the model is sharded (FSDP gathers a
-        unit's parameters for its forward only); the backbone gets ``(B, L, 0)`` logits back."""
+        states ``(B, L, D)`` instead of logits (:func:`~graphcode.models.loss.linear_cross_entropy`, or ``loss_of``
+        the states). The loss is taken inside the layer's own call, where its weight is whole however the model is
+        sharded (FSDP gathers a unit's parameters for its forward only); the backbone gets ``(B, L, 0)`` logits
+        back."""
         if backbone_kwargs.get("decoder_input_ids") is None:
             backbone_kwargs["decoder_input_ids"] = self.backbone.prepare_decoder_input_ids_from_labels(
                 labels=batch.labels)  # (B, L): what the backbone makes of labels itself
-        losses: list[Tensor] = []
+        losses: list[Any] = []
+        if loss_of is None:
+            def loss_of(states: Tensor) -> Tensor:
+                return linear_cross_entropy(states, head.weight, head.bias, batch.labels)
 
         def loss_instead_of_logits(states: Tensor) -> Tensor:
-            losses.append(linear_cross_entropy(states, head.weight, head.bias, batch.labels))
+            losses.append(loss_of(states))
             return states[..., :0]  # (B, L, 0)
 
         head.forward = loss_instead_of_logits  # an instance attribute: nn.Module.__call__ calls it, not Linear's
@@ -306,12 +331,14 @@ class GraphCodeModel(nn.Module):
         from transformers.modeling_outputs import BaseModelOutput
 
         node_states, memory, memory_mask = self._fused_encoder(batch)
-        if head is not None:
+        if head is not None and self.copy_head is None:
             loss = self._loss_at_head(head, batch, encoder_outputs=BaseModelOutput(last_hidden_state=memory),
                                       attention_mask=memory_mask, **backbone_kwargs)
             return GraphCodeOutput(loss=loss, logits=None, node_states=node_states,
                                    encoder_last_hidden_state=memory)
         source = self._copy_source_of(batch, memory)
+        if source is not None and head is not None:  # the copy head's loss from the decoder's states, no logits
+            return self._copy_loss_at_head(head, batch, source, node_states, memory, memory_mask, **backbone_kwargs)
         if source is not None and batch.labels is not None:
             # The copy head's loss from the labels' probabilities alone; the backbone computes no loss of its own.
             if backbone_kwargs.get("decoder_input_ids") is None:
@@ -320,7 +347,8 @@ class GraphCodeModel(nn.Module):
             with self._copying_from(source, mix=False) as call:
                 out = self.backbone(encoder_outputs=BaseModelOutput(last_hidden_state=memory),
                                     attention_mask=memory_mask, **backbone_kwargs)
-            read = self.copy_head.attend(call.hidden, source)
+            previous = call.previous_tokens() if self.copy_head.continuation_weight is not None else None
+            read = self.copy_head.attend(call.hidden, source, previous=previous)
             loss, overlap = self.copy_head.nll(read, out.logits, batch.labels)
             mixed = self.copy_head.mixture(read, out.logits) if logits else None
             if overlap is not None and self.training:  # See et al.'s coverage loss; evaluation: the likelihood
@@ -379,6 +407,27 @@ class GraphCodeModel(nn.Module):
             node_token_index=_pairs(batch),
         )  # (N, D_gnn)
 
+    def _copy_loss_at_head(self, head: nn.Linear, batch: GraphCodeBatch, source: CopySource,
+                           node_states: Tensor | None, memory: Tensor, memory_mask: Tensor,
+                           **backbone_kwargs: Any) -> GraphCodeOutput:
+        """The copy head's loss computed in the output layer's call from the decoder's states (:meth:`CopyHead.linear_nll
+        <graphcode.models.copy.CopyHead.linear_nll>`: no ``(B, L, V)`` logits or mixture); ``logits`` is ``None``."""
+        from transformers.modeling_outputs import BaseModelOutput
+
+        def copy_loss(states: Tensor) -> CopyLoss:
+            call = self._copy_call
+            previous = call.previous_tokens() if self.copy_head.continuation_weight is not None else None
+            read = self.copy_head.attend(states, source, previous=previous)
+            return self.copy_head.linear_nll(read, states, head.weight, head.bias, batch.labels)
+
+        with self._copying_from(source, mix=False):
+            loss, overlap = self._loss_at_head(head, batch, copy_loss, encoder_outputs=BaseModelOutput(
+                last_hidden_state=memory), attention_mask=memory_mask, **backbone_kwargs)
+        if overlap is not None and self.training:  # See et al.'s coverage loss; evaluation: the likelihood
+            loss = loss + self.config.copy_coverage * overlap
+        return GraphCodeOutput(loss=loss, logits=None, node_states=node_states, encoder_last_hidden_state=memory,
+                               copy_coverage=overlap)
+
     def _copy_source_of(self, batch: GraphCodeBatch, memory: Tensor) -> CopySource | None:
         """The source tokens' part of the encoder memory ``(B, T', D)`` (the graph's nodes come after them)."""
         if self.copy_head is None:
@@ -414,9 +463,10 @@ class GraphCodeModel(nn.Module):
 
     # ------------------------------------------------------------------ generate
 
-    def _reorder_coverage_with(self, call: _CopyCall, generate_kwargs: dict[str, Any]) -> None:
-        """Beam search moves rows between beams after every step: the copy head's coverage must move with the
-        decoder cache, which graphcode's :class:`~graphcode.models.cache.StaticMemoryCache` does for it."""
+    def _follow_beams(self, call: _CopyCall, generate_kwargs: dict[str, Any]) -> None:
+        """Beam search moves rows between beams after every step: the copy head's state from step to step (the
+        coverage, the continuation's last token) must move with the decoder cache, which graphcode's
+        :class:`~graphcode.models.cache.StaticMemoryCache` does for it."""
         from graphcode.models.cache import StaticMemoryCache, reorders_a_cache
 
         if not reorders_a_cache(self.backbone, generate_kwargs):  # rows never move, or each step reads all again
@@ -424,8 +474,8 @@ class GraphCodeModel(nn.Module):
         cache = generate_kwargs.get("past_key_values")
         if not isinstance(cache, StaticMemoryCache):
             raise ValueError(
-                "GraphCodeModel.generate: beam search with the copy head's coverage expected graphcode's "
-                f"StaticMemoryCache (no past_key_values or cache_implementation given), found "
+                "GraphCodeModel.generate: beam search with the copy head's coverage or continuation expected "
+                "graphcode's StaticMemoryCache (no past_key_values or cache_implementation given), found "
                 f"{type(cache).__name__ if cache is not None else generate_kwargs.get('cache_implementation')}")
         cache.on_reorder.append(call.reorder)
 
@@ -488,8 +538,9 @@ class GraphCodeModel(nn.Module):
 
             _, memory, memory_mask = self._fused_encoder(batch)  # (B, T', D), (B, T')
             with self._copying_from(self._copy_source_of(batch, memory)) as call:
-                if call is not None and self.copy_head.coverage_weight is not None:
-                    self._reorder_coverage_with(call, generate_kwargs)
+                if call is not None and (self.copy_head.coverage_weight is not None
+                                         or self.copy_head.continuation_weight is not None):
+                    self._follow_beams(call, generate_kwargs)
                 return self.backbone.generate(
                     encoder_outputs=BaseModelOutput(last_hidden_state=memory),
                     attention_mask=memory_mask,
@@ -611,11 +662,25 @@ class _CopyCall:
     """``(R, L, D)`` the output layer's input, kept when ``mix`` is false."""
     coverage: Tensor | None = None
     """``(R, T)`` with the copy head's coverage: where the next decoding step starts."""
+    decoder_ids: Tensor | None = None
+    """``(R, L)`` with the continuation: this call's decoder input ids."""
+    last_token: Tensor | None = None
+    """``(R,)`` with the continuation: the last decoder input of the call before (a decoding step's ``t - 2``)."""
+
+    def previous_tokens(self, step: bool = False) -> Tensor:
+        """``(R, L, 2)`` the target tokens before each position of this call (:func:`previous_tokens`); a decoding
+        ``step`` goes on from the call before it."""
+        if self.decoder_ids is None:
+            raise RuntimeError("GraphCodeModel: the copy head's continuation expected the decoder's input ids of "
+                               "this call, found none")
+        return previous_tokens(self.decoder_ids, self.last_token if step else None)
 
     def reorder(self, beam_idx: Tensor) -> None:
         """Follow beam search's reordering of the rows (``beam_idx`` ``(R,)``: each row's new source row)."""
         if self.coverage is not None:
             self.coverage = self.coverage.index_select(0, beam_idx.to(self.coverage.device))
+        if self.last_token is not None:
+            self.last_token = self.last_token.index_select(0, beam_idx.to(self.last_token.device))
 
 
 def _load_backbone(backbone_dir: Path, **backbone_kwargs: Any) -> PreTrainedModel:

@@ -267,6 +267,8 @@ class GraphCodeModule(pl.LightningModule):
             (:mod:`graphcode.models.copy`), with or without the graph.
         copy_coverage: With ``copy``: the weight of the copy attention's coverage loss (See et al.); above 0 the
             copy attention also sees what it has copied. 0: no coverage.
+        copy_continuation: With ``copy``: the copy attention also sees which source tokens follow the target's
+            last one and two tokens, so a copy goes on where the last one ended.
         optimizer: AdamW settings.
         scheduler: Learning-rate warmup and decay.
         generation: How ``predict`` generates.
@@ -302,6 +304,7 @@ class GraphCodeModule(pl.LightningModule):
         fusion: FusionConfig = FusionConfig(),  # noqa: B008
         copy: bool = False,
         copy_coverage: float = 0.0,
+        copy_continuation: bool = False,
         optimizer: OptimizerConfig = OptimizerConfig(),  # noqa: B008
         scheduler: SchedulerConfig = SchedulerConfig(),  # noqa: B008
         generation: GenerationSettings = GenerationSettings(),  # noqa: B008
@@ -320,7 +323,8 @@ class GraphCodeModule(pl.LightningModule):
         generation, tokenizer = _typed(generation, GenerationSettings), _typed(tokenizer, TokenizerConfig)
         task_metrics = _typed(task_metrics, TaskMetricsConfig)
         self.config = GraphCodeConfig(backbone=_deepcopy(backbone), graph=graph, gnn=_deepcopy(gnn),
-                                      fusion=_deepcopy(fusion), copy=copy, copy_coverage=copy_coverage)
+                                      fusion=_deepcopy(fusion), copy=copy, copy_coverage=copy_coverage,
+                                      copy_continuation=copy_continuation)
         self.optimizer_config = optimizer
         self.scheduler_config = scheduler
         self.generation = generation
@@ -341,7 +345,7 @@ class GraphCodeModule(pl.LightningModule):
         self._gradients_kept = False  # this step's micro-batches left their gradients: Lightning must not zero them
         self.save_hyperparameters({
             "backbone": _plain(backbone), "graph": graph, "gnn": _plain(gnn), "fusion": _plain(fusion), "copy": copy,
-            "copy_coverage": copy_coverage,
+            "copy_coverage": copy_coverage, "copy_continuation": copy_continuation,
             "optimizer": _plain(optimizer), "scheduler": _plain(scheduler), "generation": _plain(generation),
             "task_metrics": _plain(task_metrics), "export_dir": export_dir, "tokenizer": _plain(tokenizer),
             "gradient_checkpointing": gradient_checkpointing, "attention_dropout": attention_dropout,
@@ -379,7 +383,8 @@ class GraphCodeModule(pl.LightningModule):
                 backbone["decoder_start_token_id"] = tokenizer.pad_token_id
         return GraphCodeConfig(backbone=backbone, graph=self.config.graph, gnn=self.config.gnn,
                                fusion=self.config.fusion, copy=self.config.copy,
-                               copy_coverage=self.config.copy_coverage)
+                               copy_coverage=self.config.copy_coverage,
+                               copy_continuation=self.config.copy_continuation)
 
     def configure_model(self) -> None:
         """Build the GraphCodeModel (once): the tokenizer decides the backbone's vocabulary."""

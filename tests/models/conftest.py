@@ -131,17 +131,19 @@ def collate(
 
 def build_model(
     backbone: str, mode: str = "auto", graph: bool = True, seed: int = 0, memory_nodes: str = "all",
-    copy: bool = False, copy_coverage: float = 0.0, **gnn: object
+    copy: bool = False, copy_coverage: float = 0.0, copy_continuation: bool = False, vocab_size: int | None = None,
+    **gnn: object
 ) -> GraphCodeModel:
-    """A tiny model in eval mode with fixed weights."""
+    """A tiny model in eval mode with fixed weights (``vocab_size``: another vocabulary than the backbone's)."""
     torch.manual_seed(seed)
     config = GraphCodeConfig(
-        backbone=dict(BACKBONES[backbone]),
+        backbone={**BACKBONES[backbone], **({"vocab_size": vocab_size} if vocab_size else {})},
         graph=graph,
         gnn={**GNN, **gnn},
         fusion={"mode": mode, "num_prefix_tokens": 3, "memory_nodes": memory_nodes},
         copy=copy,
         copy_coverage=copy_coverage,
+        copy_continuation=copy_continuation,
     )
     return GraphCodeModel(config).eval()
 

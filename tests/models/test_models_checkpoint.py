@@ -18,18 +18,23 @@ def _outputs(model, batch):
 
 
 @pytest.mark.parametrize(
-    ("backbone", "mode", "graph", "copy", "coverage"),
-    [("t5", "add+memory", True, False, 0.0), ("gpt2", "prefix+add", True, False, 0.0), ("t5", "auto", False, False, 0.0),
-     ("t5", "add+memory", True, True, 0.0), ("t5", "auto", False, True, 0.0), ("t5", "add+memory", True, True, 1.0)],
+    ("backbone", "mode", "graph", "copy", "coverage", "continuation"),
+    [("t5", "add+memory", True, False, 0.0, False), ("gpt2", "prefix+add", True, False, 0.0, False),
+     ("t5", "auto", False, False, 0.0, False), ("t5", "add+memory", True, True, 0.0, False),
+     ("t5", "auto", False, True, 0.0, False), ("t5", "add+memory", True, True, 1.0, False),
+     ("t5", "add+memory", True, True, 0.0, True)],
 )
 def test_round_trip_gives_identical_outputs(
-    backbone, mode, graph, copy, coverage, make_model, make_batch, examples, tmp_path
+    backbone, mode, graph, copy, coverage, continuation, make_model, make_batch, examples, tmp_path
 ):
-    model = make_model(backbone, mode, graph=graph, conv="rgcn", copy=copy, copy_coverage=coverage)
+    model = make_model(backbone, mode, graph=graph, conv="rgcn", copy=copy, copy_coverage=coverage,
+                       copy_continuation=continuation)
     if copy:  # a copy head that does something: its gate away from the initial bias, so that its weights matter
         torch.nn.init.normal_(model.copy_head.gate.weight, std=1.0)
     if coverage:  # and a coverage weight away from 0
         model.copy_head.coverage_weight.data.fill_(-2.0)
+    if continuation:  # and continuation weights away from their start
+        model.copy_head.continuation_weight.data.copy_(torch.tensor([-1.0, 3.0]))
     batch = make_batch(examples, decoder_only=backbone == "gpt2", graph=graph)
     model.save_pretrained(tmp_path / "ckpt")
     assert (tmp_path / "ckpt" / WEIGHTS_NAME).exists() == (graph or copy)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 import torch.nn.functional as F
 from torch.testing import assert_close
 
 from graphcode.errors import ConfigError
-from graphcode.models.copy import CopyHead, CopySource
+from graphcode.models.copy import NO_TOKEN, CopyHead, CopySource, previous_tokens
 
 
 def _source() -> CopySource:
@@ -16,6 +18,11 @@ def _source() -> CopySource:
     mask = torch.tensor([[1, 1, 1], [1, 1, 0]])
     ids = torch.tensor([[4, 4, 7], [5, 6, 0]])  # a repeated id, and padding (id 0) at the end of prompt 1
     return CopySource(states, mask, ids)
+
+
+def _copying(examples):
+    """The examples with targets that copy a run of their source tokens (then end, id 1)."""
+    return [dataclasses.replace(e, target=[*e.input_ids[1:4], 1]) for e in examples]
 
 
 def test_a_closed_gate_is_the_vocabulary_and_an_open_one_the_source():
@@ -83,18 +90,27 @@ def test_generate_decodes_the_mixture(graph, make_model, make_batch, examples):
 
 
 @pytest.mark.parametrize("graph", [True, False], ids=["graph", "no-graph"])
-def test_the_loss_alone_equals_the_loss_of_the_full_mixture(graph, make_model, make_batch, examples):
-    """``logits=False`` (a training step) skips the (B, L, V) mixture; its loss and gradients are the full one's."""
-    model = make_model("t5", "add+memory", graph=graph, copy=True)
+@pytest.mark.parametrize("extra", [{}, {"copy_coverage": 1.0}, {"copy_continuation": True}],
+                         ids=["plain", "coverage", "continuation"])
+def test_the_loss_alone_equals_the_loss_of_the_full_mixture(graph, extra, make_model, make_batch, examples):
+    """``logits=False`` (a training step) computes the loss in the output layer's call from the decoder's states:
+    no (B, L, V) logits or mixture is kept for the backward pass, and its loss and gradients are the full one's."""
+    # a vocabulary of 80, not the copy gate's input width 2 x 32: the check below looks for (..., V) tensors
+    model = make_model("t5", "add+memory", graph=graph, copy=True, vocab_size=80, **extra)
     torch.nn.init.normal_(model.copy_head.gate.weight, std=1.0)
-    batch = make_batch(examples, decoder_only=False, graph=graph)
+    batch = make_batch(_copying(examples), decoder_only=False, graph=graph)
     full = model(batch)
     dense = F.nll_loss(full.logits.flatten(0, 1), batch.labels.flatten(), ignore_index=-100)
     dense.backward()
     expected = {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
     model.zero_grad()
-    light = model(batch, logits=False)
+    vocab = model.backbone.config.vocab_size
+    saved: list[tuple[int, ...]] = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(tuple(t.shape)) or t, lambda t: t):
+        light = model(batch, logits=False)
     assert light.logits is None
+    assert not [s for s in saved if s and s[-1] == vocab], "no (..., V) tensor is kept for the backward pass"
+    assert "forward" not in vars(model.backbone.get_output_embeddings()), "the output layer is itself again"
     assert_close(light.loss, dense)
     light.loss.backward()
     for name, p in model.named_parameters():
@@ -232,7 +248,7 @@ def test_beam_search_with_coverage_needs_graphcodes_cache(make_model, make_batch
     prompt = make_batch(examples, decoder_only=False, graph=False)
     prompt.labels = None
     cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
-    with pytest.raises(ValueError, match=r"coverage expected graphcode's StaticMemoryCache .* found EncoderDecoderCache"):
+    with pytest.raises(ValueError, match=r"coverage or continuation expected graphcode's StaticMemoryCache .* found EncoderDecoderCache"):
         model.generate(prompt, max_new_tokens=3, num_beams=2, past_key_values=cache)
 
 
@@ -245,3 +261,106 @@ def test_copy_coverage_is_checked():
     with pytest.raises(ConfigError, match=r"config.copy_coverage: expected 0 without the copy head"):
         GraphCodeConfig(backbone=backbone, copy_coverage=1.0)
     assert GraphCodeConfig(backbone=backbone, copy=True, copy_coverage=1).copy_coverage == 1.0
+
+
+# ------------------------------------------------------------------------------------------------ continuation
+
+
+def test_previous_tokens_are_the_decoder_inputs_and_the_ones_before():
+    ids = torch.tensor([[0, 7, 8], [0, 9, 9]])  # (R, L): the decoder start token, then the target so far
+    assert previous_tokens(ids).tolist() == [[[0, NO_TOKEN], [7, 0], [8, 7]], [[0, NO_TOKEN], [9, 0], [9, 9]]]
+    step = previous_tokens(torch.tensor([[8], [3]]), before=torch.tensor([7, 9]))  # one decoding step
+    assert step.tolist() == [[[8, 7]], [[3, 9]]]
+
+
+def test_continuation_points_where_the_target_goes_on_in_the_source():
+    head = CopyHead(8, continuation=True)
+    ids = torch.tensor([[3, 4, 5, 9, 4, 6]])  # source token 4 twice: after "3 4" comes 5, after "9 4" comes 6
+    source = CopySource(torch.randn(1, 6, 8), torch.ones(1, 6, dtype=torch.long), ids)
+    assert source.predecessors()[0].tolist() == [[-2, -2], [3, -2], [4, 3], [5, 4], [9, 5], [4, 9]]
+    with torch.no_grad():
+        head.continuation_weight.copy_(torch.tensor([1.5, 2.0]))
+    previous = torch.tensor([[[4, 3], [4, 9], [4, NO_TOKEN], [7, NO_TOKEN]]])  # (R, L, 2)
+    bias = head.continuation(source, previous)  # (1, 4, 6)
+    assert bias[0].tolist() == [[0, 0, 3.5, 0, 0, 1.5],   # after "3 4": 5 (both tokens match), 6 (the last only)
+                                [0, 0, 1.5, 0, 0, 3.5],   # after "9 4": 6
+                                [0, 0, 1.5, 0, 0, 1.5],   # after "4", the target's first token: both alike
+                                [0] * 6]                  # after a token the source lacks: no hint
+    with torch.no_grad():  # content says nothing: the attention follows the continuation alone
+        head.query.weight.zero_()
+    attention = head.attend(torch.randn(1, 4, 8), source, previous=previous).attention
+    assert attention[0, :2].argmax(-1).tolist() == [2, 5]
+    assert_close(attention[0, 3], torch.full((6,), 1 / 6))
+    with pytest.raises(ValueError, match=r"expected the target tokens before each position .* found none"):
+        head.attend(torch.randn(1, 4, 8), source)
+
+
+def test_continuation_weights_learn_from_the_loss():
+    torch.manual_seed(0)
+    head = CopyHead(8, continuation=True)
+    with torch.no_grad():
+        head.gate.bias.fill_(-5.0)  # copy
+    ids = torch.tensor([[3, 4, 5, 9, 4, 6]])
+    source = CopySource(torch.randn(1, 6, 8), torch.ones(1, 6, dtype=torch.long), ids)
+    decoder_ids = torch.tensor([[0, 3, 4]])
+    labels = torch.tensor([[3, 4, 5]])  # copies "3 4 5" in order
+    loss = head.loss(torch.randn(1, 3, 8), torch.randn(1, 3, 10), source, labels, previous_tokens(decoder_ids))
+    loss.nll.backward()
+    assert (head.continuation_weight.grad < 0).all(), "copying in order raises both weights"
+
+
+def _continuation_model(make_model, graph: bool):
+    model = make_model("t5", "add+memory", graph=graph, copy=True, copy_continuation=True)
+    with torch.no_grad():  # lean on copying, with strong continuation weights, so that they change the tokens
+        model.copy_head.gate.bias.fill_(-3.0)
+        model.copy_head.continuation_weight.fill_(4.0)
+    return model
+
+
+@pytest.mark.parametrize("graph", [True, False], ids=["graph", "no-graph"])
+def test_the_loss_with_continuation_is_the_mixtures_likelihood(graph, make_model, make_batch, examples):
+    model = _continuation_model(make_model, graph)
+    batch = make_batch(_copying(examples), decoder_only=False, graph=graph)
+    full = model(batch)
+    assert_close(full.loss, F.nll_loss(full.logits.flatten(0, 1), batch.labels.flatten(), ignore_index=-100))
+    light = model(batch, logits=False)
+    assert_close(light.loss, full.loss)
+    light.loss.backward()
+    assert model.copy_head.continuation_weight.grad.abs().sum() > 0
+    plain = make_model("t5", "add+memory", graph=graph, copy=True)
+    plain.load_state_dict({k: v for k, v in model.state_dict().items() if k != "copy_head.continuation_weight"})
+    assert not torch.allclose(plain(batch).loss, full.loss), "the continuation changes the likelihood"
+
+
+@pytest.mark.parametrize("graph", [True, False], ids=["graph", "no-graph"])
+def test_generate_with_continuation_decodes_what_forward_scores(graph, make_model, make_batch, examples):
+    """Greedy tokens (each step with the token before it carried over) are forward's argmax on the whole target;
+    beam search with the cache (that token reordered with the beams) gives what beam search without a cache
+    gives."""
+    model = _continuation_model(make_model, graph)
+    prompt = make_batch(examples, decoder_only=False, graph=graph)
+    prompt.labels = None
+    greedy = model.generate(prompt, max_new_tokens=8, min_new_tokens=8, do_sample=False)
+    logits = model(prompt, decoder_input_ids=greedy[:, :-1]).logits
+    assert torch.equal(logits.argmax(-1), greedy[:, 1:])
+    plain = make_model("t5", "add+memory", graph=graph, copy=True)
+    plain.load_state_dict({k: v for k, v in model.state_dict().items() if k != "copy_head.continuation_weight"})
+    assert not torch.equal(plain.generate(prompt, max_new_tokens=8, min_new_tokens=8, do_sample=False), greedy), \
+        "the continuation changes what is decoded"
+    with torch.no_grad():  # the two-token match alone: each beam must carry its own token before the step
+        model.copy_head.continuation_weight.copy_(torch.tensor([0.0, 8.0]))
+    kwargs = dict(max_new_tokens=8, num_beams=4, num_return_sequences=2, do_sample=False)
+    cached = model.generate(prompt, **kwargs)
+    assert torch.equal(cached, model.generate(prompt, use_cache=False, **kwargs))
+    assert model._copy_call is None
+
+
+def test_copy_continuation_is_checked():
+    from graphcode.models import GraphCodeConfig
+
+    backbone = {"model_type": "t5"}
+    with pytest.raises(ConfigError, match=r"config.copy_continuation: expected true or false, found 'yes'"):
+        GraphCodeConfig(backbone=backbone, copy=True, copy_continuation="yes")
+    with pytest.raises(ConfigError, match=r"config.copy_continuation: expected false without the copy head"):
+        GraphCodeConfig(backbone=backbone, copy_continuation=True)
+    assert GraphCodeConfig(backbone=backbone, copy=True, copy_continuation=True).copy_continuation

@@ -57,6 +57,28 @@ def test_batched_states_and_no_scored_label() -> None:
     assert all(g.abs().sum() == 0 for g in _grads(nothing.nan_to_num(0.0), hidden, weight, b))
 
 
+@pytest.mark.parametrize("chunk_rows", [1, 7, 1024])
+def test_a_copy_mixture_gets_its_likelihood_and_gradients(chunk_rows: int) -> None:
+    """With a copy head's gate ``keep`` and copy probabilities ``copied``: -log(k softmax_y + (1 - k) c), and the
+    gradients of every input, the gate's and the copy's included."""
+    hidden, weight, b, labels = _inputs()
+    g = torch.Generator().manual_seed(1)
+    keep = torch.rand(labels.shape, generator=g).requires_grad_()
+    copied = (torch.rand(labels.shape, generator=g) * (torch.rand(labels.shape, generator=g) > 0.5)).requires_grad_()
+    vocab = F.softmax(F.linear(hidden, weight, b), dim=-1).gather(1, labels.clamp_min(0)[:, None]).squeeze(1)
+    nll = -torch.log(keep * vocab + (1 - keep) * copied + torch.finfo(torch.float32).tiny)
+    expected = nll[labels != -100].mean()
+    got = linear_cross_entropy(hidden, weight, b, labels, chunk_rows=chunk_rows, keep=keep, copied=copied)
+    assert_close(got, expected)
+    inputs = (hidden, weight, b, keep, copied)
+    for found, want in zip(_grads(2.0 * got, *inputs), _grads(2.0 * expected, *inputs), strict=True):
+        assert_close(found, want, rtol=1e-5, atol=1e-6)
+    with torch.no_grad():  # the gate shut on the vocabulary: the plain cross-entropy
+        keep.fill_(1.0)
+    assert_close(linear_cross_entropy(hidden, weight, b, labels, keep=keep, copied=copied),
+                 F.cross_entropy(F.linear(hidden, weight, b), labels, ignore_index=-100))
+
+
 def test_mismatched_shapes_are_named() -> None:
     hidden, weight, b, labels = _inputs()
     with pytest.raises(ValueError, match=r"labels: expected the shape of hidden without its last dimension"):
@@ -65,6 +87,10 @@ def test_mismatched_shapes_are_named() -> None:
         linear_cross_entropy(hidden, weight[:, :11], b, labels)
     with pytest.raises(ValueError, match=r"chunk_rows: expected an integer >= 1, found 0"):
         linear_cross_entropy(hidden, weight, b, labels, chunk_rows=0)
+    with pytest.raises(ValueError, match=r"keep, copied: expected both \(a copy mixture\) or neither, found keep alone"):
+        linear_cross_entropy(hidden, weight, b, labels, keep=torch.ones(50))
+    with pytest.raises(ValueError, match=r"copied: expected the shape of labels, \(50,\), found \(49,\)"):
+        linear_cross_entropy(hidden, weight, b, labels, keep=torch.ones(50), copied=torch.ones(49))
 
 
 @pytest.mark.parametrize("graph", [True, False], ids=["graph", "no-graph"])

@@ -563,3 +563,20 @@ def test_copy_coverage_is_a_model_setting_that_trains_and_is_exported(records_fi
     assert loaded.copy_head.coverage_weight.item() == weight.item()
     with pytest.raises(ConfigError, match=r"config\.copy_coverage: expected 0 without the copy head"):
         GraphCodeModule(backbone=TINY_T5, copy_coverage=1.0)
+
+
+def test_copy_continuation_is_a_model_setting_that_trains_and_is_exported(records_file, tmp_path):
+    from graphcode.models import GraphCodeModel
+
+    module, dm = make(records_file, tmp_path, TINY_T5)
+    module = GraphCodeModule(**{**module.hparams, "copy": True, "copy_continuation": True,
+                                "export_dir": str(tmp_path / "export")})
+    trainer(tmp_path, max_steps=2).fit(module, dm)
+    assert module.model.config.copy_continuation and module.hparams["copy_continuation"]
+    weight = module.model.copy_head.continuation_weight
+    assert weight is not None and not torch.equal(weight.detach(), torch.ones(2)), "the continuation weights train"
+    loaded = GraphCodeModel.from_pretrained(tmp_path / "export")
+    assert loaded.config.copy_continuation
+    assert torch.equal(loaded.copy_head.continuation_weight, weight.detach())
+    with pytest.raises(ConfigError, match=r"config\.copy_continuation: expected false without the copy head"):
+        GraphCodeModule(backbone=TINY_T5, copy_continuation=True)
