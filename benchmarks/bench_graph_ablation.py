@@ -62,6 +62,9 @@ ARMS: dict[str, list[str]] = {
     # the copy head whose attention sees which source tokens follow the target's last one and two tokens
     "copy-continue": ["--model.copy=true", "--model.copy_continuation=true"],
     "nograph-copy-continue": ["--model.graph=false", "--model.copy=true", "--model.copy_continuation=true"],
+    # the same, comparing tokens ignoring case and leading spaces (Java's get Member goes on in C#'s Get Member)
+    "copy-continue-case": ["--model.copy=true", "--model.copy_continuation=true",
+                           "--model.copy_continuation_ignore_case=true"],
     "ast-only": ["--data.graph_options.edges=[child,next_token]"],
 }
 """Each arm's overrides of the config."""

@@ -51,7 +51,8 @@ def build(config: dict, graph: bool, tokenizer, fast_cpu_dropout: bool | None = 
     data = _section(config, "data")
     gnn = {**_section(model, "gnn"), "num_node_types": node_type_count(data.get("lang", "python"))}
     module = GraphCodeModule(backbone=copy.deepcopy(model["backbone"]), graph=graph, gnn=GNNConfig(**gnn),
-                             fusion=FusionConfig(**_section(model, "fusion")),
+                             fusion=FusionConfig(**_section(model, "fusion")), copy=bool(model.get("copy", False)),
+                             copy_continuation=bool(model.get("copy_continuation", False)),
                              attention_dropout=model.get("attention_dropout"),
                              micro_batch_tokens=model.get("micro_batch_tokens"),
                              gradient_checkpointing=bool(model.get("gradient_checkpointing", False)),
@@ -72,7 +73,7 @@ def step_loss(module: GraphCodeModule, batch) -> torch.Tensor:
     ``model.micro_batch_tokens`` budget, every micro-batch but the last is run backward here and the last is returned."""
     parts = micro_batches(module.model, batch, module.micro_batch_tokens)
     if len(parts) == 1:
-        return module.model(batch).loss
+        return module.model(batch, logits=False).loss  # the loss alone, as training_step asks for it
     return micro_batch_losses(module.model, parts, torch.Tensor.backward)[1]
 
 
@@ -139,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="override model.attention_dropout (dropout on attention probabilities alone)")
     parser.add_argument("--micro-batch-tokens", type=int, default=None,
                         help="override model.micro_batch_tokens (a token budget for each forward and backward)")
+    parser.add_argument("--copy", choices=("plain", "continuation"), default=None,
+                        help="add the copy head (model.copy), with its continuation features or without, to both "
+                             "models: the graph's cost over the backbone with the same head")
     args = parser.parse_args(argv)
 
     config = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
@@ -146,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         config.setdefault("model", {})["attention_dropout"] = args.attention_dropout
     if args.micro_batch_tokens is not None:
         config.setdefault("model", {})["micro_batch_tokens"] = args.micro_batch_tokens
+    if args.copy:
+        config.setdefault("model", {}).update(copy=True, copy_continuation=args.copy == "continuation")
     if args.fusion:
         config.setdefault("model", {}).setdefault("fusion", {})["mode"] = args.fusion
     if args.memory_nodes:
@@ -200,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         fusion += f", memory nodes {memory_nodes}: {kept:.0f} a batch"
     dropout = "the backbone's" if with_graph.attention_dropout is None else with_graph.attention_dropout
     print(f"config            {args.config} (precision {precision}, fusion {fusion}, "
-          f"conv {with_graph.config.gnn.conv}, attention dropout {dropout}, "
+          f"conv {with_graph.config.gnn.conv}, attention dropout {dropout}, copy head {args.copy or 'off'}, "
           f"torch threads {torch.get_num_threads()})")
     print(f"batch             {shape[0]} examples, mean {tokens:.0f} source tokens and {nodes:.0f} graph nodes "
           f"per batch, {args.steps} measured steps per model, padded source lengths "

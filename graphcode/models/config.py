@@ -193,6 +193,9 @@ class GraphCodeConfig:
     """With ``copy``: the copy attention also sees which source tokens follow the target's last one and two tokens
     (:class:`graphcode.models.copy.CopyHead`), so that a copy goes on where the last one ended instead of guessing
     among equal tokens."""
+    copy_continuation_ignore_case: bool = False
+    """With ``copy_continuation``: compare tokens ignoring case and leading spaces there (the model's tokenizer says
+    which ids those are), so that Java's ``get`` ``Member`` goes on in C#'s ``Get`` ``Member``."""
 
     def __post_init__(self) -> None:
         if isinstance(self.backbone, str):
@@ -225,6 +228,11 @@ class GraphCodeConfig:
         if self.copy_continuation and not self.copy:
             raise _fail("config", "copy_continuation", "false without the copy head (copy: false)",
                         self.copy_continuation)
+        if not isinstance(self.copy_continuation_ignore_case, bool):
+            raise _fail("config", "copy_continuation_ignore_case", "true or false", self.copy_continuation_ignore_case)
+        if self.copy_continuation_ignore_case and not self.copy_continuation:
+            raise _fail("config", "copy_continuation_ignore_case",
+                        "false without the continuation (copy_continuation: false)", self.copy_continuation_ignore_case)
         self.gnn = _from_dict(GNNConfig, "gnn", self.gnn)
         self.fusion = _from_dict(FusionConfig, "fusion", self.fusion)
 

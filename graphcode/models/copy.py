@@ -162,6 +162,7 @@ class CopyHead(nn.Module):
         r""":math:`w_c`, the weight of the coverage in the copy attention's scores (``None`` without coverage)."""
         self.continuation_weight = (nn.Parameter(torch.full((2,), CONTINUATION_INIT)) if continuation else None)
         r""":math:`(w_1, w_2)`, the weights of the continuation features (``None`` without them)."""
+        self.register_buffer("token_keys", None, persistent=False)  # (V,) after fold_tokens
         self.scale = 1.0 / math.sqrt(model_dim)
 
     def attend(self, hidden: Tensor, source: CopySource, coverage: Tensor | None = None,
@@ -199,6 +200,22 @@ class CopyHead(nn.Module):
             covered = covered + a
         return torch.stack(rows, dim=1), torch.stack(overlaps, dim=1), covered
 
+    def fold_tokens(self, keys: Tensor) -> None:
+        """Compare tokens by ``keys`` ``(V,)`` in the continuation features: ids with one key are one token there (see
+        :func:`folded_token_keys`). Not saved with the weights: the model derives the keys from its tokenizer."""
+        if keys.dim() != 1 or keys.dtype != torch.long or (keys < 0).any():
+            raise ValueError(f"CopyHead: expected the token keys as a (V,) tensor of ids >= 0, found "
+                             f"{keys.dtype} of shape {tuple(keys.shape)}")
+        self.token_keys = keys
+
+    def _keys(self, ids: Tensor) -> Tensor:
+        """``ids``' keys (the ids themselves without :meth:`fold_tokens`); the negative sentinels stay as they are."""
+        keys = self.token_keys
+        if keys is None:
+            return ids
+        inside = (ids >= 0) & (ids < keys.numel())
+        return torch.where(inside, keys.to(ids.device)[ids.clamp(0, keys.numel() - 1)], ids)
+
     def continuation(self, source: CopySource, previous: Tensor | None) -> Tensor:
         """``(R, L, T)`` float32 :math:`w_1 m^{(1)}_{tj} + w_2 m^{(2)}_{tj}`: where the copy goes on from the target
         tokens ``previous`` ``(R, L, 2)`` (``source`` already has ``R`` rows)."""
@@ -207,7 +224,8 @@ class CopyHead(nn.Module):
                              "the continuation features, found none")
         if previous.dim() != 3 or previous.size(-1) != 2:
             raise ValueError(f"CopyHead: expected previous of shape (R, L, 2), found {tuple(previous.shape)}")
-        before = source.predecessors()[:, None]  # (R, 1, T, 2)
+        before = self._keys(source.predecessors())[:, None]  # (R, 1, T, 2)
+        previous = self._keys(previous)
         after_one = before[..., 0] == previous[:, :, None, 0]  # (R, L, T)
         after_two = after_one & (before[..., 1] == previous[:, :, None, 1])  # (R, L, T)
         weight = self.continuation_weight.float()
@@ -279,3 +297,15 @@ def previous_tokens(decoder_ids: Tensor, before: Tensor | None = None) -> Tensor
         before = decoder_ids.new_full(decoder_ids.shape[:1], NO_TOKEN)
     two = torch.cat([before[:, None], decoder_ids[:, :-1]], dim=1)  # (R, L)
     return torch.stack([decoder_ids, two], dim=-1)
+
+
+def folded_token_keys(tokens: list[str], vocab_size: int | None = None) -> Tensor:
+    """``(V,)`` a key per token id: ids whose tokens are equal ignoring case and leading spaces (``Ġ``, ``▁``) share
+    one, so that the continuation features see Java's ``get`` ``Member`` go on in C#'s ``Get`` ``Member``. ``tokens``
+    are the tokenizer's, by id; ids from ``len(tokens)`` to ``vocab_size`` (a model's vocabulary may be larger) get
+    keys of their own."""
+    V = max(len(tokens), vocab_size or 0)
+    index: dict[str, int] = {}
+    keys = [index.setdefault(token.lstrip("\u0120\u2581 ").lower() or token, len(index)) for token in tokens]
+    keys += range(len(index), len(index) + V - len(tokens))
+    return torch.tensor(keys, dtype=torch.long)

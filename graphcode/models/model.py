@@ -47,7 +47,7 @@ from graphcode.models.checkpoint import (
     read_json,
 )
 from graphcode.models.config import GraphCodeConfig, check_rate
-from graphcode.models.copy import CopyHead, CopyLoss, CopySource, previous_tokens
+from graphcode.models.copy import CopyHead, CopyLoss, CopySource, folded_token_keys, previous_tokens
 from graphcode.models.fusion import DecoderOnlyFusion, EncoderDecoderFusion, FusedInputs, build_fusion
 from graphcode.models.gnn import GraphEncoder
 from graphcode.models.loss import linear_cross_entropy
@@ -168,6 +168,12 @@ class GraphCodeModel(nn.Module):
             self.backbone.get_output_embeddings().register_forward_hook(self._mix_copy)
             if config.copy_continuation:
                 self.backbone.get_decoder().register_forward_pre_hook(self._see_decoder_inputs, with_kwargs=True)
+            if config.copy_continuation_ignore_case:
+                if tokenizer is None:
+                    raise ConfigError("config.copy_continuation_ignore_case: expected a tokenizer to tell which "
+                                      "tokens differ only in case, found none (GraphCodeModel(config, tokenizer=...))")
+                tokens = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+                self.copy_head.fold_tokens(folded_token_keys(tokens, self.backbone.config.vocab_size))
         self._accepts_position_ids = "position_ids" in inspect.signature(self.backbone.forward).parameters
 
     def _mix_copy(self, module: nn.Module, inputs: tuple[Tensor, ...], logits: Tensor) -> Tensor | None:

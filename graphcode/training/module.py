@@ -269,6 +269,8 @@ class GraphCodeModule(pl.LightningModule):
             copy attention also sees what it has copied. 0: no coverage.
         copy_continuation: With ``copy``: the copy attention also sees which source tokens follow the target's
             last one and two tokens, so a copy goes on where the last one ended.
+        copy_continuation_ignore_case: With ``copy_continuation``: compare tokens ignoring case and leading spaces
+            there (``get`` ``Member`` goes on in ``Get`` ``Member``).
         optimizer: AdamW settings.
         scheduler: Learning-rate warmup and decay.
         generation: How ``predict`` generates.
@@ -305,6 +307,7 @@ class GraphCodeModule(pl.LightningModule):
         copy: bool = False,
         copy_coverage: float = 0.0,
         copy_continuation: bool = False,
+        copy_continuation_ignore_case: bool = False,
         optimizer: OptimizerConfig = OptimizerConfig(),  # noqa: B008
         scheduler: SchedulerConfig = SchedulerConfig(),  # noqa: B008
         generation: GenerationSettings = GenerationSettings(),  # noqa: B008
@@ -324,7 +327,8 @@ class GraphCodeModule(pl.LightningModule):
         task_metrics = _typed(task_metrics, TaskMetricsConfig)
         self.config = GraphCodeConfig(backbone=_deepcopy(backbone), graph=graph, gnn=_deepcopy(gnn),
                                       fusion=_deepcopy(fusion), copy=copy, copy_coverage=copy_coverage,
-                                      copy_continuation=copy_continuation)
+                                      copy_continuation=copy_continuation,
+                                      copy_continuation_ignore_case=copy_continuation_ignore_case)
         self.optimizer_config = optimizer
         self.scheduler_config = scheduler
         self.generation = generation
@@ -346,6 +350,7 @@ class GraphCodeModule(pl.LightningModule):
         self.save_hyperparameters({
             "backbone": _plain(backbone), "graph": graph, "gnn": _plain(gnn), "fusion": _plain(fusion), "copy": copy,
             "copy_coverage": copy_coverage, "copy_continuation": copy_continuation,
+            "copy_continuation_ignore_case": copy_continuation_ignore_case,
             "optimizer": _plain(optimizer), "scheduler": _plain(scheduler), "generation": _plain(generation),
             "task_metrics": _plain(task_metrics), "export_dir": export_dir, "tokenizer": _plain(tokenizer),
             "gradient_checkpointing": gradient_checkpointing, "attention_dropout": attention_dropout,
@@ -384,7 +389,8 @@ class GraphCodeModule(pl.LightningModule):
         return GraphCodeConfig(backbone=backbone, graph=self.config.graph, gnn=self.config.gnn,
                                fusion=self.config.fusion, copy=self.config.copy,
                                copy_coverage=self.config.copy_coverage,
-                               copy_continuation=self.config.copy_continuation)
+                               copy_continuation=self.config.copy_continuation,
+                               copy_continuation_ignore_case=self.config.copy_continuation_ignore_case)
 
     def configure_model(self) -> None:
         """Build the GraphCodeModel (once): the tokenizer decides the backbone's vocabulary."""

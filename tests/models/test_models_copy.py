@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch.testing import assert_close
 
 from graphcode.errors import ConfigError
-from graphcode.models.copy import NO_TOKEN, CopyHead, CopySource, previous_tokens
+from graphcode.models.copy import NO_TOKEN, CopyHead, CopySource, folded_token_keys, previous_tokens
 
 
 def _source() -> CopySource:
@@ -364,3 +364,56 @@ def test_copy_continuation_is_checked():
     with pytest.raises(ConfigError, match=r"config.copy_continuation: expected false without the copy head"):
         GraphCodeConfig(backbone=backbone, copy_continuation=True)
     assert GraphCodeConfig(backbone=backbone, copy=True, copy_continuation=True).copy_continuation
+
+
+def test_folded_keys_join_tokens_that_differ_in_case_or_leading_space():
+    keys = folded_token_keys(["<pad>", "get", "\u0120Get", "Member", "GET", "\u0120", "\u2581member"], vocab_size=9)
+    assert keys.tolist() == [0, 1, 1, 2, 1, 3, 2, 4, 5], "get/Get/GET one key, Member/member another; 7, 8 their own"
+
+
+def test_continuation_ignoring_case_goes_on_after_a_name_whose_case_changed():
+    head = CopyHead(8, continuation=True)
+    ids = torch.tensor([[1, 3, 4]])  # source: "get" "Member" "("
+    source = CopySource(torch.randn(1, 3, 8), torch.ones(1, 3, dtype=torch.long), ids)
+    previous = torch.tensor([[[2, NO_TOKEN]]])  # the target has just written "Get"
+    assert head.continuation(source, previous).sum() == 0, "by id, Get is not get"
+    head.fold_tokens(folded_token_keys(["<pad>", "get", "Get", "Member", "("]))
+    assert head.continuation(source, previous)[0, 0].tolist() == [0.0, 1.0, 0.0], "ignoring case: Member goes on"
+    with pytest.raises(ValueError, match=r"expected the token keys as a \(V,\) tensor of ids >= 0"):
+        head.fold_tokens(torch.tensor([0, -1]))
+
+
+def _word_tokenizer(words: list[str]):
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    raw = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    raw.pre_tokenizer = pre_tokenizers.Whitespace()
+    return PreTrainedTokenizerFast(tokenizer_object=raw, pad_token="<pad>", eos_token="</s>", unk_token="<unk>")
+
+
+def test_a_model_ignoring_case_folds_its_tokenizers_tokens_and_keeps_doing_so_when_loaded(tmp_path):
+    from graphcode.models import GraphCodeConfig, GraphCodeModel
+    from tests.models.conftest import BACKBONES
+
+    config = GraphCodeConfig(backbone=dict(BACKBONES["t5"]), graph=False, copy=True, copy_continuation=True,
+                             copy_continuation_ignore_case=True)
+    with pytest.raises(ConfigError, match=r"copy_continuation_ignore_case: expected a tokenizer .* found none"):
+        GraphCodeModel(config)
+    model = GraphCodeModel(config, tokenizer=_word_tokenizer(["<pad>", "</s>", "<unk>", "get", "Get", "Member"]))
+    keys = model.copy_head.token_keys
+    assert keys.shape == (64,) and keys[3] == keys[4] != keys[5] and len(set(keys[6:].tolist())) == 58
+    model.save_pretrained(tmp_path / "ckpt")
+    assert torch.equal(GraphCodeModel.from_pretrained(tmp_path / "ckpt").copy_head.token_keys, keys)
+    assert "copy_head.token_keys" not in model.state_dict(), "derived from the tokenizer, not saved as a weight"
+
+
+def test_copy_continuation_ignore_case_is_checked():
+    from graphcode.models import GraphCodeConfig
+
+    backbone = {"model_type": "t5"}
+    with pytest.raises(ConfigError, match=r"config.copy_continuation_ignore_case: expected false without the "
+                                          r"continuation"):
+        GraphCodeConfig(backbone=backbone, copy=True, copy_continuation_ignore_case=True)
+    with pytest.raises(ConfigError, match=r"config.copy_continuation_ignore_case: expected true or false, found 1"):
+        GraphCodeConfig(backbone=backbone, copy=True, copy_continuation=True, copy_continuation_ignore_case=1)

@@ -570,13 +570,16 @@ def test_copy_continuation_is_a_model_setting_that_trains_and_is_exported(record
 
     module, dm = make(records_file, tmp_path, TINY_T5)
     module = GraphCodeModule(**{**module.hparams, "copy": True, "copy_continuation": True,
-                                "export_dir": str(tmp_path / "export")})
+                                "copy_continuation_ignore_case": True, "export_dir": str(tmp_path / "export")})
     trainer(tmp_path, max_steps=2).fit(module, dm)
-    assert module.model.config.copy_continuation and module.hparams["copy_continuation"]
+    assert module.model.config.copy_continuation and module.hparams["copy_continuation_ignore_case"]
     weight = module.model.copy_head.continuation_weight
     assert weight is not None and not torch.equal(weight.detach(), torch.ones(2)), "the continuation weights train"
+    keys = module.model.copy_head.token_keys  # from the tokenizer trained on the data
+    assert keys is not None and keys.unique().numel() < keys.numel(), "some tokens differ only in case or spacing"
     loaded = GraphCodeModel.from_pretrained(tmp_path / "export")
-    assert loaded.config.copy_continuation
+    assert loaded.config.copy_continuation and loaded.config.copy_continuation_ignore_case
     assert torch.equal(loaded.copy_head.continuation_weight, weight.detach())
+    assert torch.equal(loaded.copy_head.token_keys, keys)
     with pytest.raises(ConfigError, match=r"config\.copy_continuation: expected false without the copy head"):
         GraphCodeModule(backbone=TINY_T5, copy_continuation=True)
