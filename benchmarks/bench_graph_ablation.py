@@ -65,12 +65,19 @@ ARMS: dict[str, list[str]] = {
     # the same, comparing tokens ignoring case and leading spaces (Java's get Member goes on in C#'s Get Member)
     "copy-continue-case": ["--model.copy=true", "--model.copy_continuation=true",
                            "--model.copy_continuation_ignore_case=true"],
+    # ... and matching up to the target's last four tokens, so that a phrase the source holds twice has one place
+    "copy-continue-4case": ["--model.copy=true", "--model.copy_continuation=true",
+                            "--model.copy_continuation_tokens=4", "--model.copy_continuation_ignore_case=true"],
+    "nograph-copy-continue-4case": ["--model.graph=false", "--model.copy=true", "--model.copy_continuation=true",
+                                    "--model.copy_continuation_tokens=4",
+                                    "--model.copy_continuation_ignore_case=true"],
     "ast-only": ["--data.graph_options.edges=[child,next_token]"],
 }
 """Each arm's overrides of the config."""
 MAIN = ("nograph", "graph")
 CONTROLS: dict[str, str] = {"copy": "nograph-copy", "copy-coverage": "nograph-copy-coverage",
-                             "copy-continue": "nograph-copy-continue"}
+                             "copy-continue": "nograph-copy-continue",
+                             "copy-continue-4case": "nograph-copy-continue-4case"}
 """Arms also compared with an arm other than ``nograph``: the graph with a copy head against the backbone with the same
 head."""
 

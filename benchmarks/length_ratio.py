@@ -11,7 +11,9 @@ Then, for each n of ``--ngrams``, the share of targets that hold some n-gram of 
 
 Last, how much of the targets a copy head could copy (``model.copy``, ``model.copy_continuation``): the share of target
 tokens that occur in their source, and of those that follow, somewhere in the source, the token (and the two tokens)
-that the target has just written, exactly and ignoring case and a leading space.
+that the target has just written, exactly and ignoring case and a leading space; and for each K of
+``--match-tokens`` (``model.copy_continuation_tokens``), the share of target tokens for which the longest match of
+the target's last tokens (up to K) points in the source at one token, the right one.
 
     .venv/bin/python benchmarks/length_ratio.py --tokenizer runs/ablation/graph/seed0/version_0/export/tokenizer \\
         ../shared/data/codexglue-java-cs/train.java-cs.txt.java ../shared/data/codexglue-java-cs/train.java-cs.txt.cs
@@ -62,6 +64,27 @@ def continuation_counts(source: list[int], target: list[int], key: list[str] | N
     return len(target), found, one, two
 
 
+def longest_match_counts(source: list[int], target: list[int], K: int, key: list[str] | None = None) -> tuple[int, int]:
+    """For one pair: the target's tokens after its first, and those for which the source tokens that follow the
+    longest match of the target's last ``k <= K`` tokens (what ``model.copy_continuation_tokens: K`` scores highest)
+    are one token, the right one. With ``key``, tokens compare by their keys there."""
+    same = (lambda i: i) if key is None else key.__getitem__
+    s, t = [same(i) for i in source], [same(i) for i in target]
+    right = 0
+    for i in range(1, len(target)):
+        best, after = 0, set()
+        for j in range(1, len(source)):
+            m = 0
+            while m < min(K, i, j) and s[j - 1 - m] == t[i - 1 - m]:
+                m += 1
+            if m > best:
+                best, after = m, {source[j]}
+            elif m == best and m:
+                after.add(source[j])
+        right += after == {target[i]}
+    return max(len(target) - 1, 0), right
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tokenizer", required=True, help="a tokenizer folder (an export's tokenizer/)")
@@ -70,11 +93,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--a", default="1.0,1.2,1.3,1.5,2.0", help="comma-separated values of a")
     parser.add_argument("--b", default="10,20", help="comma-separated values of b")
     parser.add_argument("--ngrams", default="4,6,8,12,16,20", help="comma-separated n-gram sizes")
+    parser.add_argument("--match-tokens", default="1,2,4,8",
+                        help="comma-separated K of the longest-match statistic (model.copy_continuation_tokens)")
+    parser.add_argument("--max-pairs", type=int, default=None, help="read only the first N pairs")
     args = parser.parse_args(argv)
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
-    targets, sources = token_ids(tokenizer, args.target), token_ids(tokenizer, args.source)
+    targets, sources = token_ids(tokenizer, args.target)[:args.max_pairs], token_ids(tokenizer, args.source)[:args.max_pairs]
     x, y = np.array([len(ids) for ids in sources]), np.array([len(ids) for ids in targets])
     if len(x) != len(y):
         parser.error(f"expected as many targets as sources, found {len(y)} targets and {len(x)} sources")
@@ -97,6 +123,11 @@ def main(argv: list[str] | None = None) -> int:
                                          axis=0)
         print(f"target tokens in their source: {100 * found / total:.1f}%; following in the source the target's "
               f"last token ({name}): {100 * one / total:.1f}%, its last two tokens: {100 * two / total:.1f}%")
+        for K in (int(v) for v in args.match_tokens.split(",")):
+            scored, right = np.sum([longest_match_counts(s, t, K, key) for s, t in zip(sources, targets, strict=True)],
+                                   axis=0)
+            print(f"  K={K} ({name}): the longest match of the target's last tokens points at one token, the right "
+                  f"one, for {100 * right / scored:.1f}% of the target tokens after the first")
     return 0
 
 

@@ -15,6 +15,9 @@ from typing import Any, Literal
 
 from graphcode.errors import ConfigError
 
+MAX_CONTINUATION_TOKENS = 8
+"""The most target tokens the copy head's continuation features match (``copy_continuation_tokens``)."""
+
 ConvKind = Literal["gcn", "rgcn", "gat"]
 NodeFeature = Literal["type", "type+tokens"]
 FusionMode = Literal["auto", "add", "gate", "memory", "add+memory", "prefix", "prefix+add"]
@@ -190,9 +193,12 @@ class GraphCodeConfig:
     a copying decoder repeats one token; validation losses stay the likelihood alone. 0 (the default): no
     coverage."""
     copy_continuation: bool = False
-    """With ``copy``: the copy attention also sees which source tokens follow the target's last one and two tokens
-    (:class:`graphcode.models.copy.CopyHead`), so that a copy goes on where the last one ended instead of guessing
-    among equal tokens."""
+    """With ``copy``: the copy attention also sees which source tokens follow the target's last ``k`` tokens,
+    ``k = 1 .. copy_continuation_tokens`` (:class:`graphcode.models.copy.CopyHead`), so that a copy goes on where the
+    last one ended instead of guessing among equal tokens."""
+    copy_continuation_tokens: int = 2
+    """With ``copy_continuation``: the most target tokens its features match, 1 to 8; the longer the match, the
+    surer the place in a source that holds a phrase many times."""
     copy_continuation_ignore_case: bool = False
     """With ``copy_continuation``: compare tokens ignoring case and leading spaces there (the model's tokenizer says
     which ids those are), so that Java's ``get`` ``Member`` goes on in C#'s ``Get`` ``Member``."""
@@ -228,6 +234,14 @@ class GraphCodeConfig:
         if self.copy_continuation and not self.copy:
             raise _fail("config", "copy_continuation", "false without the copy head (copy: false)",
                         self.copy_continuation)
+        if (isinstance(self.copy_continuation_tokens, bool) or not isinstance(self.copy_continuation_tokens, int)
+                or not 1 <= self.copy_continuation_tokens <= MAX_CONTINUATION_TOKENS):
+            raise _fail("config", "copy_continuation_tokens", f"an integer from 1 to {MAX_CONTINUATION_TOKENS}",
+                        self.copy_continuation_tokens)
+        if self.copy_continuation_tokens != 2 and not self.copy_continuation:
+            raise _fail("config", "copy_continuation_tokens",
+                        "2 (the default) without the continuation (copy_continuation: false)",
+                        self.copy_continuation_tokens)
         if not isinstance(self.copy_continuation_ignore_case, bool):
             raise _fail("config", "copy_continuation_ignore_case", "true or false", self.copy_continuation_ignore_case)
         if self.copy_continuation_ignore_case and not self.copy_continuation:

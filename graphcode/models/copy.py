@@ -31,11 +31,12 @@ copies the first piece of ``UpdateLinkAttributesRequest`` and then the wrong one
 
 .. math::
 
-    w_1 [x_{j-1} = y_{t-1}] + w_2 [x_{j-1} = y_{t-1} \wedge x_{j-2} = y_{t-2}],
+    \sum_{k=1}^{K} w_k \, [x_{j-1} = y_{t-1} \wedge \dots \wedge x_{j-k} = y_{t-k}],
 
-so a source token whose one (or two) predecessors are the target's last one (or two) tokens is where a copy goes on,
-as a phrase-based system's next phrase starts where the last one ended. The features need only token ids (the
-decoder's inputs), so training stays parallel over the target; generation carries the token before the step.
+so a source token whose ``k`` predecessors are the target's last ``k`` tokens is where a copy goes on, as a
+phrase-based system's next phrase starts where the last one ended; the longer the match, the surer the place
+(``K = continuation_tokens``, 2 by default). The features need only token ids (the decoder's inputs), so training
+stays parallel over the target; generation carries the ``K - 1`` tokens before the step.
 
 :class:`graphcode.models.GraphCodeModel` attaches the head with a forward hook on the backbone's output layer, so
 the backbone's own module tree, weights and ``save_pretrained`` stay those of the plain Hugging Face model.
@@ -50,14 +51,15 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from graphcode.models.config import MAX_CONTINUATION_TOKENS
 from graphcode.models.loss import linear_cross_entropy
 
 GATE_BIAS_INIT = 2.0
 """The copy gate's initial bias: the vocabulary's share starts at sigmoid(2), about 0.88."""
 
 CONTINUATION_INIT = 1.0
-"""The continuation weights :math:`w_1, w_2` at first: a source token after the target's last token starts one unit
-of score ahead, after its last two tokens two."""
+"""The continuation weights :math:`w_k` at first: a source token after the target's last ``k`` tokens starts ``k``
+units of score ahead."""
 
 NO_TOKEN = -1
 """A target position's predecessor before the start of the target: matches no source token."""
@@ -74,13 +76,12 @@ class CopySource:
     token_ids: Tensor
     """``(B, T)`` the source token ids: where a copied position's probability goes in the vocabulary."""
 
-    def predecessors(self) -> Tensor:
-        """``(B, T, 2)`` the ids of the one and the two tokens before each source token (``-2`` before the start:
-        never equal to a token id or to :data:`NO_TOKEN`)."""
-        before = torch.full_like(self.token_ids[:, :2], -2)
-        one = torch.cat([before[:, :1], self.token_ids[:, :-1]], dim=1)  # (B, T)
-        two = torch.cat([before, self.token_ids[:, :-2]], dim=1)[:, : self.token_ids.size(1)]  # (B, T)
-        return torch.stack([one, two], dim=-1)
+    def predecessors(self, K: int = 2) -> Tensor:
+        """``(B, T, K)`` the ids of the ``k``-th token before each source token, ``k = 1 .. K`` (``-2`` before the
+        start: never equal to a token id or to :data:`NO_TOKEN`)."""
+        B, T = self.token_ids.shape
+        padded = torch.cat([self.token_ids.new_full((B, K), -2), self.token_ids], dim=1)  # (B, K + T)
+        return torch.stack([padded[:, K - k: K - k + T] for k in range(1, K + 1)], dim=-1)
 
     def rows(self, R: int) -> CopySource:
         """The source of each of ``R`` decoder rows: ``R / B`` consecutive rows per prompt, as Hugging Face expands a
@@ -137,21 +138,26 @@ class CopyHead(nn.Module):
         init_std: Standard deviation of the query, key and gate weights at first. (default: :obj:`0.02`)
         coverage: Give the copy attention the coverage. (default: :obj:`False`)
         continuation: Give the copy attention the continuation features: which source tokens follow the target's
-            last one and two tokens. (default: :obj:`False`)
+            last ``k`` tokens, ``k = 1 .. continuation_tokens``. (default: :obj:`False`)
+        continuation_tokens: ``K``, the most target tokens the continuation features match, 1 to
+            :data:`~graphcode.models.config.MAX_CONTINUATION_TOKENS`. (default: :obj:`2`)
 
     Shapes:
         - **hidden:** ``(R, L, D)`` the decoder states that enter the output layer
         - **logits:** ``(R, L, V)`` the output layer's logits
         - **source:** a :class:`CopySource` of ``B`` prompts, ``R`` a multiple of ``B``
         - **coverage:** ``(R, T)`` the coverage before the first of the ``L`` positions; zeros when not given
-        - **previous:** ``(R, L, 2)`` with ``continuation``: the ids of the one and the two target tokens before each
-          position (the decoder's input at the position and the one before; :data:`NO_TOKEN` before the start)
+        - **previous:** ``(R, L, K)`` with ``continuation``: the ids of the ``k``-th target token before each position
+          (the decoder's input at the position and the ``K - 1`` before it; :data:`NO_TOKEN` before the start)
         - **output:** ``(R, L, V)`` float32 log-probabilities of the mixture
     """
 
     def __init__(self, model_dim: int, init_std: float = 0.02, coverage: bool = False,
-                 continuation: bool = False) -> None:
+                 continuation: bool = False, continuation_tokens: int = 2) -> None:
         super().__init__()
+        if not 1 <= continuation_tokens <= MAX_CONTINUATION_TOKENS:
+            raise ValueError(f"CopyHead: expected continuation_tokens from 1 to {MAX_CONTINUATION_TOKENS}, found "
+                             f"{continuation_tokens}")
         self.query = nn.Linear(model_dim, model_dim, bias=False)
         self.key = nn.Linear(model_dim, model_dim, bias=False)
         self.gate = nn.Linear(2 * model_dim, 1)
@@ -160,8 +166,9 @@ class CopyHead(nn.Module):
         nn.init.constant_(self.gate.bias, GATE_BIAS_INIT)
         self.coverage_weight = nn.Parameter(torch.zeros(())) if coverage else None
         r""":math:`w_c`, the weight of the coverage in the copy attention's scores (``None`` without coverage)."""
-        self.continuation_weight = (nn.Parameter(torch.full((2,), CONTINUATION_INIT)) if continuation else None)
-        r""":math:`(w_1, w_2)`, the weights of the continuation features (``None`` without them)."""
+        self.continuation_weight = (nn.Parameter(torch.full((continuation_tokens,), CONTINUATION_INIT))
+                                    if continuation else None)
+        r"""``(K,)`` :math:`w_1 .. w_K`, the weights of the continuation features (``None`` without them)."""
         self.register_buffer("token_keys", None, persistent=False)  # (V,) after fold_tokens
         self.scale = 1.0 / math.sqrt(model_dim)
 
@@ -216,20 +223,29 @@ class CopyHead(nn.Module):
         inside = (ids >= 0) & (ids < keys.numel())
         return torch.where(inside, keys.to(ids.device)[ids.clamp(0, keys.numel() - 1)], ids)
 
+    @property
+    def continuation_tokens(self) -> int:
+        """``K``, the most target tokens the continuation features match (0 without them)."""
+        return 0 if self.continuation_weight is None else self.continuation_weight.numel()
+
     def continuation(self, source: CopySource, previous: Tensor | None) -> Tensor:
-        """``(R, L, T)`` float32 :math:`w_1 m^{(1)}_{tj} + w_2 m^{(2)}_{tj}`: where the copy goes on from the target
-        tokens ``previous`` ``(R, L, 2)`` (``source`` already has ``R`` rows)."""
+        r"""``(R, L, T)`` float32 :math:`\sum_k w_k m^{(k)}_{tj}`: where the copy goes on from the target tokens
+        ``previous`` ``(R, L, K)`` (``source`` already has ``R`` rows)."""
+        K = self.continuation_tokens
         if previous is None:
-            raise ValueError("CopyHead: expected the target tokens before each position (previous, (R, L, 2)) for "
-                             "the continuation features, found none")
-        if previous.dim() != 3 or previous.size(-1) != 2:
-            raise ValueError(f"CopyHead: expected previous of shape (R, L, 2), found {tuple(previous.shape)}")
-        before = self._keys(source.predecessors())[:, None]  # (R, 1, T, 2)
+            raise ValueError(f"CopyHead: expected the target tokens before each position (previous, (R, L, {K})) "
+                             "for the continuation features, found none")
+        if previous.dim() != 3 or previous.size(-1) != K:
+            raise ValueError(f"CopyHead: expected previous of shape (R, L, {K}), found {tuple(previous.shape)}")
+        before = self._keys(source.predecessors(K))[:, None]  # (R, 1, T, K)
         previous = self._keys(previous)
-        after_one = before[..., 0] == previous[:, :, None, 0]  # (R, L, T)
-        after_two = after_one & (before[..., 1] == previous[:, :, None, 1])  # (R, L, T)
         weight = self.continuation_weight.float()
-        return weight[0] * after_one.float() + weight[1] * after_two.float()
+        match = before[..., 0] == previous[:, :, None, 0]  # (R, L, T): the source token follows the last target token
+        total = weight[0] * match.float()
+        for k in range(1, K):  # ... and the k before it
+            match = match & (before[..., k] == previous[:, :, None, k])
+            total = total + weight[k] * match.float()
+        return total
 
     @staticmethod
     def mixture(read: CopyAttention, logits: Tensor) -> Tensor:
@@ -289,14 +305,27 @@ class CopyHead(nn.Module):
         return self.nll(self.attend(hidden, source, previous=previous), logits, labels)
 
 
-def previous_tokens(decoder_ids: Tensor, before: Tensor | None = None) -> Tensor:
-    """``(R, L, 2)`` the one and the two target tokens before each of ``L`` positions, from the decoder's inputs
-    ``(R, L)`` (position ``t``'s input is the token before it) and ``before`` ``(R,)``, the input before the first
-    position (a decoding step's last token; :data:`NO_TOKEN` when not given: the target starts here)."""
+def previous_tokens(decoder_ids: Tensor, before: Tensor | None = None, K: int = 2) -> Tensor:
+    """``(R, L, K)`` the ``k``-th target token before each of ``L`` positions, ``k = 1 .. K``, from the decoder's
+    inputs ``(R, L)`` (position ``t``'s input is the token before it) and ``before`` ``(R, K - 1)``, the inputs before
+    the first position, oldest first (the calls before a decoding step; :data:`NO_TOKEN` where not given: the target
+    starts here)."""
+    R, L = decoder_ids.shape
     if before is None:
-        before = decoder_ids.new_full(decoder_ids.shape[:1], NO_TOKEN)
-    two = torch.cat([before[:, None], decoder_ids[:, :-1]], dim=1)  # (R, L)
-    return torch.stack([decoder_ids, two], dim=-1)
+        before = decoder_ids.new_full((R, K - 1), NO_TOKEN)
+    if tuple(before.shape) != (R, K - 1):
+        raise ValueError(f"previous_tokens: expected the inputs before the call of shape ({R}, {K - 1}), found "
+                         f"{tuple(before.shape)}")
+    padded = torch.cat([before, decoder_ids], dim=1)  # (R, K - 1 + L)
+    return torch.stack([padded[:, K - k: K - k + L] for k in range(1, K + 1)], dim=-1)
+
+
+def tokens_before_next(decoder_ids: Tensor, before: Tensor | None, K: int) -> Tensor:
+    """``(R, K - 1)`` the last ``K - 1`` decoder inputs up to and including this call's ``decoder_ids`` ``(R, L)``,
+    oldest first: the ``before`` of the next call (:data:`NO_TOKEN` before the target's start)."""
+    if before is None:
+        before = decoder_ids.new_full((decoder_ids.size(0), K - 1), NO_TOKEN)
+    return torch.cat([before, decoder_ids], dim=1)[:, decoder_ids.size(1):]
 
 
 def folded_token_keys(tokens: list[str], vocab_size: int | None = None) -> Tensor:

@@ -47,7 +47,14 @@ from graphcode.models.checkpoint import (
     read_json,
 )
 from graphcode.models.config import GraphCodeConfig, check_rate
-from graphcode.models.copy import CopyHead, CopyLoss, CopySource, folded_token_keys, previous_tokens
+from graphcode.models.copy import (
+    CopyHead,
+    CopyLoss,
+    CopySource,
+    folded_token_keys,
+    previous_tokens,
+    tokens_before_next,
+)
 from graphcode.models.fusion import DecoderOnlyFusion, EncoderDecoderFusion, FusedInputs, build_fusion
 from graphcode.models.gnn import GraphEncoder
 from graphcode.models.loss import linear_cross_entropy
@@ -164,7 +171,8 @@ class GraphCodeModel(nn.Module):
                 raise ConfigError("config.copy: expected an encoder-decoder backbone (T5, BART) to copy from its "
                                   f"source, found a decoder-only one ({self.backbone.config.model_type!r})")
             self.copy_head = CopyHead(self.backbone.get_input_embeddings().embedding_dim, config.fusion.init_std,
-                                      coverage=config.copy_coverage > 0, continuation=config.copy_continuation)
+                                      coverage=config.copy_coverage > 0, continuation=config.copy_continuation,
+                                      continuation_tokens=config.copy_continuation_tokens)
             self.backbone.get_output_embeddings().register_forward_hook(self._mix_copy)
             if config.copy_continuation:
                 self.backbone.get_decoder().register_forward_pre_hook(self._see_decoder_inputs, with_kwargs=True)
@@ -191,11 +199,12 @@ class GraphCodeModel(nn.Module):
             return None
         hidden = inputs[0]
         step = hidden.size(1) == 1  # a decoding step with a cache goes on from the call before it
-        previous = call.previous_tokens(step) if self.copy_head.continuation_weight is not None else None
+        K = self.copy_head.continuation_tokens
+        previous = call.previous_tokens(K, step) if K else None
         mixed, call.coverage = self.copy_head.mix(hidden, logits, call.source, call.coverage if step else None,
                                                   previous)
-        if call.decoder_ids is not None:
-            call.last_token = call.decoder_ids[:, -1]
+        if K:
+            call.last_tokens = tokens_before_next(call.decoder_ids, call.last_tokens if step else None, K)
         return mixed
 
     def _see_decoder_inputs(self, module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -353,7 +362,8 @@ class GraphCodeModel(nn.Module):
             with self._copying_from(source, mix=False) as call:
                 out = self.backbone(encoder_outputs=BaseModelOutput(last_hidden_state=memory),
                                     attention_mask=memory_mask, **backbone_kwargs)
-            previous = call.previous_tokens() if self.copy_head.continuation_weight is not None else None
+            previous = (call.previous_tokens(self.copy_head.continuation_tokens)
+                        if self.copy_head.continuation_tokens else None)
             read = self.copy_head.attend(call.hidden, source, previous=previous)
             loss, overlap = self.copy_head.nll(read, out.logits, batch.labels)
             mixed = self.copy_head.mixture(read, out.logits) if logits else None
@@ -422,7 +432,8 @@ class GraphCodeModel(nn.Module):
 
         def copy_loss(states: Tensor) -> CopyLoss:
             call = self._copy_call
-            previous = call.previous_tokens() if self.copy_head.continuation_weight is not None else None
+            previous = (call.previous_tokens(self.copy_head.continuation_tokens)
+                        if self.copy_head.continuation_tokens else None)
             read = self.copy_head.attend(states, source, previous=previous)
             return self.copy_head.linear_nll(read, states, head.weight, head.bias, batch.labels)
 
@@ -471,7 +482,7 @@ class GraphCodeModel(nn.Module):
 
     def _follow_beams(self, call: _CopyCall, generate_kwargs: dict[str, Any]) -> None:
         """Beam search moves rows between beams after every step: the copy head's state from step to step (the
-        coverage, the continuation's last token) must move with the decoder cache, which graphcode's
+        coverage, the continuation's last tokens) must move with the decoder cache, which graphcode's
         :class:`~graphcode.models.cache.StaticMemoryCache` does for it."""
         from graphcode.models.cache import StaticMemoryCache, reorders_a_cache
 
@@ -670,23 +681,24 @@ class _CopyCall:
     """``(R, T)`` with the copy head's coverage: where the next decoding step starts."""
     decoder_ids: Tensor | None = None
     """``(R, L)`` with the continuation: this call's decoder input ids."""
-    last_token: Tensor | None = None
-    """``(R,)`` with the continuation: the last decoder input of the call before (a decoding step's ``t - 2``)."""
+    last_tokens: Tensor | None = None
+    """``(R, K - 1)`` with the continuation: the last ``K - 1`` decoder inputs of the calls before, oldest first (a
+    decoding step's ``t - 2 .. t - K``)."""
 
-    def previous_tokens(self, step: bool = False) -> Tensor:
-        """``(R, L, 2)`` the target tokens before each position of this call (:func:`previous_tokens`); a decoding
-        ``step`` goes on from the call before it."""
+    def previous_tokens(self, K: int, step: bool = False) -> Tensor:
+        """``(R, L, K)`` the target tokens before each position of this call (:func:`previous_tokens`); a decoding
+        ``step`` goes on from the calls before it."""
         if self.decoder_ids is None:
             raise RuntimeError("GraphCodeModel: the copy head's continuation expected the decoder's input ids of "
                                "this call, found none")
-        return previous_tokens(self.decoder_ids, self.last_token if step else None)
+        return previous_tokens(self.decoder_ids, self.last_tokens if step else None, K)
 
     def reorder(self, beam_idx: Tensor) -> None:
         """Follow beam search's reordering of the rows (``beam_idx`` ``(R,)``: each row's new source row)."""
         if self.coverage is not None:
             self.coverage = self.coverage.index_select(0, beam_idx.to(self.coverage.device))
-        if self.last_token is not None:
-            self.last_token = self.last_token.index_select(0, beam_idx.to(self.last_token.device))
+        if self.last_tokens is not None:
+            self.last_tokens = self.last_tokens.index_select(0, beam_idx.to(self.last_tokens.device))
 
 
 def _load_backbone(backbone_dir: Path, **backbone_kwargs: Any) -> PreTrainedModel:

@@ -269,6 +269,8 @@ class GraphCodeModule(pl.LightningModule):
             copy attention also sees what it has copied. 0: no coverage.
         copy_continuation: With ``copy``: the copy attention also sees which source tokens follow the target's
             last one and two tokens, so a copy goes on where the last one ended.
+        copy_continuation_tokens: With ``copy_continuation``: the most target tokens its features match (1 to 8;
+            2 by default: the last one and two).
         copy_continuation_ignore_case: With ``copy_continuation``: compare tokens ignoring case and leading spaces
             there (``get`` ``Member`` goes on in ``Get`` ``Member``).
         optimizer: AdamW settings.
@@ -307,6 +309,7 @@ class GraphCodeModule(pl.LightningModule):
         copy: bool = False,
         copy_coverage: float = 0.0,
         copy_continuation: bool = False,
+        copy_continuation_tokens: int = 2,
         copy_continuation_ignore_case: bool = False,
         optimizer: OptimizerConfig = OptimizerConfig(),  # noqa: B008
         scheduler: SchedulerConfig = SchedulerConfig(),  # noqa: B008
@@ -328,6 +331,7 @@ class GraphCodeModule(pl.LightningModule):
         self.config = GraphCodeConfig(backbone=_deepcopy(backbone), graph=graph, gnn=_deepcopy(gnn),
                                       fusion=_deepcopy(fusion), copy=copy, copy_coverage=copy_coverage,
                                       copy_continuation=copy_continuation,
+                                      copy_continuation_tokens=copy_continuation_tokens,
                                       copy_continuation_ignore_case=copy_continuation_ignore_case)
         self.optimizer_config = optimizer
         self.scheduler_config = scheduler
@@ -350,6 +354,7 @@ class GraphCodeModule(pl.LightningModule):
         self.save_hyperparameters({
             "backbone": _plain(backbone), "graph": graph, "gnn": _plain(gnn), "fusion": _plain(fusion), "copy": copy,
             "copy_coverage": copy_coverage, "copy_continuation": copy_continuation,
+            "copy_continuation_tokens": copy_continuation_tokens,
             "copy_continuation_ignore_case": copy_continuation_ignore_case,
             "optimizer": _plain(optimizer), "scheduler": _plain(scheduler), "generation": _plain(generation),
             "task_metrics": _plain(task_metrics), "export_dir": export_dir, "tokenizer": _plain(tokenizer),
@@ -390,6 +395,7 @@ class GraphCodeModule(pl.LightningModule):
                                fusion=self.config.fusion, copy=self.config.copy,
                                copy_coverage=self.config.copy_coverage,
                                copy_continuation=self.config.copy_continuation,
+                               copy_continuation_tokens=self.config.copy_continuation_tokens,
                                copy_continuation_ignore_case=self.config.copy_continuation_ignore_case)
 
     def configure_model(self) -> None:

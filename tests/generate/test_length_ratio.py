@@ -31,3 +31,16 @@ def test_continuations_count_target_tokens_that_follow_their_predecessors_in_the
     key = [str(i) for i in range(11)]
     key[10] = key[3]
     assert counts(source, [10, 4]) == (2, 1, 0, 0) and counts(source, [10, 4], key) == (2, 1, 1, 0)
+
+
+def test_the_longest_match_points_at_the_right_token_only_when_it_is_the_only_one():
+    match = _length_ratio().longest_match_counts
+    source = [11, 12, 13, 14, 15, 21, 12, 13, 16]  # f ( in ) ; g ( in x
+    target = [11, 12, 13, 14]  # f ( in ): after "( in" come ")" and "x"; after "f ( in" only ")"
+    # 12 follows 11 (one place), 13 follows "f (" (two places hold "(" then "in", but the longest match is one)
+    assert match(source, target, K=3) == (3, 3)
+    assert match(source, target, K=2) == (3, 2), "with two tokens, ')' ties with 'x'"
+    assert match(source, [21, 99], K=2) == (1, 0), "a token the source lacks is never pointed at"
+    key = [str(i) for i in range(100)]
+    key[30] = key[11]  # token 30 ("F") is token 11 ("f") ignoring case
+    assert match(source, [30, 12], K=1) == (1, 0) and match(source, [30, 12], K=1, key=key) == (1, 1)

@@ -132,6 +132,7 @@ def collate(
 def build_model(
     backbone: str, mode: str = "auto", graph: bool = True, seed: int = 0, memory_nodes: str = "all",
     copy: bool = False, copy_coverage: float = 0.0, copy_continuation: bool = False, vocab_size: int | None = None,
+    copy_continuation_tokens: int = 2,
     **gnn: object
 ) -> GraphCodeModel:
     """A tiny model in eval mode with fixed weights (``vocab_size``: another vocabulary than the backbone's)."""
@@ -143,7 +144,7 @@ def build_model(
         fusion={"mode": mode, "num_prefix_tokens": 3, "memory_nodes": memory_nodes},
         copy=copy,
         copy_coverage=copy_coverage,
-        copy_continuation=copy_continuation,
+        copy_continuation=copy_continuation, copy_continuation_tokens=copy_continuation_tokens,
     )
     return GraphCodeModel(config).eval()
 

@@ -10,7 +10,14 @@ import torch.nn.functional as F
 from torch.testing import assert_close
 
 from graphcode.errors import ConfigError
-from graphcode.models.copy import NO_TOKEN, CopyHead, CopySource, folded_token_keys, previous_tokens
+from graphcode.models.copy import (
+    NO_TOKEN,
+    CopyHead,
+    CopySource,
+    folded_token_keys,
+    previous_tokens,
+    tokens_before_next,
+)
 
 
 def _source() -> CopySource:
@@ -90,8 +97,9 @@ def test_generate_decodes_the_mixture(graph, make_model, make_batch, examples):
 
 
 @pytest.mark.parametrize("graph", [True, False], ids=["graph", "no-graph"])
-@pytest.mark.parametrize("extra", [{}, {"copy_coverage": 1.0}, {"copy_continuation": True}],
-                         ids=["plain", "coverage", "continuation"])
+@pytest.mark.parametrize("extra", [{}, {"copy_coverage": 1.0}, {"copy_continuation": True},
+                                   {"copy_continuation": True, "copy_continuation_tokens": 4}],
+                         ids=["plain", "coverage", "continuation", "continuation-4"])
 def test_the_loss_alone_equals_the_loss_of_the_full_mixture(graph, extra, make_model, make_batch, examples):
     """``logits=False`` (a training step) computes the loss in the output layer's call from the decoder's states:
     no (B, L, V) logits or mixture is kept for the backward pass, and its loss and gradients are the full one's."""
@@ -269,8 +277,22 @@ def test_copy_coverage_is_checked():
 def test_previous_tokens_are_the_decoder_inputs_and_the_ones_before():
     ids = torch.tensor([[0, 7, 8], [0, 9, 9]])  # (R, L): the decoder start token, then the target so far
     assert previous_tokens(ids).tolist() == [[[0, NO_TOKEN], [7, 0], [8, 7]], [[0, NO_TOKEN], [9, 0], [9, 9]]]
-    step = previous_tokens(torch.tensor([[8], [3]]), before=torch.tensor([7, 9]))  # one decoding step
+    step = previous_tokens(torch.tensor([[8], [3]]), before=torch.tensor([[7], [9]]))  # one decoding step
     assert step.tolist() == [[[8, 7]], [[3, 9]]]
+    assert previous_tokens(ids, K=3)[0].tolist() == [[0, NO_TOKEN, NO_TOKEN], [7, 0, NO_TOKEN], [8, 7, 0]]
+    step = previous_tokens(torch.tensor([[8, 5]]), before=torch.tensor([[6, 7]]), K=3)  # a call after two tokens
+    assert step.tolist() == [[[8, 7, 6], [5, 8, 7]]]
+    assert previous_tokens(ids, K=1).tolist() == ids[..., None].tolist()
+    with pytest.raises(ValueError, match=r"expected the inputs before the call of shape \(2, 2\), found \(2, 1\)"):
+        previous_tokens(ids, before=torch.tensor([[7], [9]]), K=3)
+
+
+def test_the_tokens_before_the_next_call_are_the_last_inputs_oldest_first():
+    assert tokens_before_next(torch.tensor([[0, 7, 8]]), None, K=3).tolist() == [[7, 8]]
+    assert tokens_before_next(torch.tensor([[0]]), None, K=3).tolist() == [[NO_TOKEN, 0]], "the target's start"
+    assert tokens_before_next(torch.tensor([[5]]), torch.tensor([[7, 8]]), K=3).tolist() == [[8, 5]]
+    assert tokens_before_next(torch.tensor([[5]]), torch.tensor([[7]]), K=2).tolist() == [[5]]
+    assert tokens_before_next(torch.tensor([[5]]), None, K=1).shape == (1, 0)
 
 
 def test_continuation_points_where_the_target_goes_on_in_the_source():
@@ -295,6 +317,23 @@ def test_continuation_points_where_the_target_goes_on_in_the_source():
         head.attend(torch.randn(1, 4, 8), source)
 
 
+def test_longer_continuations_tell_apart_phrases_that_the_source_holds_twice():
+    """``f ( in ) ; g ( in )``: after "( in" both ``)`` continue; after "f ( in" only the first one does."""
+    head = CopyHead(8, continuation=True, continuation_tokens=3)
+    ids = torch.tensor([[11, 12, 13, 14, 15, 21, 12, 13, 14]])  # f ( in ) ; g ( in )
+    source = CopySource(torch.randn(1, 9, 8), torch.ones(1, 9, dtype=torch.long), ids)
+    assert source.predecessors(3)[0, 3].tolist() == [13, 12, 11] and source.predecessors(3)[0, 0].tolist() == [-2] * 3
+    previous = previous_tokens(torch.tensor([[0, 11, 12, 13]]), K=3)[:, -1:]  # the target wrote "f ( in"
+    bias = head.continuation(source, previous)[0, 0]
+    assert bias[3] == 3.0 and bias[8] == 2.0, "the first ')' follows all three tokens, the second only two"
+    two = CopyHead(8, continuation=True)
+    assert two.continuation(source, previous[..., :2])[0, 0, 3] == two.continuation(source, previous[..., :2])[0, 0, 8]
+    with pytest.raises(ValueError, match=r"expected previous of shape \(R, L, 3\), found \(1, 1, 2\)"):
+        head.continuation(source, previous[..., :2])
+    with pytest.raises(ValueError, match=r"expected continuation_tokens from 1 to 8, found 9"):
+        CopyHead(8, continuation=True, continuation_tokens=9)
+
+
 def test_continuation_weights_learn_from_the_loss():
     torch.manual_seed(0)
     head = CopyHead(8, continuation=True)
@@ -309,8 +348,9 @@ def test_continuation_weights_learn_from_the_loss():
     assert (head.continuation_weight.grad < 0).all(), "copying in order raises both weights"
 
 
-def _continuation_model(make_model, graph: bool):
-    model = make_model("t5", "add+memory", graph=graph, copy=True, copy_continuation=True)
+def _continuation_model(make_model, graph: bool, K: int = 2):
+    model = make_model("t5", "add+memory", graph=graph, copy=True, copy_continuation=True,
+                       copy_continuation_tokens=K)
     with torch.no_grad():  # lean on copying, with strong continuation weights, so that they change the tokens
         model.copy_head.gate.bias.fill_(-3.0)
         model.copy_head.continuation_weight.fill_(4.0)
@@ -332,12 +372,12 @@ def test_the_loss_with_continuation_is_the_mixtures_likelihood(graph, make_model
     assert not torch.allclose(plain(batch).loss, full.loss), "the continuation changes the likelihood"
 
 
-@pytest.mark.parametrize("graph", [True, False], ids=["graph", "no-graph"])
-def test_generate_with_continuation_decodes_what_forward_scores(graph, make_model, make_batch, examples):
-    """Greedy tokens (each step with the token before it carried over) are forward's argmax on the whole target;
-    beam search with the cache (that token reordered with the beams) gives what beam search without a cache
+@pytest.mark.parametrize(("graph", "K"), [(True, 2), (False, 2), (False, 3)], ids=["graph", "no-graph", "no-graph-3"])
+def test_generate_with_continuation_decodes_what_forward_scores(graph, K, make_model, make_batch, examples):
+    """Greedy tokens (each step with the K - 1 tokens before it carried over) are forward's argmax on the whole
+    target; beam search with the cache (those tokens reordered with the beams) gives what beam search without a cache
     gives."""
-    model = _continuation_model(make_model, graph)
+    model = _continuation_model(make_model, graph, K)
     prompt = make_batch(examples, decoder_only=False, graph=graph)
     prompt.labels = None
     greedy = model.generate(prompt, max_new_tokens=8, min_new_tokens=8, do_sample=False)
@@ -347,12 +387,28 @@ def test_generate_with_continuation_decodes_what_forward_scores(graph, make_mode
     plain.load_state_dict({k: v for k, v in model.state_dict().items() if k != "copy_head.continuation_weight"})
     assert not torch.equal(plain.generate(prompt, max_new_tokens=8, min_new_tokens=8, do_sample=False), greedy), \
         "the continuation changes what is decoded"
-    with torch.no_grad():  # the two-token match alone: each beam must carry its own token before the step
-        model.copy_head.continuation_weight.copy_(torch.tensor([0.0, 8.0]))
+    with torch.no_grad():  # longer matches count more: each beam must carry its own K - 1 tokens before the step
+        model.copy_head.continuation_weight.copy_(torch.tensor([0.0] * (K - 2) + [4.0, 8.0]))
     kwargs = dict(max_new_tokens=8, num_beams=4, num_return_sequences=2, do_sample=False)
     cached = model.generate(prompt, **kwargs)
     assert torch.equal(cached, model.generate(prompt, use_cache=False, **kwargs))
     assert model._copy_call is None
+
+
+@pytest.mark.parametrize("use_cache", [True, False], ids=["cached", "uncached"])
+def test_generation_carries_the_tokens_a_long_match_needs_from_step_to_step(use_cache, make_model):
+    """Source ``a a b c x b c y``: after ``a b c`` only ``x`` follows all three tokens. A decoding step with a cache
+    sees only its own input (``c``): the ``K - 1 = 2`` tokens before it (``a b``) come from the calls before."""
+    model = make_model("t5", "add+memory", graph=False, copy=True, copy_continuation=True, copy_continuation_tokens=3)
+    with torch.no_grad():  # copy, by the continuation alone: w = (1, 1, 8)
+        model.copy_head.gate.bias.fill_(-30.0)
+        model.copy_head.query.weight.zero_()
+        model.copy_head.continuation_weight.copy_(torch.tensor([1.0, 1.0, 8.0]))
+    a, b, c, x, y = 5, 6, 7, 9, 8  # y < x: a tie (no third token seen) would pick y
+    source = torch.tensor([[a, a, b, c, x, b, c, y]])
+    out = model.generate(input_ids=source, attention_mask=torch.ones_like(source), max_new_tokens=4,
+                         decoder_input_ids=torch.tensor([[0, a, a, b]]), do_sample=False, use_cache=use_cache)
+    assert out[0, 4:].tolist() == [c, x, b, c], "after a b c comes x, then the phrase goes on"
 
 
 def test_copy_continuation_is_checked():
@@ -364,6 +420,14 @@ def test_copy_continuation_is_checked():
     with pytest.raises(ConfigError, match=r"config.copy_continuation: expected false without the copy head"):
         GraphCodeConfig(backbone=backbone, copy_continuation=True)
     assert GraphCodeConfig(backbone=backbone, copy=True, copy_continuation=True).copy_continuation
+    with pytest.raises(ConfigError, match=r"config.copy_continuation_tokens: expected an integer from 1 to 8, "
+                                          r"found 0"):
+        GraphCodeConfig(backbone=backbone, copy=True, copy_continuation=True, copy_continuation_tokens=0)
+    with pytest.raises(ConfigError, match=r"config.copy_continuation_tokens: expected 2 \(the default\) without the "
+                                          r"continuation"):
+        GraphCodeConfig(backbone=backbone, copy=True, copy_continuation_tokens=4)
+    config = GraphCodeConfig(backbone=backbone, copy=True, copy_continuation=True, copy_continuation_tokens=4)
+    assert GraphCodeConfig.from_dict(config.to_dict()).copy_continuation_tokens == 4
 
 
 def test_folded_keys_join_tokens_that_differ_in_case_or_leading_space():
