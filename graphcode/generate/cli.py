@@ -67,6 +67,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="never generate an N-gram of tokens twice in one candidate (default: 0, no such rule)")
     d.add_argument("--repetition-penalty", type=float, default=1.0,
                    help="penalise tokens already in the candidate (CTRL's penalty; default: 1.0, none)")
+    d.add_argument("--length-penalty", type=float, default=1.0,
+                   help="beam search ranks hypotheses by log-probability / length ** P: above 1 favours longer "
+                        "candidates (default: 1.0, the mean per token)")
     d.add_argument("--guided", action="store_true",
                    help="syntax-guided decoding: mask tokens that make the code unrepairable, and ending on invalid code")
     d.add_argument("--guided-max-checks", type=int, default=32, help="guided: tokens checked per row and step (default: 32)")
@@ -152,6 +155,7 @@ def run(args: argparse.Namespace) -> int:
         max_len_b=args.max_len_b,
         no_repeat_ngram_size=args.no_repeat_ngram_size,
         repetition_penalty=args.repetition_penalty,
+        length_penalty=args.length_penalty,
         guided=args.guided,
         guided_max_checks=args.guided_max_checks,
     )

@@ -6,8 +6,9 @@ with their text, tokens and model score.
 
 Model score: the mean log-probability per generated token under the model (end-of-sequence
 included, padding excluded), from the raw logits, before any temperature, top-k/top-p or guided
-masking. For beam search it is Hugging Face's beam score with ``length_penalty=1``, the same quantity
-(beam search adds the log-probabilities of the model; guided masking only removes tokens).
+masking. For beam search it is Hugging Face's beam score times ``length ** (length_penalty - 1)``, the same quantity
+(beam search adds the log-probabilities of the model; guided masking only removes tokens): a length penalty changes
+which hypotheses win, not how they are scored.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import torch
 
 from graphcode.errors import ConfigError
 from graphcode.generate.guided import GuidedStats, SyntaxGuidedLogitsProcessor
-from graphcode.generate.length import SourceLengthCap, check_length_cap
+from graphcode.generate.length import SourceLengthCap, check_length_cap, check_length_penalty
 from graphcode.generate.repetition import check_repetition, repetition_kwargs
 from graphcode.models.batch import GraphCodeBatch
 
@@ -65,6 +66,9 @@ class DecodingConfig:
     repetition_penalty: float = 1.0
     """Divide the positive logits of tokens already in the candidate (multiply the negative ones) by this (CTRL's
     penalty); 1.0: none."""
+    length_penalty: float = 1.0
+    """Beam search ranks a finished hypothesis by its log-probability over ``length ** length_penalty`` (Hugging
+    Face's rule): 1.0 is the mean per token, more favours longer candidates, 0 the plain sum (``beam`` only)."""
     guided: bool = False
     """Mask tokens that make the code unrepairable (:class:`SyntaxGuidedLogitsProcessor`)."""
     guided_max_checks: int = 32
@@ -104,6 +108,7 @@ class DecodingConfig:
         check_repetition(self.no_repeat_ngram_size, self.repetition_penalty,
                          "decoding.no_repeat_ngram_size (--no-repeat-ngram-size)",
                          "decoding.repetition_penalty (--repetition-penalty)")
+        check_length_penalty(self.length_penalty, self.beams, "decoding.length_penalty (--length-penalty)")
         if not isinstance(self.guided, bool):
             raise _fail("guided", "true or false", self.guided)
         if not _is_int(self.guided_max_checks, 1):
@@ -140,7 +145,8 @@ class DecodingConfig:
             "return_dict_in_generate": True,
         }
         if self.strategy == "beam":
-            kwargs.update(do_sample=False, num_beams=self.beams, output_scores=True, length_penalty=1.0)
+            kwargs.update(do_sample=False, num_beams=self.beams, output_scores=True,
+                          length_penalty=float(self.length_penalty))
         elif self.strategy == "sample":
             kwargs.update(do_sample=True, num_beams=1, output_logits=True, temperature=float(self.temperature),
                           top_p=float(self.top_p), top_k=self.top_k)
@@ -237,11 +243,13 @@ def generate_candidates(
         kwargs["logits_processor"] = LogitsProcessorList(processors)
     out = model.generate(batch, eos_token_id=eos, pad_token_id=pad, **kwargs)
     sequences = out.sequences[:, skip:]  # (B * N, L)
-    if config.strategy == "beam":
-        scores = out.sequences_scores.float().tolist()  # (B * N,)
+    rows = sequences.tolist()
+    if config.strategy == "beam":  # sum / n ** length_penalty, n the generated tokens with end-of-sequence
+        lengths = [row.index(eos) + 1 if eos in row else len(row) for row in rows]
+        scores = [s * n ** (config.length_penalty - 1.0)
+                  for s, n in zip(out.sequences_scores.float().tolist(), lengths, strict=True)]  # (B * N,)
     else:
         scores = _mean_log_probs(out.logits, out.sequences, eos)
-    rows = sequences.tolist()
     N = config.num_candidates
     candidates: list[list[Generated]] = [[] for _ in range(B)]
     for i, row in enumerate(rows):

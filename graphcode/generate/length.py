@@ -31,6 +31,17 @@ def check_length_cap(max_len_a: Any, max_len_b: Any, a_name: str, b_name: str) -
         raise ConfigError(f"{b_name}: expected an integer >= 0, found {max_len_b!r}")
 
 
+def check_length_penalty(length_penalty: Any, num_beams: int, name: str) -> None:
+    """Raise :class:`ConfigError` unless ``length_penalty`` is a finite number, and 1.0 (the default) unless beam
+    search (``num_beams`` > 1) uses it; the message names it ``name`` (``task_metrics.length_penalty`` …)."""
+    value = length_penalty
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"{name}: expected a finite number, found {value!r}")
+    if value != 1.0 and num_beams < 2:
+        raise ConfigError(f"{name}: expected 1.0 without beam search (only beams are ranked by length), found "
+                          f"{value!r} with one beam")
+
+
 def length_caps(source_lengths: torch.Tensor, max_len_a: float, max_len_b: int) -> torch.Tensor:
     """``floor(max_len_a * x + max_len_b)`` for each source length ``x``, at least 1.
 

@@ -40,6 +40,7 @@ from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from graphcode.data.tokenizer import TokenizerConfig, load_pretrained_tokenizer
 from graphcode.errors import CheckpointError, ConfigError
 from graphcode.generate.length import check_length_cap as _check_length_cap
+from graphcode.generate.length import check_length_penalty
 from graphcode.generate.repetition import check_repetition, repetition_kwargs
 from graphcode.models.batch import GraphCodeBatch
 from graphcode.models.config import FusionConfig, GNNConfig, GraphCodeConfig, check_rate
@@ -123,6 +124,9 @@ class DecodeSettings:
     repetition_penalty: float = 1.0
     """Divide the positive logits of tokens already in the output (multiply the negative ones) by this
     (CTRL's penalty, Hugging Face's ``RepetitionPenaltyLogitsProcessor``); 1.0: none."""
+    length_penalty: float = 1.0
+    """Beam search ranks a finished hypothesis by its log-probability over ``length ** length_penalty`` (Hugging
+    Face's rule): 1.0 is the mean per token, more favours longer outputs, 0 the plain sum. Beam search only."""
 
     def __post_init__(self) -> None:
         owner = self._owner
@@ -133,12 +137,16 @@ class DecodeSettings:
         _check_length_cap(self.max_len_a, self.max_len_b, f"{owner}.max_len_a", f"{owner}.max_len_b")
         check_repetition(self.no_repeat_ngram_size, self.repetition_penalty, f"{owner}.no_repeat_ngram_size",
                          f"{owner}.repetition_penalty")
+        check_length_penalty(self.length_penalty, self.num_beams, f"{owner}.length_penalty")
 
     def generate_kwargs(self) -> dict[str, Any]:
         """The ``generate`` arguments these settings stand for (the length cap is a logits processor, added by the
         caller, which knows the sources' lengths)."""
-        return {"max_new_tokens": self.max_new_tokens, "num_beams": self.num_beams,
-                **repetition_kwargs(self.no_repeat_ngram_size, self.repetition_penalty)}
+        kwargs: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "num_beams": self.num_beams,
+                                  **repetition_kwargs(self.no_repeat_ngram_size, self.repetition_penalty)}
+        if self.num_beams > 1:
+            kwargs["length_penalty"] = float(self.length_penalty)
+        return kwargs
 
 
 @dataclass

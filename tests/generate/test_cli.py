@@ -79,6 +79,24 @@ def test_beam_search_on_a_graph_model(t5_graph, tmp_path):
     _check_records(records, rc)
 
 
+def test_length_penalty_reaches_beam_search(t5_graph, tmp_path, monkeypatch):
+    from graphcode.models import GraphCodeModel
+
+    seen: list[float] = []
+    generate = GraphCodeModel.generate
+
+    def spy(self, batch, **kwargs):
+        seen.append(kwargs["length_penalty"])
+        return generate(self, batch, **kwargs)
+
+    monkeypatch.setattr(GraphCodeModel, "generate", spy)
+    out = tmp_path / "out.jsonl"
+    rc = main(["generate", "--model", str(t5_graph), "x=1\n", "--strategy", "beam", "--num-candidates", "2",
+               "--length-penalty", "1.5", "--out", str(out), "--no-progress"])
+    assert seen == [1.5]
+    _check_records(_records(out), rc)
+
+
 def test_max_len_a_and_b_hold_each_prompt_to_its_own_length(gpt2_plain, tmp_path):
     out = tmp_path / "out.jsonl"
     args = ["generate", "--model", str(gpt2_plain), "x=1\n", "--lang", "python", "--out", str(out), "--no-progress",
@@ -218,6 +236,7 @@ def test_a_checkpoint_that_needs_pickle_is_refused_unless_allowed(tmp_path, caps
         (["--reject", "semantic:fatal"], 6, "--reject: expected semantic[:error|warning|note]"),
         (["--max-len-a", "0"], 6, "decoding.max_len_a (--max-len-a): expected a number > 0 or null"),
         (["--max-len-a", "1", "--max-len-b", "-2"], 6, "decoding.max_len_b (--max-len-b): expected an integer >= 0"),
+        (["--length-penalty", "2"], 6, "decoding.length_penalty (--length-penalty): expected 1.0 without beam search"),
     ],
 )
 def test_errors_have_exit_codes(gpt2_plain, extra, code, message, capsys):

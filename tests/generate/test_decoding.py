@@ -33,6 +33,9 @@ pytestmark = pytest.mark.usefixtures("one_thread")
         ({"strategy": "beam", "top_k": 5}, r"--top-k\): expected the default with --strategy beam"),
         ({"max_new_tokens": 0}, r"--max-new-tokens\): expected an integer >= 1"),
         ({"guided_max_checks": 2, "guided_num_viable": 3}, r"--guided-num-viable\): expected an integer in \[1, 2\]"),
+        ({"length_penalty": 2.0}, r"--length-penalty\): expected 1.0 without beam search .*found 2.0 with one beam"),
+        ({"strategy": "beam", "num_candidates": 2, "length_penalty": float("nan")},
+         r"--length-penalty\): expected a finite number, found nan"),
     ],
 )
 def test_config_is_validated(kwargs, message):
@@ -92,6 +95,50 @@ def test_greedy_score_is_the_mean_log_probability(tokenizer):
     log_probs = torch.log_softmax(logits[P - 1 : -1], dim=-1)  # the predictions of the L generated tokens
     expected = log_probs.gather(1, torch.tensor(g.token_ids)[:, None]).mean()
     assert_close(torch.tensor(g.score, dtype=torch.float64), expected.double(), rtol=1e-4, atol=1e-4)
+
+
+def _mean_log_prob_t5(model, batch, row: int, token_ids: tuple[int, ...]) -> torch.Tensor:
+    """The mean log-probability of ``token_ids`` after prompt ``row`` under teacher forcing (the decoder starts from
+    the model's start token)."""
+    labels = torch.tensor([token_ids])  # (1, L)
+    with torch.no_grad():
+        logits = model.backbone(input_ids=batch.input_ids[row : row + 1],
+                                attention_mask=batch.attention_mask[row : row + 1], labels=labels).logits[0]  # (L, V)
+    return torch.log_softmax(logits.float(), dim=-1).gather(1, labels[0][:, None]).mean()
+
+
+@pytest.mark.parametrize("length_penalty", [0.0, 1.0, 3.0])
+def test_beam_score_is_the_mean_log_probability_whatever_the_length_penalty(length_penalty, tokenizer):
+    """The length penalty picks the hypotheses; each candidate's score is still its mean log-probability."""
+    model = tiny_model("t5", tokenizer)
+    batch = encode(tokenizer, PROMPTS, False)
+    config = DecodingConfig(strategy="beam", num_candidates=3, max_new_tokens=8, length_penalty=length_penalty)
+    out = generate_candidates(model, tokenizer, batch, config)
+    for row, per_prompt in enumerate(out.candidates):
+        for g in per_prompt:
+            expected = _mean_log_prob_t5(model, batch, row, g.token_ids)
+            assert_close(torch.tensor(g.score, dtype=torch.float64), expected.double(), rtol=1e-4, atol=1e-4)
+
+
+def test_a_higher_length_penalty_picks_longer_candidates(tokenizer):
+    """A bias on end-of-sequence makes the tiny model's one-token output the likeliest in total and per token:
+    ranked by log-probability / length (the default, 1.0) it wins; by / length ** 3 the full-length ones do."""
+    model = tiny_model("t5", tokenizer, seed=0)
+    head = model.backbone.lm_head
+    biased = torch.nn.Linear(head.in_features, head.out_features, bias=True)
+    with torch.no_grad():
+        biased.weight.copy_(head.weight)
+        biased.bias.zero_()
+        biased.bias[EOS] = 3.0
+    model.backbone.lm_head = biased
+    batch = encode(tokenizer, PROMPTS, False)
+    lengths = {}
+    for penalty in (1.0, 3.0):
+        config = DecodingConfig(strategy="beam", num_candidates=1, num_beams=4, max_new_tokens=12,
+                                length_penalty=penalty)
+        out = generate_candidates(model, tokenizer, batch, config)
+        lengths[penalty] = [len(per_prompt[0].token_ids) for per_prompt in out.candidates]
+    assert lengths == {1.0: [1, 1], 3.0: [12, 12]}
 
 
 @pytest.mark.parametrize("strategy", ["greedy", "beam", "sample"])

@@ -28,6 +28,9 @@ def _repeats(tokens: tuple[int, ...] | list[int], n: int) -> bool:
                                                    r"expected a number > 0, found 0"),
     (lambda: GenerationSettings(no_repeat_ngram_size=2.5), r"generation.no_repeat_ngram_size: expected an integer >= 0"),
     (lambda: TaskMetricsConfig(repetition_penalty="high"), r"task_metrics.repetition_penalty: expected a number > 0"),
+    (lambda: TaskMetricsConfig(length_penalty=1.5), r"task_metrics.length_penalty: expected 1.0 without beam search"),
+    (lambda: GenerationSettings(num_beams=4, length_penalty="long"), r"generation.length_penalty: expected a finite "
+                                                                     r"number, found 'long'"),
     (lambda: TaskMetricsConfig(num_beams=0), r"task_metrics.num_beams: expected an integer >= 1, found 0"),
     (lambda: TaskMetricsConfig(every_n_validations=-1), r"task_metrics.every_n_validations: expected an integer >= 0"),
 ])
@@ -46,6 +49,9 @@ def test_generate_kwargs_carry_the_controls_only_when_set():
         kwargs = settings.generate_kwargs()
         assert kwargs["no_repeat_ngram_size"] == 4 and kwargs["repetition_penalty"] == 1.2
     assert TaskMetricsConfig(num_beams=5).generate_kwargs()["num_beams"] == 5
+    assert "length_penalty" not in TaskMetricsConfig().generate_kwargs()  # greedy: Hugging Face would warn
+    assert TaskMetricsConfig(num_beams=5).generate_kwargs()["length_penalty"] == 1.0
+    assert GenerationSettings(num_beams=5, length_penalty=2.0).generate_kwargs()["length_penalty"] == 2.0
 
 
 @pytest.mark.parametrize("strategy", ["greedy", "beam"])

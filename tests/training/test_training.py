@@ -240,7 +240,8 @@ def test_predict_holds_each_example_to_its_source_length_cap(records_file, tmp_p
 
 
 def test_predict_and_test_decode_with_the_repetition_controls(records_file, tmp_path):
-    """``generation`` and ``task_metrics`` hand ``no_repeat_ngram_size`` and ``repetition_penalty`` to ``generate``."""
+    """``generation`` and ``task_metrics`` hand ``no_repeat_ngram_size``, ``repetition_penalty`` and beam search's
+    ``length_penalty`` to ``generate``."""
     module, dm = make(records_file, tmp_path, TINY_T5, max_examples=4, task="docstring-to-body")
     module.generation = GenerationSettings(max_new_tokens=8, no_repeat_ngram_size=3, repetition_penalty=1.3)
     trainer(tmp_path, max_steps=1).predict(module, dm)  # builds the model
@@ -255,9 +256,11 @@ def test_predict_and_test_decode_with_the_repetition_controls(records_file, tmp_
     trainer(tmp_path, max_steps=1).predict(module, dm)
     assert seen and all(k["no_repeat_ngram_size"] == 3 and k["repetition_penalty"] == 1.3 for k in seen)
     seen.clear()
-    module.task_metrics = TaskMetricsConfig(max_new_tokens=8, no_repeat_ngram_size=5, codebleu=False)
+    module.task_metrics = TaskMetricsConfig(max_new_tokens=8, no_repeat_ngram_size=5, codebleu=False, num_beams=2,
+                                            length_penalty=1.7)
     trainer(tmp_path, max_steps=1).test(module, dm)
     assert seen and all(k["no_repeat_ngram_size"] == 5 and "repetition_penalty" not in k for k in seen)
+    assert all(k["num_beams"] == 2 and k["length_penalty"] == 1.7 for k in seen)
 
 
 def test_graph_off_module_is_the_backbone(records_file, tmp_path):
