@@ -25,6 +25,12 @@ second table compares each arm with
 ``nograph`` at equal training time rather than equal steps: its validation loss at the step it reaches in the time
 ``nograph`` takes for all of its (``--step-ratio``: its time per step over ``nograph``'s; by default from the arms'
 own fit times).
+
+``--tune-length-penalty 1.0,1.25,1.5`` chooses each arm's beam length penalty (``model.task_metrics.length_penalty``)
+among those values by BLEU on the first ``--tune-examples`` pairs of ``--tune-split`` (the training split by default:
+never the scored one), then scores the validation split with it. A model that stops early gains from a higher
+penalty, one that loops until the length limit loses, so each arm gets its own; the choices and their BLEU are in
+the results and under the table. The tuning decodes are kept (``<arm>/seed<S>/length_penalty.json``) and reused.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +78,9 @@ ARMS: dict[str, list[str]] = {
     "nograph-copy-continue-4case": ["--model.graph=false", "--model.copy=true", "--model.copy_continuation=true",
                                     "--model.copy_continuation_tokens=4",
                                     "--model.copy_continuation_ignore_case=true"],
+    # ... up to the target's last eight tokens (the most the head takes)
+    "copy-continue-8case": ["--model.copy=true", "--model.copy_continuation=true",
+                            "--model.copy_continuation_tokens=8", "--model.copy_continuation_ignore_case=true"],
     "ast-only": ["--data.graph_options.edges=[child,next_token]"],
 }
 """Each arm's overrides of the config."""
@@ -105,7 +115,69 @@ def _has_checkpoint(root: Path) -> bool:
     return any(root.glob("version_*/checkpoints/last.ckpt"))
 
 
-def run_arm(config: str, out: Path, arm: str, seed: int, extra: list[str], split: str = "valid") -> dict[str, Any]:
+@dataclass(frozen=True)
+class Tuning:
+    """Choose each arm's beam length penalty among ``values`` by BLEU on the first ``examples`` pairs of ``split``."""
+
+    values: tuple[float, ...]
+    split: str = "train"
+    examples: int = 300
+
+    def key(self, decoding: dict[str, Any]) -> dict[str, Any]:
+        """What a tuning result depends on: the other decoding settings, the split and the number of examples."""
+        return {"decoding": {k: v for k, v in decoding.items() if k != "length_penalty"}, "split": self.split,
+                "examples": self.examples}
+
+
+def choose_length_penalty(bleu: dict[float, float]) -> float:
+    """The value with the highest BLEU; on a tie, the one nearest 1.0 (Hugging Face's default), then the smaller."""
+    return max(bleu, key=lambda p: (bleu[p], -abs(p - 1.0), -p))
+
+
+def _summary(root: Path, before: set[str]) -> tuple[Path, dict[str, Any]]:
+    """The run folder that a ``test`` made (the one not in ``before``) and its test summary."""
+    (run,) = [p for p in root.glob("version_*") if p.name not in before]
+    return run, json.loads((run / "test" / "summary.json").read_text(encoding="utf-8"))
+
+
+def tune_length_penalty(config: str, root: Path, arm: str, seed: int, extra: list[str], decoding: dict[str, Any],
+                        tuning: Tuning) -> dict[float, float]:
+    """Decode the tuning pairs with each length penalty (reusing those ``root/length_penalty.json`` holds for the
+    same settings); returns BLEU by value."""
+    path = root / "length_penalty.json"
+    key = tuning.key(decoding)
+    stored = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    bleu = {float(p): b for p, b in stored.get("bleu", {}).items()} if stored.get("key") == key else {}
+    for value in tuning.values:
+        if value in bleu:
+            continue
+        before = {p.name for p in root.glob("version_*")}
+        args = ["--ckpt_path=best", f"--data.splits.test={tuning.split}",
+                f"--model.task_metrics.test_max_examples={tuning.examples}", "--model.task_metrics.codebleu=false",
+                f"--model.task_metrics.length_penalty={value}"]
+        code, _, _ = _run(_graphcode("test", config, root, seed, ARMS[arm], [*extra, *args]), root / "tune.log")
+        if code != 0:
+            raise SystemExit(f"{arm} seed {seed}: graphcode test with length_penalty={value} failed (exit {code}); "
+                             f"see {root / 'tune.log'}")
+        bleu[value] = _summary(root, before)[1]["bleu"]["score"]
+        print(f"{arm} seed {seed}: length_penalty {value}: BLEU {bleu[value]:.2f} on the first {tuning.examples} "
+              f"pairs of {tuning.split}", file=sys.stderr, flush=True)
+        path.write_text(json.dumps({"key": key, "bleu": {str(p): b for p, b in sorted(bleu.items())}}, indent=2)
+                        + "\n", encoding="utf-8")
+    return {value: bleu[value] for value in tuning.values}
+
+
+def _is_current(stored: dict[str, Any], decoding: dict[str, Any], tuning: Tuning | None) -> bool:
+    """Whether a stored result was decoded as asked: with the same settings, or, when tuning, tuned the same way."""
+    if tuning is None:
+        return stored.get("decoding") == decoding
+    tuned = stored.get("tuning") or {}
+    return (tuned.get("key") == tuning.key(decoding)
+            and sorted(float(p) for p in tuned.get("bleu", {})) == sorted(tuning.values))
+
+
+def run_arm(config: str, out: Path, arm: str, seed: int, extra: list[str], split: str = "valid",
+            tuning: Tuning | None = None) -> dict[str, Any]:
     """Train and score one arm (or read its result); returns the result."""
     root = out / arm / f"seed{seed}"
     result_path = root / "result.json"
@@ -114,7 +186,7 @@ def run_arm(config: str, out: Path, arm: str, seed: int, extra: list[str], split
     decoding = decoding_settings(config, [*overrides, *extra, *test])
     if result_path.is_file():
         stored = json.loads(result_path.read_text(encoding="utf-8"))
-        if stored.get("decoding") == decoding:
+        if _is_current(stored, decoding, tuning):
             return stored
         print(f"{arm} seed {seed}: decoding settings changed; scoring its checkpoint again", file=sys.stderr)
     root.mkdir(parents=True, exist_ok=True)
@@ -127,12 +199,17 @@ def run_arm(config: str, out: Path, arm: str, seed: int, extra: list[str], split
         fit_path.write_text(json.dumps(fit) + "\n", encoding="utf-8")
         if code != 0:
             raise SystemExit(f"{arm} seed {seed}: graphcode fit failed (exit {code}); see {root / 'fit.log'}")
+    tuned: dict[str, Any] | None = None
+    if tuning is not None:
+        bleu = tune_length_penalty(config, root, arm, seed, extra, decoding, tuning)
+        decoding = {**decoding, "length_penalty": choose_length_penalty(bleu)}
+        test = [*test, f"--model.task_metrics.length_penalty={decoding['length_penalty']}"]
+        tuned = {"key": tuning.key(decoding), "bleu": {str(p): b for p, b in bleu.items()}}
     before = {p.name for p in root.glob("version_*")}
     code, wall, _ = _run(_graphcode("test", config, root, seed, overrides, [*extra, *test]), root / "test.log")
     if code != 0:
         raise SystemExit(f"{arm} seed {seed}: graphcode test failed (exit {code}); see {root / 'test.log'}")
-    (run,) = [p for p in root.glob("version_*") if p.name not in before]
-    summary = json.loads((run / "test" / "summary.json").read_text(encoding="utf-8"))
+    run, summary = _summary(root, before)
     import torch
 
     best = sorted(root.glob("version_*/checkpoints/best-*.ckpt"))[-1]
@@ -146,6 +223,7 @@ def run_arm(config: str, out: Path, arm: str, seed: int, extra: list[str], split
         "syntax_valid": next(iter((summary["syntax_valid"] or {}).values()), {"rate": None})["rate"],
         "report": (run / "test").relative_to(out).as_posix(),  # relative: the folder can move
         "decoding": decoding,
+        **({"tuning": tuned} if tuned is not None else {}),
     }
     result_path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return result
@@ -308,6 +386,20 @@ def control_table(comparisons: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def tuning_table(results: list[dict[str, Any]]) -> str:
+    """Each tuned arm's length penalty and the BLEU of each value on the tuning pairs."""
+    first = results[0]["tuning"]["key"]
+    values = sorted({float(p) for r in results for p in r["tuning"]["bleu"]})
+    lines = [f"Beam length penalty chosen by BLEU on the first {first['examples']} pairs of {first['split']}:", "",
+             "| arm | seed | chosen | " + " | ".join(f"{p:g}" for p in values) + " |",
+             "|---|---|---|" + "---|" * len(values)]
+    for r in results:
+        bleu = {float(p): b for p, b in r["tuning"]["bleu"].items()}
+        cells = [f"{bleu[p]:.2f}" if p in bleu else "-" for p in values]
+        lines.append(f"| {r['arm']} | {r['seed']} | {r['decoding']['length_penalty']:g} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def table(results: list[dict[str, Any]], comparisons: list[dict[str, Any]]) -> str:
     def num(value: Any, digits: int = 2) -> str:
         return "-" if value is None else f"{value:.{digits}f}"
@@ -342,6 +434,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--step-ratio", type=float,
                         help="a graph arm's time per training step over nograph's, for the equal-wall-clock table "
                              "(default: from the arms' own fit times)")
+    parser.add_argument("--tune-length-penalty", metavar="P,P,...",
+                        help="choose each arm's beam length penalty among these values by BLEU on --tune-split "
+                             "(default: the config's task_metrics.length_penalty for every arm)")
+    parser.add_argument("--tune-split", default="train",
+                        help="the split the length penalty is chosen on; never the scored one (default: train)")
+    parser.add_argument("--tune-examples", type=int, default=300,
+                        help="its first N pairs decoded for each value (default: 300)")
     parser.add_argument("extra", nargs="*", help="further overrides for every arm, after '--'")
     args = parser.parse_args(argv)
     arms = list(ARMS) if args.arms == "all" else [a.strip() for a in args.arms.split(",") if a.strip()]
@@ -359,12 +458,25 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     if args.jobs < 1:
         parser.error(f"--jobs: expected a positive number of arms at once, found {args.jobs}")
+    tuning = None
+    if args.tune_length_penalty is not None:
+        try:
+            values = tuple(dict.fromkeys(float(v) for v in args.tune_length_penalty.split(",") if v.strip()))
+        except ValueError:
+            values = ()
+        if not values:
+            parser.error(f"--tune-length-penalty: expected comma-separated numbers, found {args.tune_length_penalty!r}")
+        if args.tune_split == args.split:
+            parser.error(f"--tune-split: expected a split other than the scored one, found {args.tune_split!r} for both")
+        if args.tune_examples < 1:
+            parser.error(f"--tune-examples: expected a positive number of pairs, found {args.tune_examples}")
+        tuning = Tuning(values, args.tune_split, args.tune_examples)
     results = []
     order = sorted(arms, key=lambda a: (a not in MAIN, MAIN.index(a) if a in MAIN else 0))
     for seed in seeds:  # the main pair first: the result that matters most lands first
         def one(arm: str, seed: int = seed) -> dict[str, Any]:
             print(f"arm {arm} seed {seed} ...", file=sys.stderr, flush=True)
-            return run_arm(args.config, out, arm, seed, extra, args.split)
+            return run_arm(args.config, out, arm, seed, extra, args.split, tuning)
 
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:  # each arm is a child process: threads only wait
             results.extend(pool.map(one, order))
@@ -379,6 +491,9 @@ def main(argv: list[str] | None = None) -> int:
     text = table(results, comparisons)
     if controlled:
         text += "\n\nAgainst a control other than nograph:\n\n" + control_table(controlled)
+    tuned = [r for r in results if r.get("tuning")]
+    if tuned:
+        text += "\n\n" + tuning_table(tuned)
     if wall_clock:
         text += "\n\nAt equal training time (validation loss; lower is better):\n\n" + wall_clock_table(wall_clock)
     print(text)

@@ -63,8 +63,8 @@ def new_run(root: str | os.PathLike[str]) -> Path:
 def find_checkpoint(root: str | os.PathLike[str], which: str) -> Path:
     """The ``last`` or ``best`` checkpoint of the newest run under ``root`` that has checkpoints.
 
-    ``best`` is the best checkpoint that run's ``ModelCheckpoint`` recorded in its last checkpoint file (found by
-    its name in the run's ``checkpoints/`` when the run folder has moved since).
+    ``best`` is the best checkpoint that run's ``ModelCheckpoint`` recorded in its last checkpoint file, found by
+    its name in the run's own ``checkpoints/`` first (the run folder may have moved, or been copied, since).
     Raises :class:`CheckpointError` naming the root when there is none.
     """
     import torch
@@ -85,11 +85,11 @@ def find_checkpoint(root: str | os.PathLike[str], which: str) -> Path:
             best = value.get("best_model_path") if isinstance(value, dict) else None
             if not (str(key).startswith("ModelCheckpoint") and best and value.get("monitor")):
                 continue
+            here = folder / "checkpoints" / Path(best).name  # the file beside ``last``: a run folder moved or
+            if here.is_file():                                   # copied since uses its own checkpoints
+                return here
             if Path(best).is_file():
                 return Path(best)
-            moved = folder / "checkpoints" / Path(best).name  # the run folder moved since: the file beside ``last``
-            if moved.is_file():
-                return moved
         raise CheckpointError(f"{folder}: expected a best checkpoint (a ModelCheckpoint with a monitor), found only "
                               f"{', '.join(p.name for p in files)}; use --ckpt_path=last or a file")
     raise CheckpointError(f"{root}: expected a run with checkpoints (version_N/checkpoints/*.ckpt) for "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 
 import pytest
 
@@ -13,6 +14,7 @@ from tests.training.conftest import REPO, TINY_GNN, fast_overrides
 def _ablation():
     spec = importlib.util.spec_from_file_location("bench_graph_ablation", REPO / "benchmarks" / "bench_graph_ablation.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
@@ -75,6 +77,40 @@ def test_a_tiny_pair_of_arms_trains_scores_compares_and_resumes(records_file, tm
     out.rename(moved)
     assert ablation.main([*argv[:argv.index("--out") + 1], str(moved), *argv[argv.index("--out") + 2:]]) == 0
     assert capsys.readouterr().out == printed
+    # each arm's beam length penalty chosen on the first training pairs, then used on the scored split; the tuning
+    # decodes are kept, and a second call decodes nothing
+    split = argv.index("--")
+    tuned = [*argv[:argv.index("--out") + 1], str(moved), *argv[argv.index("--out") + 2:split], "--tune-length-penalty",
+             "1.0,2.0", "--tune-examples", "4", *argv[split:], "--model.task_metrics.num_beams=2"]
+    assert ablation.main(tuned) == 0
+    report = json.loads((moved / "ablation.json").read_text(encoding="utf-8"))
+    for r in report["results"]:
+        bleu = {float(p): b for p, b in r["tuning"]["bleu"].items()}
+        assert set(bleu) == {1.0, 2.0} and r["tuning"]["key"]["split"] == "train"
+        assert r["decoding"]["length_penalty"] == ablation.choose_length_penalty(bleu)
+        root = moved / r["arm"] / "seed0"
+        commands = [line for line in (root / "test.log").read_text(encoding="utf-8").splitlines()
+                    if line.startswith("$ ")]
+        assert f"--model.task_metrics.length_penalty={r['decoding']['length_penalty']}" in commands[-1].split()
+        tune = [line for line in (root / "tune.log").read_text(encoding="utf-8").splitlines() if line.startswith("$ ")]
+        assert len(tune) == 2 and all("--data.splits.test=train" in c.split() for c in tune)
+    assert "Beam length penalty chosen by BLEU on the first 4 pairs of train:" in capsys.readouterr().out
+    logs = {p: p.read_text(encoding="utf-8") for p in moved.rglob("*.log")}
+    assert ablation.main(tuned) == 0
+    assert {p: p.read_text(encoding="utf-8") for p in moved.rglob("*.log")} == logs, "nothing decoded again"
+
+
+def test_the_length_penalty_with_the_best_bleu_is_chosen_ties_nearest_one():
+    choose = _ablation().choose_length_penalty
+    assert choose({1.0: 50.0, 1.5: 52.0, 2.0: 51.0}) == 1.5
+    assert choose({0.5: 40.0, 1.5: 40.0, 2.0: 40.0}) == 0.5  # nearest 1.0, then the smaller
+    assert choose({1.0: 40.0, 2.0: 40.0}) == 1.0
+
+
+def test_length_penalty_tuning_never_uses_the_scored_split(capsys):
+    with pytest.raises(SystemExit):
+        _ablation().main(["--tune-length-penalty", "1.0,1.5", "--tune-split", "valid", "--split", "valid"])
+    assert "--tune-split: expected a split other than the scored one" in capsys.readouterr().err
 
 
 def test_equal_wall_clock_reads_the_validation_curves_and_interpolates(tmp_path):
@@ -144,7 +180,7 @@ def test_arms_all_trains_each_distinct_arm_once(monkeypatch, capsys, tmp_path):
     ablation = _ablation()
     started: list[str] = []
 
-    def record(config, out, arm, seed, extra, split):  # stands in for training
+    def record(config, out, arm, seed, extra, split, tuning):  # stands in for training
         started.append(arm)
         return {"arm": arm, "seed": seed}
 

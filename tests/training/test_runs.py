@@ -297,6 +297,12 @@ def test_best_checkpoint_is_found_in_a_run_folder_that_moved(tmp_path):
     torch.save({"callbacks": {"ModelCheckpoint{'monitor': 'val_loss'}": {"best_model_path": recorded,
                                                                           "monitor": "val_loss"}}}, folder / "last.ckpt")
     assert find_checkpoint(tmp_path / "moved", "best") == best
+    # a copy of a run folder whose original is still there reads its own checkpoint, not the original's
+    (tmp_path / "before" / "version_0" / "checkpoints").mkdir(parents=True)
+    torch.save({"global_step": 1}, recorded)
+    assert find_checkpoint(tmp_path / "moved", "best") == best
     best.unlink()
+    assert find_checkpoint(tmp_path / "moved", "best") == Path(recorded), "else the recorded file"
+    Path(recorded).unlink()
     with pytest.raises(CheckpointError, match=r"expected a best checkpoint .* found only last.ckpt"):
         find_checkpoint(tmp_path / "moved", "best")
