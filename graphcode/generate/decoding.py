@@ -243,19 +243,18 @@ def generate_candidates(
         kwargs["logits_processor"] = LogitsProcessorList(processors)
     out = model.generate(batch, eos_token_id=eos, pad_token_id=pad, **kwargs)
     sequences = out.sequences[:, skip:]  # (B * N, L)
-    rows = sequences.tolist()
+    # each row's generated tokens up to and including its first end-of-sequence
+    rows = [row[: row.index(eos) + 1] if eos in row else row for row in sequences.tolist()]
     if config.strategy == "beam":  # sum / n ** length_penalty, n the generated tokens with end-of-sequence
-        lengths = [row.index(eos) + 1 if eos in row else len(row) for row in rows]
-        scores = [s * n ** (config.length_penalty - 1.0)
-                  for s, n in zip(out.sequences_scores.float().tolist(), lengths, strict=True)]  # (B * N,)
+        scores = [s * len(row) ** (config.length_penalty - 1.0)
+                  for s, row in zip(out.sequences_scores.float().tolist(), rows, strict=True)]  # (B * N,)
     else:
         scores = _mean_log_probs(out.logits, out.sequences, eos)
     N = config.num_candidates
     candidates: list[list[Generated]] = [[] for _ in range(B)]
     for i, row in enumerate(rows):
-        end = row.index(eos) + 1 if eos in row else len(row)
-        ids = tuple(row[:end])
-        text = tokenizer.decode(list(ids), skip_special_tokens=True, clean_up_tokenization_spaces=False)
+        ids = tuple(row)
+        text = tokenizer.decode(row, skip_special_tokens=True, clean_up_tokenization_spaces=False)
         candidates[i // N].append(Generated(text=text, token_ids=ids, score=float(scores[i])))
     return GenerationOutput(candidates, None if processor is None else processor.stats)
 
