@@ -277,26 +277,31 @@ class CopyHead(nn.Module):
         return read.overlap[labels != -100].mean() if read.overlap is not None else None
 
     @classmethod
-    def nll(cls, read: CopyAttention, logits: Tensor, labels: Tensor) -> CopyLoss:
+    def nll(cls, read: CopyAttention, logits: Tensor, labels: Tensor, label_smoothing: float = 0.0) -> CopyLoss:
         """The mixture's mean negative log-likelihood of ``labels`` ``(R, L)`` (-100: ignored), as cross-entropy on
         :meth:`mixture`'s output gives it, without building the ``(R, L, V)`` mixture: the vocabulary's part needs
-        only the labels' logits and a log-sum-exp, the copy part only the source positions that hold each label."""
+        only the labels' logits and a log-sum-exp, the copy part only the source positions that hold each label.
+        With ``label_smoothing`` ``eps``: ``(1 - eps)`` times that plus ``eps`` times the vocabulary distribution's
+        cross-entropy against the uniform one (:func:`~graphcode.models.loss.linear_cross_entropy`)."""
         target = labels.clamp_min(0)  # (R, L)
         logits = logits.float()
-        vocab = torch.exp(logits.gather(-1, target[..., None]).squeeze(-1) - torch.logsumexp(logits, dim=-1))
+        lse = torch.logsumexp(logits, dim=-1)  # (R, L)
+        vocab = torch.exp(logits.gather(-1, target[..., None]).squeeze(-1) - lse)
         keep = read.keep.squeeze(-1)
         nll = -torch.log(keep * vocab + (1 - keep) * cls.copied(read, labels) + torch.finfo(torch.float32).tiny)
+        if label_smoothing:
+            nll = (1 - label_smoothing) * nll + label_smoothing * (lse - logits.mean(dim=-1))
         counted = labels != -100
         return CopyLoss(nll[counted].mean(), cls._overlap(read, labels))
 
     @classmethod
     def linear_nll(cls, read: CopyAttention, hidden: Tensor, weight: Tensor, bias: Tensor | None,
-                   labels: Tensor) -> CopyLoss:
+                   labels: Tensor, label_smoothing: float = 0.0) -> CopyLoss:
         """:meth:`nll` from the output layer's input ``hidden`` ``(R, L, D)`` and its ``weight`` ``(V, D)`` and
         ``bias``, without the ``(R, L, V)`` logits (:func:`~graphcode.models.loss.linear_cross_entropy`): the same
         value and gradients."""
         nll = linear_cross_entropy(hidden, weight, bias, labels, keep=read.keep.squeeze(-1),
-                                   copied=cls.copied(read, labels))
+                                   copied=cls.copied(read, labels), label_smoothing=label_smoothing)
         return CopyLoss(nll, cls._overlap(read, labels))
 
     def loss(self, hidden: Tensor, logits: Tensor, source: CopySource, labels: Tensor,

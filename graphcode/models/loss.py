@@ -27,6 +27,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from graphcode.errors import ConfigError
+
 IGNORE_INDEX = -100
 DEFAULT_CHUNK_ROWS = 1024
 """Rows of logits computed at once: ``(1024, V)`` floats, 32 MB for an 8k vocabulary."""
@@ -42,7 +44,8 @@ def _compute_dtype(t: Tensor) -> torch.dtype:
 class _LinearCrossEntropy(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, hidden: Tensor, weight: Tensor, bias: Tensor | None, labels: Tensor,
-                chunk_rows: int, keep: Tensor | None = None, copied: Tensor | None = None) -> Tensor:
+                chunk_rows: int, keep: Tensor | None = None, copied: Tensor | None = None,
+                label_smoothing: float = 0.0) -> Tensor:
         # hidden (N, D), weight (V, D), bias (V,) or None, labels (N,); keep, copied (N,) or None
         dtype = _compute_dtype(hidden)
         mixture = keep is not None
@@ -58,6 +61,7 @@ class _LinearCrossEntropy(torch.autograd.Function):
         scale = 1.0 / count.clamp(min=1).float()
         safe = labels.masked_fill(~valid, 0)  # (N,)
         total = torch.zeros((), dtype=torch.float32, device=hidden.device)
+        eps = float(label_smoothing)
         grad_hidden = torch.empty_like(hidden)  # (N, D)
         grad_weight = torch.zeros(weight.shape, dtype=torch.float32, device=weight.device)  # (V, D)
         grad_bias = torch.zeros(weight.shape[0], dtype=torch.float32, device=weight.device) if bias is not None \
@@ -70,19 +74,26 @@ class _LinearCrossEntropy(torch.autograd.Function):
             lse = torch.logsumexp(logits, dim=-1)  # (C,)
             target = logits.gather(1, safe[rows, None]).squeeze(1)  # (C,)
             counted = valid[rows].float() * scale  # (C,): 1 / count on the rows with a label, 0 elsewhere
+            smooth = counted * eps  # (C,): the uniform target's weight
+            if eps:  # -mean_v log softmax(z)_v = lse - mean(z), before the logits become the softmax
+                total += eps * ((lse - logits.mean(dim=-1)) * valid[rows]).sum()
+            counted = counted * (1 - eps)
             if mixture:  # -log(k p + (1 - k) c): the cross-entropy's gradient times r = k p / P
                 k, c, p = k_all[rows], c_all[rows], torch.exp(target - lse)  # (C,)
                 mixed = k * p + (1 - k) * c + torch.finfo(torch.float32).tiny  # (C,)
-                total += (-torch.log(mixed) * valid[rows]).sum()
+                total += (1 - eps) * (-torch.log(mixed) * valid[rows]).sum()
                 grad_keep[rows] = -(p - c) / mixed * counted
                 grad_copied[rows] = -(1 - k) / mixed * counted
                 counted = counted * k * p / mixed
             else:
-                total += ((lse - target) * valid[rows]).sum()
-            # d loss / d logits = (softmax - one_hot(label)) / count on the kept rows, 0 elsewhere
+                total += (1 - eps) * ((lse - target) * valid[rows]).sum()
+            # d loss / d logits = ((1 - eps) r + eps) softmax - (1 - eps) r one_hot(label) - eps / V, over the count,
+            # on the kept rows (r = 1 without the mixture), 0 elsewhere
             grad = logits.sub_(lse[:, None]).exp_()  # (C, V), in place of the logits
-            grad.scatter_add_(1, safe[rows, None], torch.full_like(target[:, None], -1.0))
-            grad *= counted[:, None]
+            grad *= (counted + smooth)[:, None]
+            grad.scatter_add_(1, safe[rows, None], -counted[:, None])
+            if eps:
+                grad -= (smooth / grad.shape[1])[:, None]
             g = grad.to(dtype)
             grad_hidden[rows] = g @ w
             grad_weight += (g.T @ h[rows]).float()
@@ -102,12 +113,26 @@ class _LinearCrossEntropy(torch.autograd.Function):
             return grad * grad_loss.to(grad.dtype) if grad is not None and ctx.needs_input_grad[index] else None
 
         return (scaled(grad_hidden, 0), scaled(grad_weight, 1), scaled(grad_bias, 2), None, None,
-                scaled(grad_keep, 5), scaled(grad_copied, 6))
+                scaled(grad_keep, 5), scaled(grad_copied, 6), None)
+
+
+def check_label_smoothing(owner: str, value: Any) -> float:
+    """``value`` as a float in ``[0, 1)``, or :class:`~graphcode.errors.ConfigError` naming ``owner.label_smoothing``."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+        raise ConfigError(f"{owner}.label_smoothing: expected a number from 0 (none) up to but not 1, found {value!r}")
+    return float(value)
+
+
+def smoothed_cross_entropy(logits: Tensor, labels: Tensor, label_smoothing: float) -> Tensor:
+    """``F.cross_entropy`` of ``logits`` ``(..., V)`` against ``labels`` ``(...)`` (``-100``: not scored) with
+    ``label_smoothing``, in float32: the loss Hugging Face's models compute, smoothed."""
+    return torch.nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), labels.reshape(-1),
+                                             ignore_index=IGNORE_INDEX, label_smoothing=label_smoothing)
 
 
 def linear_cross_entropy(hidden: Tensor, weight: Tensor, bias: Tensor | None, labels: Tensor,
                          chunk_rows: int = DEFAULT_CHUNK_ROWS, keep: Tensor | None = None,
-                         copied: Tensor | None = None) -> Tensor:
+                         copied: Tensor | None = None, label_smoothing: float = 0.0) -> Tensor:
     """Mean cross-entropy of ``hidden @ weight.T + bias`` against ``labels``, without the full logits.
 
     - ``hidden``: ``(..., D)`` states that the output layer reads;
@@ -116,7 +141,11 @@ def linear_cross_entropy(hidden: Tensor, weight: Tensor, bias: Tensor | None, la
     - ``chunk_rows``: rows of logits computed at once;
     - ``keep``, ``copied``: ``(...)`` like ``labels``, or None: a copy mixture's gate (the vocabulary's share) and the
       probability that its copy distribution gives each label; the loss is then the mixture's negative
-      log-likelihood.
+      log-likelihood;
+    - ``label_smoothing``: ``eps`` in ``[0, 1)``: the loss is ``(1 - eps)`` times the negative log-likelihood plus
+      ``eps`` times the cross-entropy of ``softmax(hidden @ weight.T + bias)`` against the uniform distribution, as
+      ``F.cross_entropy(..., label_smoothing=eps)`` computes it; with a mixture the likelihood is the mixture's and
+      the uniform target smooths the vocabulary's distribution.
 
     Returns a scalar float32 loss that backpropagates into ``hidden``, ``weight`` and ``bias`` (and ``keep`` and
     ``copied``).
@@ -134,6 +163,7 @@ def linear_cross_entropy(hidden: Tensor, weight: Tensor, bias: Tensor | None, la
     for name, value in (("keep", keep), ("copied", copied)):
         if value is not None and value.shape != labels.shape:
             raise ValueError(f"{name}: expected the shape of labels, {tuple(labels.shape)}, found {tuple(value.shape)}")
+    label_smoothing = check_label_smoothing("linear_cross_entropy", label_smoothing)
     return _LinearCrossEntropy.apply(hidden.reshape(-1, hidden.shape[-1]), weight, bias, labels.reshape(-1),
                                      chunk_rows, None if keep is None else keep.reshape(-1),
-                                     None if copied is None else copied.reshape(-1))
+                                     None if copied is None else copied.reshape(-1), label_smoothing)

@@ -57,7 +57,7 @@ from graphcode.models.copy import (
 )
 from graphcode.models.fusion import DecoderOnlyFusion, EncoderDecoderFusion, FusedInputs, build_fusion
 from graphcode.models.gnn import GraphEncoder
-from graphcode.models.loss import linear_cross_entropy
+from graphcode.models.loss import check_label_smoothing, linear_cross_entropy, smoothed_cross_entropy
 
 if TYPE_CHECKING:  # pragma: no cover
     from transformers import PreTrainedModel
@@ -183,6 +183,8 @@ class GraphCodeModel(nn.Module):
                 tokens = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
                 self.copy_head.fold_tokens(folded_token_keys(tokens, self.backbone.config.vocab_size))
         self._accepts_position_ids = "position_ids" in inspect.signature(self.backbone.forward).parameters
+        self.label_smoothing = 0.0
+        """A training setting (:meth:`set_label_smoothing`): the uniform target's weight in the training loss."""
 
     def _mix_copy(self, module: nn.Module, inputs: tuple[Tensor, ...], logits: Tensor) -> Tensor | None:
         """Forward hook of the backbone's output layer, for the call that :meth:`_copying_from` set up: its logits
@@ -241,6 +243,29 @@ class GraphCodeModel(nn.Module):
         self.backbone.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         self.backbone.config.use_cache = False  # a decoding cache is of no use in training and warns with it
 
+    def set_label_smoothing(self, eps: float) -> None:
+        """Smooth the training loss's targets: in training mode the loss becomes ``(1 - eps)`` times the negative
+        log-likelihood plus ``eps`` times the cross-entropy of the vocabulary's distribution against the uniform one
+        (``F.cross_entropy(..., label_smoothing=eps)``, Szegedy et al.); with the copy head the likelihood is the
+        mixture's. Evaluation losses stay the likelihood alone, so validation losses compare across settings. A
+        training setting, like Hugging Face's ``label_smoothing_factor``: not saved with the model."""
+        self.label_smoothing = check_label_smoothing("model", eps)
+
+    def _smoothing(self) -> float:
+        """The label smoothing that this call's loss uses: the setting in training mode, 0 in evaluation."""
+        return self.label_smoothing if self.training else 0.0
+
+    def _smoothed(self, loss: Tensor | None, logits: Tensor | None, labels: Tensor | None, shift: bool = False) \
+            -> Tensor | None:
+        """A backbone's own ``loss``, or with label smoothing on, the smoothed loss of its ``logits`` ``(B, L, V)``
+        against ``labels`` ``(B, L)`` (``shift``: a decoder-only model's, each position predicting the next label)."""
+        eps = self._smoothing()
+        if not eps or loss is None or logits is None or labels is None:
+            return loss
+        if shift:
+            logits, labels = logits[:, :-1], labels[:, 1:]
+        return smoothed_cross_entropy(logits, labels, eps)
+
     def set_attention_dropout(self, rate: float) -> int:
         """Set the dropout on the backbone's attention probabilities to ``rate``, leaving its other dropouts as they
         are; returns how many attention modules changed.
@@ -298,7 +323,8 @@ class GraphCodeModel(nn.Module):
                 labels=batch.labels,
                 **backbone_kwargs,
             )
-            return GraphCodeOutput(loss=out.loss, logits=out.logits)
+            return GraphCodeOutput(loss=self._smoothed(out.loss, out.logits, batch.labels,
+                                                       shift=not self.is_encoder_decoder), logits=out.logits)
         if self.is_encoder_decoder:
             return self._forward_encoder_decoder(batch, logits, head, **backbone_kwargs)
         return self._forward_decoder_only(batch, **backbone_kwargs)
@@ -325,7 +351,8 @@ class GraphCodeModel(nn.Module):
         losses: list[Any] = []
         if loss_of is None:
             def loss_of(states: Tensor) -> Tensor:
-                return linear_cross_entropy(states, head.weight, head.bias, batch.labels)
+                return linear_cross_entropy(states, head.weight, head.bias, batch.labels,
+                                            label_smoothing=self._smoothing())
 
         def loss_instead_of_logits(states: Tensor) -> Tensor:
             losses.append(loss_of(states))
@@ -365,7 +392,7 @@ class GraphCodeModel(nn.Module):
             previous = (call.previous_tokens(self.copy_head.continuation_tokens)
                         if self.copy_head.continuation_tokens else None)
             read = self.copy_head.attend(call.hidden, source, previous=previous)
-            loss, overlap = self.copy_head.nll(read, out.logits, batch.labels)
+            loss, overlap = self.copy_head.nll(read, out.logits, batch.labels, self._smoothing())
             mixed = self.copy_head.mixture(read, out.logits) if logits else None
             if overlap is not None and self.training:  # See et al.'s coverage loss; evaluation: the likelihood
                 loss = loss + self.config.copy_coverage * overlap
@@ -379,7 +406,8 @@ class GraphCodeModel(nn.Module):
                 **backbone_kwargs,
             )
         return GraphCodeOutput(
-            loss=out.loss, logits=out.logits, node_states=node_states, encoder_last_hidden_state=memory
+            loss=self._smoothed(out.loss, out.logits, batch.labels), logits=out.logits, node_states=node_states,
+            encoder_last_hidden_state=memory,
         )
 
     def _forward_decoder_only(self, batch: GraphCodeBatch, **backbone_kwargs: Any) -> GraphCodeOutput:
@@ -393,8 +421,9 @@ class GraphCodeModel(nn.Module):
             labels=fused.labels,
             **backbone_kwargs,
         )
+        loss = self._smoothed(out.loss, out.logits, fused.labels, shift=True)
         logits = out.logits[:, fused.num_prefix_tokens :]  # (B, P + T, V) -> (B, T, V)
-        return GraphCodeOutput(loss=out.loss, logits=logits, node_states=node_states)
+        return GraphCodeOutput(loss=loss, logits=logits, node_states=node_states)
 
     def encode_graph(self, batch: GraphCodeBatch, token_embeddings: Tensor | None = None) -> Tensor:
         """Node states ``(N, D_gnn)`` of the batch's graphs.
@@ -435,7 +464,7 @@ class GraphCodeModel(nn.Module):
             previous = (call.previous_tokens(self.copy_head.continuation_tokens)
                         if self.copy_head.continuation_tokens else None)
             read = self.copy_head.attend(states, source, previous=previous)
-            return self.copy_head.linear_nll(read, states, head.weight, head.bias, batch.labels)
+            return self.copy_head.linear_nll(read, states, head.weight, head.bias, batch.labels, self._smoothing())
 
         with self._copying_from(source, mix=False):
             loss, overlap = self._loss_at_head(head, batch, copy_loss, encoder_outputs=BaseModelOutput(

@@ -45,6 +45,7 @@ from graphcode.generate.repetition import check_repetition, repetition_kwargs
 from graphcode.models.batch import GraphCodeBatch
 from graphcode.models.config import FusionConfig, GNNConfig, GraphCodeConfig, check_rate
 from graphcode.models.dropout import use_cpu_dropout
+from graphcode.models.loss import check_label_smoothing
 
 DATA_SETTINGS_KEY = "graphcode_data"
 """Where a checkpoint keeps the data settings it was trained with (``GraphCodeDataModule.export_settings``)."""
@@ -306,6 +307,12 @@ class GraphCodeModule(pl.LightningModule):
             ``bernoulli_`` masks; the CodeXGLUE CPU config's step takes 0.59x (backbone) and 0.69x (graph arm) the time
             (``benchmarks/bench_cpu_dropout.py``). ``false``: torch's dropout.
             Other devices always run torch's. A training setting: the exported model is the same.
+        label_smoothing: The uniform target's weight ``eps`` in the training loss, from 0 (none) up to 1
+            (:meth:`GraphCodeModel.set_label_smoothing`): ``(1 - eps)`` times the likelihood's loss (the copy
+            mixture's with ``copy``) plus ``eps`` times the cross-entropy of the vocabulary's distribution against
+            the uniform one, as ``F.cross_entropy(..., label_smoothing=eps)`` and Hugging Face's
+            ``label_smoothing_factor``. ``val_loss`` and ``test_loss`` stay the likelihood alone. A training setting:
+            the exported model is the same.
     """
 
     def __init__(
@@ -329,6 +336,7 @@ class GraphCodeModule(pl.LightningModule):
         attention_dropout: float | None = None,
         micro_batch_tokens: int | None = None,
         fast_cpu_dropout: bool = True,
+        label_smoothing: float = 0.0,
     ) -> None:
         super().__init__()
         # load_from_checkpoint passes the saved hyper-parameters back as plain dicts
@@ -358,6 +366,7 @@ class GraphCodeModule(pl.LightningModule):
         if not isinstance(fast_cpu_dropout, bool):
             raise ConfigError(f"model.fast_cpu_dropout: expected true or false, found {fast_cpu_dropout!r}")
         self.fast_cpu_dropout = fast_cpu_dropout
+        self.label_smoothing = check_label_smoothing("model", label_smoothing)
         self._gradients_kept = False  # this step's micro-batches left their gradients: Lightning must not zero them
         self.save_hyperparameters({
             "backbone": _plain(backbone), "graph": graph, "gnn": _plain(gnn), "fusion": _plain(fusion), "copy": copy,
@@ -368,6 +377,7 @@ class GraphCodeModule(pl.LightningModule):
             "task_metrics": _plain(task_metrics), "export_dir": export_dir, "tokenizer": _plain(tokenizer),
             "gradient_checkpointing": gradient_checkpointing, "attention_dropout": attention_dropout,
             "micro_batch_tokens": micro_batch_tokens, "fast_cpu_dropout": fast_cpu_dropout,
+            "label_smoothing": label_smoothing,
         })
         self.model: Any = None  # a GraphCodeModel, built in configure_model
         self._pending_rng: dict[str, Any] | None = None
@@ -427,6 +437,7 @@ class GraphCodeModule(pl.LightningModule):
             model.set_attention_dropout(self.attention_dropout)
         if self.fast_cpu_dropout:
             use_cpu_dropout(model)
+        model.set_label_smoothing(self.label_smoothing)
         self.model = model.train()  # from_pretrained gives eval mode; Lightning switches modes itself
 
     # ------------------------------------------------------------------ steps

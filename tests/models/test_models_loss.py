@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch.testing import assert_close
 
+from graphcode.errors import ConfigError
 from graphcode.models.loss import linear_cross_entropy
 
 
@@ -77,6 +78,44 @@ def test_a_copy_mixture_gets_its_likelihood_and_gradients(chunk_rows: int) -> No
         keep.fill_(1.0)
     assert_close(linear_cross_entropy(hidden, weight, b, labels, keep=keep, copied=copied),
                  F.cross_entropy(F.linear(hidden, weight, b), labels, ignore_index=-100))
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 7, 1024])
+@pytest.mark.parametrize("eps", [0.1, 0.5])
+def test_label_smoothing_is_that_of_f_cross_entropy(chunk_rows: int, eps: float) -> None:
+    hidden, weight, b, labels = _inputs()
+    expected = F.cross_entropy(F.linear(hidden, weight, b), labels, ignore_index=-100, label_smoothing=eps)
+    got = linear_cross_entropy(hidden, weight, b, labels, chunk_rows=chunk_rows, label_smoothing=eps)
+    assert_close(got, expected)
+    assert not torch.allclose(got, linear_cross_entropy(hidden, weight, b, labels)), "smoothing changes the loss"
+    for g, e in zip(_grads(3.0 * got, hidden, weight, b), _grads(3.0 * expected, hidden, weight, b), strict=True):
+        assert_close(g, e, rtol=1e-5, atol=1e-6)
+
+
+def test_label_smoothing_of_a_copy_mixture_smooths_the_vocabulary() -> None:
+    """(1 - eps) -log(k softmax_y + (1 - k) c) + eps mean_v -log softmax_v, and every input's gradient."""
+    hidden, weight, b, labels = _inputs()
+    g = torch.Generator().manual_seed(2)
+    keep = torch.rand(labels.shape, generator=g).requires_grad_()
+    copied = torch.rand(labels.shape, generator=g).requires_grad_()
+    log_p = F.log_softmax(F.linear(hidden, weight, b), dim=-1)
+    vocab = log_p.exp().gather(1, labels.clamp_min(0)[:, None]).squeeze(1)
+    nll = -torch.log(keep * vocab + (1 - keep) * copied + torch.finfo(torch.float32).tiny)
+    counted = labels != -100
+    expected = (0.8 * nll - 0.2 * log_p.mean(dim=-1))[counted].mean()
+    got = linear_cross_entropy(hidden, weight, b, labels, chunk_rows=7, keep=keep, copied=copied, label_smoothing=0.2)
+    assert_close(got, expected)
+    inputs = (hidden, weight, b, keep, copied)
+    for found, want in zip(_grads(got, *inputs), _grads(expected, *inputs), strict=True):
+        assert_close(found, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("eps", [-0.1, 1.0, True, "0.1"])
+def test_label_smoothing_out_of_range_is_named(eps) -> None:
+    hidden, weight, b, labels = _inputs()
+    with pytest.raises(ConfigError, match=r"linear_cross_entropy.label_smoothing: expected a number from 0 \(none\) "
+                                          r"up to but not 1, found"):
+        linear_cross_entropy(hidden, weight, b, labels, label_smoothing=eps)
 
 
 def test_mismatched_shapes_are_named() -> None:
@@ -152,3 +191,46 @@ def test_a_backbone_that_skips_its_output_layer_is_named(make_model, make_batch,
                                            r"found 0 calls"):
         model(batch, logits=False)
     assert "forward" not in vars(model.backbone.get_output_embeddings())
+
+
+@pytest.mark.parametrize(("backbone", "graph", "copy"), [("t5", True, False), ("t5", False, False),
+                                                        ("t5", True, True), ("t5", False, True),
+                                                        ("gpt2", True, False), ("gpt2", False, False)],
+                         ids=["t5-graph", "t5", "t5-graph-copy", "t5-copy", "gpt2-graph", "gpt2"])
+def test_label_smoothing_applies_in_training_only_with_or_without_logits(backbone, graph, copy, make_model,
+                                                                          make_batch, examples) -> None:
+    """In training mode every path's loss is smoothed alike (the backbone's own loss, the loss without logits, the
+    copy head's with and without them), with the same gradients; in evaluation mode it is the likelihood alone."""
+    decoder_only = backbone == "gpt2"
+    model = make_model(backbone, "prefix" if decoder_only else "add+memory", graph=graph, copy=copy, vocab_size=80)
+    if copy:
+        torch.nn.init.normal_(model.copy_head.gate.weight, std=1.0)
+    batch = make_batch(examples, decoder_only=decoder_only, graph=graph)
+    plain = model(batch).loss
+    model.set_label_smoothing(0.3)
+    assert_close(model(batch).loss, plain), "evaluation: the likelihood alone"
+    model.train()
+
+    def run(logits: bool):
+        torch.manual_seed(7)  # the same dropout masks in both calls
+        out = model(batch, logits=logits)
+        out.loss.backward()
+        grads = {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
+        model.zero_grad()
+        return out, grads
+
+    full, expected = run(True)
+    light, got = run(False)
+    assert_close(light.loss, full.loss)
+    assert expected.keys() == got.keys()
+    for name, grad in got.items():
+        assert_close(grad, expected[name], rtol=1e-4, atol=1e-6, msg=name)
+    if not copy:  # the backbone's logits: F.cross_entropy's smoothing of them
+        logits, labels = (full.logits[:, :-1], batch.labels[:, 1:]) if decoder_only else (full.logits, batch.labels)
+        assert_close(full.loss, F.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-100,
+                                                label_smoothing=0.3))
+    model.set_label_smoothing(0.0)
+    torch.manual_seed(7)
+    assert not torch.allclose(model(batch).loss, full.loss), "the smoothing changed the training loss"
+    with pytest.raises(ConfigError, match=r"model.label_smoothing: expected a number from 0"):
+        model.set_label_smoothing(1.5)

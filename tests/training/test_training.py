@@ -199,6 +199,17 @@ def test_fast_cpu_dropout_is_a_training_setting_that_reaches_the_model(records_f
         GraphCodeModule(backbone=TINY_T5, fast_cpu_dropout="yes")
 
 
+@pytest.mark.parametrize("eps", [0.0, 0.1])
+def test_label_smoothing_is_a_training_setting_that_reaches_the_model(records_file, tmp_path, eps):
+    module, dm = make(records_file, tmp_path, TINY_T5)
+    module = GraphCodeModule(**{**module.hparams, "label_smoothing": eps})
+    trainer(tmp_path, max_steps=2).fit(module, dm)
+    assert module.model.label_smoothing == eps and module.hparams["label_smoothing"] == eps
+    with pytest.raises(ConfigError, match=r"model\.label_smoothing: expected a number from 0 \(none\) up to but not "
+                                          r"1, found 1"):
+        GraphCodeModule(backbone=TINY_T5, label_smoothing=1)
+
+
 def trainer_best(tmp: Path) -> Path:
     return next(p for p in (tmp / "ckpt").glob("*.ckpt") if p.name != "last.ckpt")
 
