@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from graphcode.errors import ConfigError
+from graphcode.models.config import check_rate
 
 IGNORE_INDEX = -100
 DEFAULT_CHUNK_ROWS = 1024
@@ -116,13 +116,6 @@ class _LinearCrossEntropy(torch.autograd.Function):
                 scaled(grad_keep, 5), scaled(grad_copied, 6), None)
 
 
-def check_label_smoothing(owner: str, value: Any) -> float:
-    """``value`` as a float in ``[0, 1)``, or :class:`~graphcode.errors.ConfigError` naming ``owner.label_smoothing``."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
-        raise ConfigError(f"{owner}.label_smoothing: expected a number from 0 (none) up to but not 1, found {value!r}")
-    return float(value)
-
-
 def smoothed_cross_entropy(logits: Tensor, labels: Tensor, label_smoothing: float) -> Tensor:
     """``F.cross_entropy`` of ``logits`` ``(..., V)`` against ``labels`` ``(...)`` (``-100``: not scored) with
     ``label_smoothing``, in float32: the loss Hugging Face's models compute, smoothed."""
@@ -163,7 +156,7 @@ def linear_cross_entropy(hidden: Tensor, weight: Tensor, bias: Tensor | None, la
     for name, value in (("keep", keep), ("copied", copied)):
         if value is not None and value.shape != labels.shape:
             raise ValueError(f"{name}: expected the shape of labels, {tuple(labels.shape)}, found {tuple(value.shape)}")
-    label_smoothing = check_label_smoothing("linear_cross_entropy", label_smoothing)
+    check_rate("linear_cross_entropy", "label_smoothing", label_smoothing)
     return _LinearCrossEntropy.apply(hidden.reshape(-1, hidden.shape[-1]), weight, bias, labels.reshape(-1),
                                      chunk_rows, None if keep is None else keep.reshape(-1),
-                                     None if copied is None else copied.reshape(-1), label_smoothing)
+                                     None if copied is None else copied.reshape(-1), float(label_smoothing))

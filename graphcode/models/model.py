@@ -57,7 +57,7 @@ from graphcode.models.copy import (
 )
 from graphcode.models.fusion import DecoderOnlyFusion, EncoderDecoderFusion, FusedInputs, build_fusion
 from graphcode.models.gnn import GraphEncoder
-from graphcode.models.loss import check_label_smoothing, linear_cross_entropy, smoothed_cross_entropy
+from graphcode.models.loss import linear_cross_entropy, smoothed_cross_entropy
 
 if TYPE_CHECKING:  # pragma: no cover
     from transformers import PreTrainedModel
@@ -249,7 +249,8 @@ class GraphCodeModel(nn.Module):
         (``F.cross_entropy(..., label_smoothing=eps)``, Szegedy et al.); with the copy head the likelihood is the
         mixture's. Evaluation losses stay the likelihood alone, so validation losses compare across settings. A
         training setting, like Hugging Face's ``label_smoothing_factor``: not saved with the model."""
-        self.label_smoothing = check_label_smoothing("model", eps)
+        check_rate("model", "label_smoothing", eps)
+        self.label_smoothing = float(eps)
 
     def _smoothing(self) -> float:
         """The label smoothing that this call's loss uses: the setting in training mode, 0 in evaluation."""

@@ -45,7 +45,6 @@ from graphcode.generate.repetition import check_repetition, repetition_kwargs
 from graphcode.models.batch import GraphCodeBatch
 from graphcode.models.config import FusionConfig, GNNConfig, GraphCodeConfig, check_rate
 from graphcode.models.dropout import use_cpu_dropout
-from graphcode.models.loss import check_label_smoothing
 
 DATA_SETTINGS_KEY = "graphcode_data"
 """Where a checkpoint keeps the data settings it was trained with (``GraphCodeDataModule.export_settings``)."""
@@ -366,7 +365,8 @@ class GraphCodeModule(pl.LightningModule):
         if not isinstance(fast_cpu_dropout, bool):
             raise ConfigError(f"model.fast_cpu_dropout: expected true or false, found {fast_cpu_dropout!r}")
         self.fast_cpu_dropout = fast_cpu_dropout
-        self.label_smoothing = check_label_smoothing("model", label_smoothing)
+        check_rate("model", "label_smoothing", label_smoothing)
+        self.label_smoothing = float(label_smoothing)
         self._gradients_kept = False  # this step's micro-batches left their gradients: Lightning must not zero them
         self.save_hyperparameters({
             "backbone": _plain(backbone), "graph": graph, "gnn": _plain(gnn), "fusion": _plain(fusion), "copy": copy,

@@ -113,8 +113,8 @@ def test_label_smoothing_of_a_copy_mixture_smooths_the_vocabulary() -> None:
 @pytest.mark.parametrize("eps", [-0.1, 1.0, True, "0.1"])
 def test_label_smoothing_out_of_range_is_named(eps) -> None:
     hidden, weight, b, labels = _inputs()
-    with pytest.raises(ConfigError, match=r"linear_cross_entropy.label_smoothing: expected a number from 0 \(none\) "
-                                          r"up to but not 1, found"):
+    with pytest.raises(ConfigError, match=r"linear_cross_entropy.label_smoothing: expected a number in \[0, 1\), "
+                                          r"found"):
         linear_cross_entropy(hidden, weight, b, labels, label_smoothing=eps)
 
 
@@ -232,5 +232,5 @@ def test_label_smoothing_applies_in_training_only_with_or_without_logits(backbon
     model.set_label_smoothing(0.0)
     torch.manual_seed(7)
     assert not torch.allclose(model(batch).loss, full.loss), "the smoothing changed the training loss"
-    with pytest.raises(ConfigError, match=r"model.label_smoothing: expected a number from 0"):
+    with pytest.raises(ConfigError, match=r"model.label_smoothing: expected a number in \[0, 1\), found 1.5"):
         model.set_label_smoothing(1.5)
