@@ -50,6 +50,12 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+EIGHT_CASE = ["--model.copy=true", "--model.copy_continuation=true", "--model.copy_continuation_tokens=8",
+              "--model.copy_continuation_ignore_case=true"]
+"""The copy head whose continuation matches up to the target's last eight tokens, ignoring case."""
+STEPS_3000 = ["--trainer.max_steps=3000", "--trainer.val_check_interval=500"]
+"""3,000 steps instead of the config's 2,400, validated every 500."""
+
 ARMS: dict[str, list[str]] = {
     "nograph": ["--model.graph=false"],
     "graph": [],  # the config's default: RGCN, add+memory (the CPU config: the syntax tree's inner nodes in the
@@ -79,16 +85,10 @@ ARMS: dict[str, list[str]] = {
                                     "--model.copy_continuation_tokens=4",
                                     "--model.copy_continuation_ignore_case=true"],
     # ... up to the target's last eight tokens (the most the head takes)
-    "copy-continue-8case": ["--model.copy=true", "--model.copy_continuation=true",
-                            "--model.copy_continuation_tokens=8", "--model.copy_continuation_ignore_case=true"],
+    "copy-continue-8case": EIGHT_CASE,
     # the same trained for 3,000 steps rather than 2,400 (validated every 500), what 45 minutes allow on 2 cores
-    "copy-continue-8case-3000": ["--model.copy=true", "--model.copy_continuation=true",
-                                 "--model.copy_continuation_tokens=8", "--model.copy_continuation_ignore_case=true",
-                                 "--trainer.max_steps=3000", "--trainer.val_check_interval=500"],
-    "nograph-copy-continue-8case-3000": ["--model.graph=false", "--model.copy=true", "--model.copy_continuation=true",
-                                         "--model.copy_continuation_tokens=8",
-                                         "--model.copy_continuation_ignore_case=true",
-                                         "--trainer.max_steps=3000", "--trainer.val_check_interval=500"],
+    "copy-continue-8case-3000": [*EIGHT_CASE, *STEPS_3000],
+    "nograph-copy-continue-8case-3000": ["--model.graph=false", *EIGHT_CASE, *STEPS_3000],
     "ast-only": ["--data.graph_options.edges=[child,next_token]"],
 }
 """Each arm's overrides of the config."""
